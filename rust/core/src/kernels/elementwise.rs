@@ -1,0 +1,151 @@
+//! Generic drivers for elementwise kernels: strides, broadcasting, SIMD and
+//! threads are handled here once, so an op is one scalar function.
+
+use crate::error::Result;
+use crate::kernels::parallel::{for_chunks, pool, worth_parallel};
+use crate::kernels::simd;
+use crate::kernels::strided::RowPlan;
+use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strides};
+use crate::tensor::{Element, Tensor};
+
+/// Apply a slice kernel `f(input, output)` to every element of `x`.
+/// Non-contiguous inputs are first made contiguous (one strided copy).
+pub fn unary_slices<A: Element, R: Element>(
+    x: &Tensor,
+    f: impl Fn(&[A], &mut [R]) + Sync + Send,
+) -> Result<Tensor> {
+    let x = x.contiguous()?;
+    let src = x.as_slice::<A>().expect("contiguous, dtype checked by caller");
+    Tensor::build::<R>(x.shape(), |out| {
+        for_chunks(out, |start, chunk| f(&src[start..start + chunk.len()], chunk));
+    })
+}
+
+/// `f` applied to every element of `x`, vectorised.
+pub fn unary<A: Element, R: Element>(x: &Tensor, f: impl Fn(A) -> R + Sync + Send + Copy) -> Result<Tensor> {
+    unary_slices::<A, R>(x, move |src, out| simd::map1(src, out, f))
+}
+
+/// Run `row(offsets, out_row)` over every row of the broadcast output, in
+/// parallel above the grain. `out` is contiguous, operand 0 of the plan.
+fn drive_rows<R: Element, const N: usize>(
+    out: &mut [R],
+    plan: &RowPlan<N>,
+    row: impl Fn([usize; N], &mut [R]) + Sync + Send,
+) {
+    let rows = plan.rows();
+    let len = plan.inner_len;
+    if rows == 0 {
+        return;
+    }
+    if !worth_parallel(rows * len) || rows == 1 {
+        let mut it = out.chunks_mut(len);
+        plan.for_rows(0, rows, |_, off| row(off, it.next().expect("one chunk per row")));
+        return;
+    }
+    use rayon::prelude::*;
+    let per = (crate::kernels::parallel::chunk_len(rows * len) / len).max(1);
+    pool().install(|| {
+        out.par_chunks_mut(per * len).enumerate().for_each(|(c, chunk)| {
+            let start = c * per;
+            let end = (start + per).min(rows);
+            let mut it = chunk.chunks_mut(len);
+            plan.for_rows(start, end, |_, off| row(off, it.next().expect("one chunk per row")));
+        });
+    });
+}
+
+/// `f(a, b)` with NumPy broadcasting.
+pub fn binary<A: Element, B: Element, R: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(A, B) -> R + Sync + Send + Copy,
+) -> Result<Tensor> {
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    // Fast path: same shape, both contiguous.
+    if let (Some(sa), Some(sb)) = (a.as_slice::<A>(), b.as_slice::<B>()) {
+        if a.shape() == b.shape() {
+            return Tensor::build::<R>(&shape, |out| {
+                for_chunks(out, |s, c| {
+                    simd::map2(&sa[s..s + c.len()], &sb[s..s + c.len()], c, f)
+                })
+            });
+        }
+    }
+    let da = a.storage_slice::<A>();
+    let db = b.storage_slice::<B>();
+    let out_strides = contiguous_strides(&shape);
+    let sa = broadcast_strides(a.shape(), a.strides(), &shape);
+    let sb = broadcast_strides(b.shape(), b.strides(), &shape);
+    let plan = RowPlan::<3>::new(&shape, [&out_strides, &sa, &sb], [0, a.offset(), b.offset()]);
+    let [_, ia, ib] = plan.inner_strides;
+    let len = plan.inner_len;
+    Tensor::build::<R>(&shape, |out| {
+        drive_rows(out, &plan, |[_, oa, ob], o| match (ia, ib) {
+            (1, 1) => simd::map2(&da[oa..oa + len], &db[ob..ob + len], o, f),
+            (1, 0) => simd::map2_scalar_rhs(&da[oa..oa + len], db[ob], o, f),
+            (0, 1) => simd::map2_scalar_lhs(da[oa], &db[ob..ob + len], o, f),
+            _ => {
+                for (j, r) in o.iter_mut().enumerate() {
+                    let ja = (oa as isize + j as isize * ia) as usize;
+                    let jb = (ob as isize + j as isize * ib) as usize;
+                    *r = f(da[ja], db[jb]);
+                }
+            }
+        })
+    })
+}
+
+/// `f(c, a, b)` with broadcasting over three operands (used by `where`).
+pub fn ternary<C: Element, A: Element, B: Element, R: Element>(
+    c: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(C, A, B) -> R + Sync + Send + Copy,
+) -> Result<Tensor> {
+    let shape = broadcast_shapes(&broadcast_shapes(c.shape(), a.shape())?, b.shape())?;
+    let (dc, da, db) = (c.storage_slice::<C>(), a.storage_slice::<A>(), b.storage_slice::<B>());
+    let out_strides = contiguous_strides(&shape);
+    let sc = broadcast_strides(c.shape(), c.strides(), &shape);
+    let sa = broadcast_strides(a.shape(), a.strides(), &shape);
+    let sb = broadcast_strides(b.shape(), b.strides(), &shape);
+    let plan = RowPlan::<4>::new(
+        &shape,
+        [&out_strides, &sc, &sa, &sb],
+        [0, c.offset(), a.offset(), b.offset()],
+    );
+    let [_, ic, ia, ib] = plan.inner_strides;
+    Tensor::build::<R>(&shape, |out| {
+        drive_rows(out, &plan, |[_, oc, oa, ob], o| {
+            for (j, r) in o.iter_mut().enumerate() {
+                let j = j as isize;
+                *r = f(
+                    dc[(oc as isize + j * ic) as usize],
+                    da[(oa as isize + j * ia) as usize],
+                    db[(ob as isize + j * ib) as usize],
+                );
+            }
+        })
+    })
+}
+
+/// Copy `src` (any layout) into a fresh contiguous tensor, converting elements.
+pub fn cast<A: Element, R: Element>(src: &Tensor, f: impl Fn(A) -> R + Sync + Send + Copy) -> Result<Tensor> {
+    let data = src.storage_slice::<A>();
+    let shape = src.shape();
+    let out_strides = contiguous_strides(shape);
+    let plan = RowPlan::<2>::new(shape, [&out_strides, src.strides()], [0, src.offset()]);
+    let [_, is] = plan.inner_strides;
+    let len = plan.inner_len;
+    Tensor::build::<R>(shape, |out| {
+        drive_rows(out, &plan, |[_, os], o| {
+            if is == 1 {
+                simd::map1(&data[os..os + len], o, f);
+            } else {
+                for (j, r) in o.iter_mut().enumerate() {
+                    *r = f(data[(os as isize + j as isize * is) as usize]);
+                }
+            }
+        })
+    })
+}

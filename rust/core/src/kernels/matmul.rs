@@ -1,0 +1,240 @@
+//! Batched matrix multiply: `gemm` for floats (strided operands, no copies for
+//! transposed views), a plain loop for integers.
+
+use gemm::Parallelism;
+
+use crate::error::Result;
+use crate::kernels::parallel::{num_threads, pool};
+use crate::kernels::strided::RowPlan;
+use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strides, Shape};
+use crate::tensor::{DType, Element, Tensor};
+use crate::{shape_err, with_dtype};
+
+/// Flops above which one product is split across threads by gemm itself.
+const PAR_FLOPS: usize = 1 << 21;
+
+/// `a @ b` for `a: (..., m, k)`, `b: (..., k, n)` (both at least 2-D, same dtype),
+/// batch dimensions broadcast.
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (ra, rb) = (a.ndim(), b.ndim());
+    debug_assert!(ra >= 2 && rb >= 2 && a.dtype() == b.dtype());
+    let (m, k) = (a.shape()[ra - 2], a.shape()[ra - 1]);
+    let (k2, n) = (b.shape()[rb - 2], b.shape()[rb - 1]);
+    if k != k2 {
+        return shape_err!(
+            "matmul: shapes {} and {} are not aligned: {} (dim {}) != {} (dim {})",
+            crate::tensor::shape::fmt_shape(a.shape()),
+            crate::tensor::shape::fmt_shape(b.shape()),
+            k,
+            ra - 1,
+            k2,
+            rb - 2
+        );
+    }
+    let batch = broadcast_shapes(&a.shape()[..ra - 2], &b.shape()[..rb - 2])?;
+    let mut out_shape: Shape = batch.clone();
+    out_shape.extend([m, n]);
+    let sa = broadcast_strides(&a.shape()[..ra - 2], &a.strides()[..ra - 2], &batch);
+    let sb = broadcast_strides(&b.shape()[..rb - 2], &b.strides()[..rb - 2], &batch);
+    let so = contiguous_strides(&batch);
+    let plan = RowPlan::<3>::new(&batch, [&so, &sa, &sb], [0, a.offset(), b.offset()]);
+    let mut offsets: Vec<[usize; 3]> = Vec::with_capacity(plan.rows() * plan.inner_len);
+    plan.for_rows(0, plan.rows(), |_, [oo, oa, ob]| {
+        for j in 0..plan.inner_len as isize {
+            let [io, ia, ib] = plan.inner_strides;
+            offsets.push([
+                (oo as isize + j * io) as usize * m * n,
+                (oa as isize + j * ia) as usize,
+                (ob as isize + j * ib) as usize,
+            ]);
+        }
+    });
+    let a_rs = a.strides()[ra - 2];
+    let a_cs = a.strides()[ra - 1];
+    let b_rs = b.strides()[rb - 2];
+    let b_cs = b.strides()[rb - 1];
+    let geo = Geometry { m, n, k, a_rs, a_cs, b_rs, b_cs };
+    with_dtype!(a.dtype(), T => {
+        let da = a.storage_slice::<T>();
+        let db = b.storage_slice::<T>();
+        Tensor::build::<T>(&out_shape, |out| {
+            if m * n == 0 {
+                return;
+            }
+            run_batches(out, da, db, &offsets, geo)
+        })
+    })
+}
+
+#[derive(Clone, Copy)]
+struct Geometry {
+    m: usize,
+    n: usize,
+    k: usize,
+    a_rs: isize,
+    a_cs: isize,
+    b_rs: isize,
+    b_cs: isize,
+}
+
+impl Geometry {
+    /// Largest element offset a product reads from an operand starting at `base`.
+    fn span(rows: usize, cols: usize, rs: isize, cs: isize) -> (isize, isize) {
+        let mut lo = 0isize;
+        let mut hi = 0isize;
+        for (d, s) in [(rows, rs), (cols, cs)] {
+            if d == 0 {
+                continue;
+            }
+            let e = (d as isize - 1) * s;
+            if e < 0 {
+                lo += e
+            } else {
+                hi += e
+            }
+        }
+        (lo, hi)
+    }
+}
+
+fn run_batches<T: Element>(out: &mut [T], da: &[T], db: &[T], offsets: &[[usize; 3]], g: Geometry) {
+    let flops = g.m * g.n * g.k;
+    let batches = offsets.len();
+    // Bounds: every read of every product stays inside the storages.
+    let (alo, ahi) = Geometry::span(g.m, g.k, g.a_rs, g.a_cs);
+    let (blo, bhi) = Geometry::span(g.k, g.n, g.b_rs, g.b_cs);
+    for &[oo, oa, ob] in offsets {
+        assert!(oo + g.m * g.n <= out.len());
+        assert!(g.k == 0 || (oa as isize + alo >= 0 && ((oa as isize + ahi) as usize) < da.len()));
+        assert!(g.k == 0 || (ob as isize + blo >= 0 && ((ob as isize + bhi) as usize) < db.len()));
+    }
+    if batches > 1 && flops * batches >= PAR_FLOPS && num_threads() > 1 {
+        use rayon::prelude::*;
+        let mn = g.m * g.n;
+        pool().install(|| {
+            out.par_chunks_mut(mn).zip(offsets.par_iter()).for_each(|(o, &[_, oa, ob])| {
+                one_product(o, da, db, oa, ob, g, Parallelism::None)
+            })
+        });
+    } else {
+        let par = if flops >= PAR_FLOPS && num_threads() > 1 {
+            Parallelism::Rayon(num_threads())
+        } else {
+            Parallelism::None
+        };
+        for &[oo, oa, ob] in offsets {
+            let o = &mut out[oo..oo + g.m * g.n];
+            if matches!(par, Parallelism::Rayon(_)) {
+                pool().install(|| one_product(o, da, db, oa, ob, g, par));
+            } else {
+                one_product(o, da, db, oa, ob, g, par);
+            }
+        }
+    }
+}
+
+/// One `m×k @ k×n` product into the contiguous `out` (length m*n).
+fn one_product<T: Element>(
+    out: &mut [T],
+    da: &[T],
+    db: &[T],
+    oa: usize,
+    ob: usize,
+    g: Geometry,
+    par: Parallelism,
+) {
+    match T::DTYPE {
+        DType::F32 | DType::F64 => {
+            if g.k == 0 {
+                return; // out is already zero
+            }
+            // SAFETY: `run_batches` asserted that every element `gemm` reads,
+            // a[oa + i*a_rs + p*a_cs] and b[ob + p*b_rs + j*b_cs] for i<m, p<k, j<n,
+            // lies inside `da` / `db`, and `out` has exactly m*n elements written at
+            // i*n + j. T is f32 or f64 (checked by the match), which gemm supports.
+            unsafe {
+                gemm::gemm::<T>(
+                    g.m,
+                    g.n,
+                    g.k,
+                    out.as_mut_ptr(),
+                    1,
+                    g.n as isize,
+                    false,
+                    da.as_ptr().offset(oa as isize),
+                    g.a_cs,
+                    g.a_rs,
+                    db.as_ptr().offset(ob as isize),
+                    g.b_cs,
+                    g.b_rs,
+                    T::ZERO,
+                    T::ONE,
+                    false,
+                    false,
+                    false,
+                    par,
+                )
+            }
+        }
+        _ => {
+            // Integers (and bools, which the ops layer never sends): exact loop.
+            for i in 0..g.m {
+                for j in 0..g.n {
+                    let mut acc = 0i64;
+                    for p in 0..g.k {
+                        let x = da[(oa as isize + i as isize * g.a_rs + p as isize * g.a_cs) as usize];
+                        let y = db[(ob as isize + p as isize * g.b_rs + j as isize * g.b_cs) as usize];
+                        acc = acc.wrapping_add(x.to_i64().wrapping_mul(y.to_i64()));
+                    }
+                    out[i * g.n + j] = T::from_i64(acc);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                for p in 0..k {
+                    c[i * n + j] += a[i * k + p] * b[p * n + j];
+                }
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn matches_reference_including_transposed_views() {
+        for &(m, k, n) in &[(1, 1, 1), (3, 4, 5), (7, 1, 3), (33, 17, 9), (2, 0, 3)] {
+            let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 * 0.5).collect();
+            let ta = Tensor::from_slice(&a, &[m, k]).unwrap();
+            let tb = Tensor::from_slice(&b, &[k, n]).unwrap();
+            let c = matmul(&ta, &tb).unwrap();
+            assert_eq!(c.to_vec::<f64>().unwrap(), reference(&a, &b, m, k, n));
+            // (bᵀ)ᵀ as a view: same result without copying
+            let bt = Tensor::from_slice(&b, &[k, n]).unwrap().contiguous().unwrap();
+            let btt = bt.permute_view(&[1, 0]).contiguous().unwrap().permute_view(&[1, 0]);
+            assert!(!btt.is_contiguous() || k <= 1 || n <= 1);
+            assert_eq!(matmul(&ta, &btt).unwrap().to_vec::<f64>().unwrap(), reference(&a, &b, m, k, n));
+        }
+    }
+
+    #[test]
+    fn batch_broadcasting() {
+        let a = Tensor::from_slice(&(0..12).map(|i| i as f32).collect::<Vec<_>>(), &[2, 2, 3]).unwrap();
+        let b = Tensor::from_slice(&[1f32, 0., 0., 1., 1., 1.], &[3, 2]).unwrap();
+        let b3 = b.reshape(&[1, 3, 2]).unwrap();
+        let c = matmul(&a, &b3).unwrap();
+        assert_eq!(c.shape(), &[2, 2, 2]);
+        assert_eq!(c.to_vec::<f32>().unwrap(), vec![2., 3., 8., 9., 14., 15., 20., 21.]);
+        let ints = Tensor::from_slice(&[1i64, 2, 3, 4], &[2, 2]).unwrap();
+        assert_eq!(matmul(&ints, &ints).unwrap().to_vec::<i64>().unwrap(), vec![7, 10, 15, 22]);
+    }
+}

@@ -1,0 +1,12 @@
+//! Loops over slices: the only place numbers are crunched.
+
+pub mod copy;
+pub mod elementwise;
+pub mod gather;
+pub mod math;
+pub mod matmul;
+pub mod parallel;
+pub mod reduce;
+pub mod scan;
+pub mod simd;
+pub mod strided;

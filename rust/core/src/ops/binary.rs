@@ -1,0 +1,477 @@
+//! Elementwise functions of two (and three, `where`) broadcasting arguments.
+
+use crate::error::Result;
+use crate::kernels::elementwise::{binary as map2, ternary};
+use crate::kernels::math::FloatMath;
+use crate::ops::shape::convert;
+use crate::ops::unary::{log, Float};
+use crate::ops::{
+    add_opt, batch_elementwise, broadcast_if_needed, reduce_to_shape, scalar_like, zeros, Cotangents,
+    Prim, Rule,
+};
+use crate::tensor::{DType, Element, Tensor};
+use crate::trace::{bind, Value};
+use crate::{type_err, with_dtype};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Max,
+    Min,
+    Atan2,
+    FloorDiv,
+    Rem,
+}
+
+/// Integer arithmetic with NumPy's semantics: wrapping, and 0 for division by 0.
+trait Int: crate::kernels::reduce::Arith {
+    fn wadd(self, o: Self) -> Self;
+    fn wsub(self, o: Self) -> Self;
+    fn wmul(self, o: Self) -> Self;
+    fn floordiv(self, o: Self) -> Self;
+    fn rem(self, o: Self) -> Self;
+    fn pow(self, o: Self) -> Self;
+}
+
+macro_rules! int_impl {
+    ($t:ty) => {
+        impl Int for $t {
+            #[inline(always)]
+            fn wadd(self, o: Self) -> Self {
+                self.wrapping_add(o)
+            }
+            #[inline(always)]
+            fn wsub(self, o: Self) -> Self {
+                self.wrapping_sub(o)
+            }
+            #[inline(always)]
+            fn wmul(self, o: Self) -> Self {
+                self.wrapping_mul(o)
+            }
+            #[inline(always)]
+            fn floordiv(self, o: Self) -> Self {
+                if o == 0 {
+                    return 0;
+                }
+                let q = self.wrapping_div(o);
+                if (self % o != 0) && ((self < 0) != (o < 0)) {
+                    q - 1
+                } else {
+                    q
+                }
+            }
+            #[inline(always)]
+            fn rem(self, o: Self) -> Self {
+                if o == 0 {
+                    return 0;
+                }
+                let r = self.wrapping_rem(o);
+                if r != 0 && ((r < 0) != (o < 0)) {
+                    r + o
+                } else {
+                    r
+                }
+            }
+            #[inline(always)]
+            fn pow(self, o: Self) -> Self {
+                if o < 0 {
+                    // NumPy refuses; the ops layer checks first, so this is unreachable
+                    // in practice. 1/x truncated is the arithmetic answer.
+                    return if self == 1 { 1 } else if self == -1 { if o % 2 == 0 { 1 } else { -1 } } else { 0 };
+                }
+                self.wrapping_pow(o as u32)
+            }
+        }
+    };
+}
+int_impl!(i32);
+int_impl!(i64);
+
+impl BinaryOp {
+    pub fn name(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "add",
+            Sub => "subtract",
+            Mul => "multiply",
+            Div => "divide",
+            Pow => "power",
+            Max => "maximum",
+            Min => "minimum",
+            Atan2 => "arctan2",
+            FloorDiv => "floor_divide",
+            Rem => "remainder",
+        }
+    }
+
+    fn eval_float<T: Float>(self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        use BinaryOp::*;
+        match self {
+            Add => map2(a, b, |x: T, y: T| x + y),
+            Sub => map2(a, b, |x: T, y: T| x - y),
+            Mul => map2(a, b, |x: T, y: T| x * y),
+            Div => map2(a, b, |x: T, y: T| x / y),
+            Pow => map2(a, b, pow_float::<T>),
+            Max => map2(a, b, |x: T, y: T| if x > y || x.is_nan() { x } else { y }),
+            Min => map2(a, b, |x: T, y: T| if x < y || x.is_nan() { x } else { y }),
+            Atan2 => map2(a, b, T::atan2),
+            FloorDiv => map2(a, b, |x: T, y: T| (x / y).floor()),
+            Rem => map2(a, b, |x: T, y: T| {
+                let r = x - (x / y).floor() * y;
+                // keep the divisor's sign for exact zeros, as NumPy does
+                if r == T::ZERO { T::ZERO * y } else { r }
+            }),
+        }
+    }
+
+    fn eval_int<T: Int>(self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        use BinaryOp::*;
+        match self {
+            Add => map2(a, b, |x: T, y: T| x.wadd(y)),
+            Sub => map2(a, b, |x: T, y: T| x.wsub(y)),
+            Mul => map2(a, b, |x: T, y: T| x.wmul(y)),
+            Max => map2(a, b, |x: T, y: T| if x > y { x } else { y }),
+            Min => map2(a, b, |x: T, y: T| if x < y { x } else { y }),
+            FloorDiv => map2(a, b, |x: T, y: T| x.floordiv(y)),
+            Rem => map2(a, b, |x: T, y: T| x.rem(y)),
+            Pow => map2(a, b, |x: T, y: T| x.pow(y)),
+            Div | Atan2 => type_err!("{} needs float inputs", self.name()),
+        }
+    }
+}
+
+/// `x ** y` as C's pow (what NumPy gives); f32 goes through f64 so the
+/// result is correctly rounded. Common exponents never get here (see `pow`).
+#[inline(always)]
+fn pow_float<T: Float>(x: T, y: T) -> T {
+    T::c(x.to_f64().powf(y.to_f64()))
+}
+
+impl Rule for BinaryOp {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let (a, b) = (inputs[0], inputs[1]);
+        match a.dtype() {
+            DType::F32 => self.eval_float::<f32>(a, b),
+            DType::F64 => self.eval_float::<f64>(a, b),
+            DType::I32 => self.eval_int::<i32>(a, b),
+            DType::I64 => self.eval_int::<i64>(a, b),
+            DType::Bool => match self {
+                BinaryOp::Add | BinaryOp::Max => map2(a, b, |x: bool, y: bool| x | y),
+                BinaryOp::Mul | BinaryOp::Min => map2(a, b, |x: bool, y: bool| x & y),
+                _ => type_err!("{} is not supported for bool arrays", self.name()),
+            },
+        }
+    }
+
+    fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
+        use BinaryOp::*;
+        let (a, b) = (&p[0], &p[1]);
+        let (ta, tb) = (&t[0], &t[1]);
+        let r = match self {
+            Add => add_opt(ta.clone(), tb.clone())?,
+            Sub => add_opt(ta.clone(), tb.as_ref().map(crate::ops::unary::neg).transpose()?)?,
+            Mul => add_opt(
+                ta.as_ref().map(|t| mul(t, b)).transpose()?,
+                tb.as_ref().map(|t| mul(a, t)).transpose()?,
+            )?,
+            Div => add_opt(
+                ta.as_ref().map(|t| div(t, b)).transpose()?,
+                tb.as_ref().map(|t| crate::ops::unary::neg(&div(&mul(t, out)?, b)?)).transpose()?,
+            )?,
+            FloorDiv => None,
+            _ => {
+                let (da, db) = self.partials(a, b, out, ta.is_some(), tb.is_some())?;
+                add_opt(
+                    ta.as_ref().zip(da).map(|(t, d)| mul(t, &d)).transpose()?,
+                    tb.as_ref().zip(db).map(|(t, d)| mul(t, &d)).transpose()?,
+                )?
+            }
+        };
+        r.map(|t| broadcast_if_needed(t, &out.shape())).transpose()
+    }
+
+    fn vjp(&self, p: &[Value], out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
+        use BinaryOp::*;
+        let (a, b) = (&p[0], &p[1]);
+        let (ga, gb) = match self {
+            Add => (Some(ct.clone()), Some(ct.clone())),
+            Sub => (Some(ct.clone()), Some(crate::ops::unary::neg(ct)?)),
+            Mul => (
+                needs[0].then(|| mul(ct, b)).transpose()?,
+                needs[1].then(|| mul(a, ct)).transpose()?,
+            ),
+            Div => (
+                needs[0].then(|| div(ct, b)).transpose()?,
+                needs[1]
+                    .then(|| crate::ops::unary::neg(&div(&mul(ct, out)?, b)?))
+                    .transpose()?,
+            ),
+            FloorDiv => (None, None),
+            _ => {
+                let (da, db) = self.partials(a, b, out, needs[0], needs[1])?;
+                (
+                    da.map(|d| mul(ct, &d)).transpose()?,
+                    db.map(|d| mul(ct, &d)).transpose()?,
+                )
+            }
+        };
+        let ga = if needs[0] { ga.map(|g| reduce_to_shape(&g, &a.shape())).transpose()? } else { None };
+        let gb = if needs[1] { gb.map(|g| reduce_to_shape(&g, &b.shape())).transpose()? } else { None };
+        Ok(smallvec::smallvec![ga, gb])
+    }
+
+    fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        batch_elementwise(&Prim::Binary(*self), v, b)
+    }
+
+    fn differentiable(&self) -> bool {
+        true
+    }
+}
+
+impl BinaryOp {
+    /// Partial derivatives (∂out/∂a, ∂out/∂b) of the ops without a special-cased rule.
+    fn partials(
+        self,
+        a: &Value,
+        b: &Value,
+        out: &Value,
+        want_a: bool,
+        want_b: bool,
+    ) -> Result<(Option<Value>, Option<Value>)> {
+        use BinaryOp::*;
+        let c = |v: f64| scalar_like(a, v);
+        Ok(match self {
+            Pow => {
+                // d/da = b * a**(b-1), taken as 0 where b == 0 (JAX's convention);
+                // d/db = out * log(a), with log(0) replaced by 0 so that 0**b is smooth.
+                let da = if want_a {
+                    let d = mul(b, &pow(a, &sub(b, &c(1.0))?)?)?;
+                    Some(where_(&compare(CompareOp::Eq, b, &c(0.0))?, &c(0.0), &d)?)
+                } else {
+                    None
+                };
+                let db = if want_b {
+                    let is0 = compare(CompareOp::Eq, a, &c(0.0))?;
+                    let safe = where_(&is0, &c(1.0), a)?;
+                    Some(where_(&is0, &c(0.0), &mul(out, &log(&safe)?)?)?)
+                } else {
+                    None
+                };
+                (da, db)
+            }
+            Max | Min => {
+                // Ties split the derivative evenly, as in JAX.
+                let wins = compare(if self == Max { CompareOp::Gt } else { CompareOp::Lt }, a, b)?;
+                let ties = compare(CompareOp::Eq, a, b)?;
+                let da = where_(&wins, &c(1.0), &where_(&ties, &c(0.5), &c(0.0))?)?;
+                let db = sub(&c(1.0), &da)?;
+                (Some(da), Some(db))
+            }
+            Atan2 => {
+                let den = add(&mul(a, a)?, &mul(b, b)?)?;
+                (
+                    want_a.then(|| div(b, &den)).transpose()?,
+                    want_b.then(|| crate::ops::unary::neg(&div(a, &den)?)).transpose()?,
+                )
+            }
+            Rem => (
+                Some(c(1.0)),
+                want_b.then(|| crate::ops::unary::neg(&floor_divide(a, b)?)).transpose()?,
+            ),
+            Add | Sub | Mul | Div | FloorDiv => unreachable!("special-cased in the rules"),
+        })
+    }
+}
+
+/// Convert two operands to their common dtype (NumPy promotion), optionally a float one.
+pub fn promote(a: &Value, b: &Value, float: bool) -> Result<(Value, Value)> {
+    let mut dt = DType::promote(a.dtype(), b.dtype());
+    if float {
+        dt = dt.to_float();
+    }
+    let ca = if a.dtype() == dt { a.clone() } else { convert(a, dt)? };
+    let cb = if b.dtype() == dt { b.clone() } else { convert(b, dt)? };
+    Ok((ca, cb))
+}
+
+pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
+    let float = matches!(op, BinaryOp::Div | BinaryOp::Atan2);
+    if a.dtype() == b.dtype() && (!float || a.dtype().is_float()) {
+        return bind(&Prim::Binary(op), &[a.clone(), b.clone()]);
+    }
+    let (a, b) = promote(a, b, float)?;
+    if op == BinaryOp::Sub && a.dtype() == DType::Bool {
+        return type_err!("numpy boolean subtract, the `-` operator, is not supported");
+    }
+    bind(&Prim::Binary(op), &[a, b])
+}
+
+pub fn add(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Add, a, b)
+}
+pub fn sub(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Sub, a, b)
+}
+pub fn mul(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Mul, a, b)
+}
+pub fn div(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Div, a, b)
+}
+pub fn maximum(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Max, a, b)
+}
+pub fn minimum(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Min, a, b)
+}
+pub fn arctan2(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Atan2, a, b)
+}
+pub fn floor_divide(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::FloorDiv, a, b)
+}
+pub fn remainder(a: &Value, b: &Value) -> Result<Value> {
+    binary(BinaryOp::Rem, a, b)
+}
+
+/// `a ** b`. Integer arrays to negative integer powers are refused, as in NumPy.
+/// A constant exponent of 2, 1 or 0.5 takes the exact and vectorised route
+/// (`square`, identity, `sqrt`): same values and derivatives as the general rule.
+pub fn pow(a: &Value, b: &Value) -> Result<Value> {
+    if let Some(bc) = b.as_concrete() {
+        let same = b.dtype() == a.dtype() || b.dtype().is_int();
+        if bc.ndim() == 0 && a.dtype().is_float() && same {
+            let e = bc.item_f64()?;
+            if e == 2.0 {
+                return crate::ops::unary::square(a);
+            } else if e == 1.0 {
+                return Ok(a.clone());
+            } else if e == 0.5 {
+                return crate::ops::unary::sqrt(a);
+            }
+        }
+    }
+    if a.dtype().is_int() || a.dtype() == DType::Bool {
+        if b.dtype().is_int() {
+            if let Ok(bc) = b.concrete() {
+                let neg = with_dtype!(bc.dtype(), T => bc.to_vec::<T>()?.iter().any(|v| v.to_f64() < 0.0));
+                if neg {
+                    return Err(crate::Error::Value(
+                        "Integers to negative integer powers are not allowed.".into(),
+                    ));
+                }
+            }
+        }
+    }
+    binary(BinaryOp::Pow, a, b)
+}
+
+/// Comparisons and logical connectives: bool results, no derivative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Xor,
+}
+
+impl Rule for CompareOp {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        use CompareOp::*;
+        let (a, b) = (inputs[0], inputs[1]);
+        with_dtype!(a.dtype(), T => match self {
+            Eq => map2(a, b, |x: T, y: T| x == y),
+            Ne => map2(a, b, |x: T, y: T| x != y),
+            Lt => map2(a, b, |x: T, y: T| x < y),
+            Le => map2(a, b, |x: T, y: T| x <= y),
+            Gt => map2(a, b, |x: T, y: T| x > y),
+            Ge => map2(a, b, |x: T, y: T| x >= y),
+            And => map2(a, b, |x: T, y: T| x != T::ZERO && y != T::ZERO),
+            Or => map2(a, b, |x: T, y: T| x != T::ZERO || y != T::ZERO),
+            Xor => map2(a, b, |x: T, y: T| (x != T::ZERO) != (y != T::ZERO)),
+        })
+    }
+    fn jvp(&self, _: &[Value], _: &[Option<Value>], _: &Value) -> Result<Option<Value>> {
+        Ok(None)
+    }
+    fn vjp(&self, _: &[Value], _: &Value, _: &Value, _: &[bool]) -> Result<Cotangents> {
+        Ok(smallvec::smallvec![None, None])
+    }
+    fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        batch_elementwise(&Prim::Compare(*self), v, b)
+    }
+    fn differentiable(&self) -> bool {
+        false
+    }
+}
+
+pub fn compare(op: CompareOp, a: &Value, b: &Value) -> Result<Value> {
+    let (a, b) = if a.dtype() == b.dtype() { (a.clone(), b.clone()) } else { promote(a, b, false)? };
+    bind(&Prim::Compare(op), &[a, b])
+}
+
+/// `where(cond, a, b)`: `a` where `cond` is true, else `b`, all broadcast.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Where;
+
+impl Rule for Where {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let (c, a, b) = (inputs[0], inputs[1], inputs[2]);
+        with_dtype!(a.dtype(), T => ternary(c, a, b, |c: bool, x: T, y: T| if c { x } else { y }))
+    }
+    fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
+        if t[1].is_none() && t[2].is_none() {
+            return Ok(None);
+        }
+        let zero = || zeros(&out.shape(), out.dtype());
+        let ta = match &t[1] {
+            Some(t) => t.clone(),
+            None => zero()?,
+        };
+        let tb = match &t[2] {
+            Some(t) => t.clone(),
+            None => zero()?,
+        };
+        Ok(Some(broadcast_if_needed(where_(&p[0], &ta, &tb)?, &out.shape())?))
+    }
+    fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
+        let z = scalar_like(ct, 0.0);
+        let ga = if needs[1] {
+            Some(reduce_to_shape(&where_(&p[0], ct, &z)?, &p[1].shape())?)
+        } else {
+            None
+        };
+        let gb = if needs[2] {
+            Some(reduce_to_shape(&where_(&p[0], &z, ct)?, &p[2].shape())?)
+        } else {
+            None
+        };
+        Ok(smallvec::smallvec![None, ga, gb])
+    }
+    fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        batch_elementwise(&Prim::Where(Where), v, b)
+    }
+    fn differentiable(&self) -> bool {
+        true
+    }
+}
+
+/// `where(cond, a, b)` with `cond` converted to bool and `a`, `b` promoted.
+pub fn where_(cond: &Value, a: &Value, b: &Value) -> Result<Value> {
+    let c = if cond.dtype() == DType::Bool { cond.clone() } else { convert(cond, DType::Bool)? };
+    let (a, b) = if a.dtype() == b.dtype() { (a.clone(), b.clone()) } else { promote(a, b, false)? };
+    bind(&Prim::Where(Where), &[c, a, b])
+}
+
+#[allow(unused)]
+fn _assert_float_math<T: FloatMath>() {}

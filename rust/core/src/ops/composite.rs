@@ -1,0 +1,248 @@
+//! Operations composed from primitives: differentiable and batchable because
+//! their parts are.
+
+use smallvec::SmallVec;
+
+use crate::error::Result;
+use crate::ops::binary::{add, div, maximum, minimum, mul, sub};
+use crate::ops::index::gather;
+use crate::ops::reduce::{reduction, ReduceOp};
+use crate::ops::shape::{broadcast_to, concatenate, convert, reshape, slice, transpose};
+use crate::ops::unary::{exp, log, sqrt};
+use crate::ops::{scalar, scalar_like};
+use crate::tensor::shape::{broadcast_shapes, fmt_shape, normalize_axes, normalize_axis, numel};
+use crate::tensor::{DType, Shape, Tensor};
+use crate::trace::{stop_gradient, Value};
+use crate::{shape_err, value_err};
+
+fn float_of(x: &Value) -> Result<Value> {
+    let dt = x.dtype();
+    if dt.is_float() {
+        Ok(x.clone())
+    } else {
+        convert(x, DType::F64)
+    }
+}
+
+/// Number of elements a reduction over `axis` combines.
+fn count(shape: &[usize], axis: Option<&[isize]>) -> Result<usize> {
+    let axes = normalize_axes(axis, shape.len())?;
+    Ok(axes.iter().map(|&a| shape[a]).product())
+}
+
+pub fn mean(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> {
+    let x = float_of(x)?;
+    let n = count(&x.shape(), axis)?;
+    let s = reduction(ReduceOp::Sum, &x, axis, keepdims)?;
+    div(&s, &scalar_like(&x, n as f64))
+}
+
+pub fn var(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: usize) -> Result<Value> {
+    let x = float_of(x)?;
+    let n = count(&x.shape(), axis)?;
+    let m = mean(&x, axis, true)?;
+    let d = sub(&x, &m)?;
+    let s = reduction(ReduceOp::Sum, &mul(&d, &d)?, axis, keepdims)?;
+    div(&s, &scalar_like(&x, n.saturating_sub(ddof) as f64))
+}
+
+pub fn std(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: usize) -> Result<Value> {
+    sqrt(&var(x, axis, keepdims, ddof)?)
+}
+
+/// `log(sum(exp(x)))`, shifted by the (gradient-stopped) max for stability.
+pub fn logsumexp(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> {
+    let x = float_of(x)?;
+    let m = stop_gradient(&reduction(ReduceOp::Max, &x, axis, true)?)?;
+    // a max of -inf (all -inf) or inf would give nan: shift by 0 there instead
+    let finite = crate::ops::unary::isfinite(&m)?;
+    let m = crate::ops::binary::where_(&finite, &m, &scalar_like(&x, 0.0))?;
+    let s = reduction(ReduceOp::Sum, &exp(&sub(&x, &m)?)?, axis, true)?;
+    let r = add(&log(&s)?, &m)?;
+    if keepdims {
+        Ok(r)
+    } else {
+        let axes = normalize_axes(axis, x.ndim())?;
+        let shape: Shape =
+            r.shape().iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect();
+        reshape(&r, &shape)
+    }
+}
+
+/// `minimum(maximum(x, lo), hi)`; either bound may be absent.
+pub fn clip(x: &Value, lo: Option<&Value>, hi: Option<&Value>) -> Result<Value> {
+    let mut r = x.clone();
+    if let Some(lo) = lo {
+        r = maximum(&r, lo)?;
+    }
+    if let Some(hi) = hi {
+        r = minimum(&r, hi)?;
+    }
+    Ok(r)
+}
+
+pub fn expand_dims(x: &Value, axes: &[isize]) -> Result<Value> {
+    let s = x.shape();
+    let nd = s.len() + axes.len();
+    let mut ins: SmallVec<[usize; 6]> = SmallVec::new();
+    for &a in axes {
+        let a = normalize_axis(a, nd)?;
+        if ins.contains(&a) {
+            return value_err!("repeated axis {a} in expand_dims");
+        }
+        ins.push(a);
+    }
+    let mut it = s.iter();
+    let shape: Shape = (0..nd).map(|i| if ins.contains(&i) { 1 } else { *it.next().expect("rank") }).collect();
+    reshape(x, &shape)
+}
+
+pub fn squeeze(x: &Value, axes: Option<&[isize]>) -> Result<Value> {
+    let s = x.shape();
+    let drop = match axes {
+        None => s.iter().enumerate().filter(|(_, &d)| d == 1).map(|(i, _)| i).collect(),
+        Some(a) => {
+            let a = normalize_axes(Some(a), s.len())?;
+            for &i in &a {
+                if s[i] != 1 {
+                    return value_err!(
+                        "cannot select an axis to squeeze out which has size not equal to one \
+                         (axis {i} of shape {})",
+                        fmt_shape(&s)
+                    );
+                }
+            }
+            a
+        }
+    };
+    let shape: Shape = s.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
+    reshape(x, &shape)
+}
+
+pub fn moveaxis(x: &Value, src: &[isize], dst: &[isize]) -> Result<Value> {
+    let nd = x.ndim();
+    if src.len() != dst.len() {
+        return value_err!("`source` and `destination` arguments must have the same number of elements");
+    }
+    let s = normalize_axes_ordered(src, nd)?;
+    let d = normalize_axes_ordered(dst, nd)?;
+    let mut order: SmallVec<[usize; 6]> = (0..nd).filter(|i| !s.contains(i)).collect();
+    let mut pairs: SmallVec<[(usize, usize); 6]> = d.iter().copied().zip(s.iter().copied()).collect();
+    pairs.sort_unstable();
+    for (dst, src) in pairs {
+        order.insert(dst, src);
+    }
+    transpose(x, &order)
+}
+
+fn normalize_axes_ordered(a: &[isize], nd: usize) -> Result<SmallVec<[usize; 6]>> {
+    let mut out: SmallVec<[usize; 6]> = SmallVec::new();
+    for &x in a {
+        let x = normalize_axis(x, nd)?;
+        if out.contains(&x) {
+            return value_err!("repeated axis {x}");
+        }
+        out.push(x);
+    }
+    Ok(out)
+}
+
+pub fn swapaxes(x: &Value, a: isize, b: isize) -> Result<Value> {
+    let nd = x.ndim();
+    let (a, b) = (normalize_axis(a, nd)?, normalize_axis(b, nd)?);
+    let mut perm: SmallVec<[usize; 6]> = (0..nd).collect();
+    perm.swap(a, b);
+    transpose(x, &perm)
+}
+
+/// Reverse the order of elements along `axes` (None: all), as a view.
+pub fn flip(x: &Value, axes: Option<&[isize]>) -> Result<Value> {
+    let s = x.shape();
+    let axes = normalize_axes(axes, s.len())?;
+    let starts: SmallVec<[usize; 6]> =
+        (0..s.len()).map(|i| if axes.contains(&i) { s[i].saturating_sub(1) } else { 0 }).collect();
+    let steps: SmallVec<[isize; 6]> = (0..s.len()).map(|i| if axes.contains(&i) { -1 } else { 1 }).collect();
+    if s.iter().any(|&d| d == 0) {
+        return Ok(x.clone());
+    }
+    slice(x, &starts, &steps, &s)
+}
+
+pub fn stack(xs: &[Value], axis: isize) -> Result<Value> {
+    if xs.is_empty() {
+        return value_err!("need at least one array to stack");
+    }
+    let first = xs[0].shape();
+    for x in xs {
+        if x.shape() != first {
+            return shape_err!(
+                "all input arrays must have the same shape: {} and {}",
+                fmt_shape(&first),
+                fmt_shape(&x.shape())
+            );
+        }
+    }
+    let parts: Vec<Value> = xs.iter().map(|x| expand_dims(x, &[axis])).collect::<Result<_>>()?;
+    concatenate(&parts, axis)
+}
+
+/// NumPy's `take(x, idx, axis)`; axis None indexes the flattened array.
+pub fn take(x: &Value, idx: &Value, axis: Option<isize>) -> Result<Value> {
+    let Some(axis) = axis else {
+        return gather(&reshape(x, &[x.size()])?, idx);
+    };
+    let nd = x.ndim();
+    let ax = normalize_axis(axis, nd)?;
+    let moved = moveaxis(x, &[ax as isize], &[0])?;
+    let g = gather(&moved, idx)?;
+    let k = idx.ndim();
+    // g: idx.shape + x.shape without ax; put the idx axes at position ax
+    let mut perm: SmallVec<[usize; 6]> = (k..k + ax).collect();
+    perm.extend(0..k);
+    perm.extend(k + ax..g.ndim());
+    transpose(&g, &perm)
+}
+
+/// NumPy's `take_along_axis(x, idx, axis)` (axis None: flattened).
+pub fn take_along_axis(x: &Value, idx: &Value, axis: Option<isize>) -> Result<Value> {
+    let Some(axis) = axis else {
+        return gather(&reshape(x, &[x.size()])?, &reshape(idx, &[idx.size()])?);
+    };
+    let (xs, is) = (x.shape(), idx.shape());
+    if xs.len() != is.len() {
+        return value_err!(
+            "`indices` and `arr` must have the same number of dimensions (shapes {} and {})",
+            fmt_shape(&is),
+            fmt_shape(&xs)
+        );
+    }
+    let ax = normalize_axis(axis, xs.len())?;
+    let x_last = moveaxis(x, &[ax as isize], &[-1])?;
+    let i_last = moveaxis(idx, &[ax as isize], &[-1])?;
+    let (xl, il) = (x_last.shape(), i_last.shape());
+    let nd = xl.len();
+    let batch = broadcast_shapes(&xl[..nd - 1], &il[..nd - 1])?;
+    let n = xl[nd - 1];
+    let m = il[nd - 1];
+    let mut xb: Shape = batch.clone();
+    xb.push(n);
+    let mut ib: Shape = batch.clone();
+    ib.push(m);
+    let x_b = broadcast_to(&x_last, &xb)?;
+    let i_b = broadcast_to(&i_last, &ib)?;
+    let rows = numel(&batch);
+    let base = Tensor::from_slice(&(0..rows as i64).map(|r| r * n as i64).collect::<Vec<_>>(), &[rows])?;
+    let mut bs: Shape = batch.clone();
+    bs.push(1);
+    let base = reshape(&Value::Concrete(base), &bs)?;
+    let neg = crate::ops::binary::compare(crate::ops::CompareOp::Lt, &i_b, &scalar(0.0, DType::I64))?;
+    let i_w = crate::ops::binary::where_(&neg, &add(&i_b, &scalar(n as f64, DType::I64))?, &i_b)?;
+    if let Ok(iv) = i_w.concrete() {
+        if iv.to_vec::<i64>()?.iter().any(|&v| v < 0 || v >= n as i64) {
+            return Err(crate::Error::Index(format!("index out of bounds for axis {ax} with size {n}")));
+        }
+    }
+    let flat_idx = add(&i_w, &base)?;
+    let g = gather(&reshape(&x_b, &[rows * n])?, &flat_idx)?;
+    moveaxis(&g, &[-1], &[ax as isize])
+}

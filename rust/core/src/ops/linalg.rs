@@ -1,0 +1,113 @@
+//! Matrix multiplication (batched, broadcasting), the one linear-algebra primitive;
+//! dot, tensordot, einsum and friends are composed from it in `composite.rs`.
+
+use smallvec::SmallVec;
+
+use crate::error::Result;
+use crate::kernels::matmul::matmul as gemm_matmul;
+use crate::ops::shape::{reshape, transpose};
+use crate::ops::{add_opt, align_batched, reduce_to_shape, Cotangents, Prim, Rule};
+use crate::tensor::shape::fmt_shape;
+use crate::tensor::{DType, Shape, Tensor};
+use crate::trace::{bind, Value};
+use crate::{shape_err, type_err};
+
+/// `a @ b` for `a: (..., m, k)`, `b: (..., k, n)`, batch axes broadcast.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatMul;
+
+/// Swap the last two axes.
+pub fn mt(x: &Value) -> Result<Value> {
+    let nd = x.ndim();
+    let mut perm: SmallVec<[usize; 6]> = (0..nd).collect();
+    perm.swap(nd - 2, nd - 1);
+    transpose(x, &perm)
+}
+
+impl Rule for MatMul {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        gemm_matmul(inputs[0], inputs[1])
+    }
+    fn jvp(&self, p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
+        add_opt(
+            t[0].as_ref().map(|t| matmul_nd(t, &p[1])).transpose()?,
+            t[1].as_ref().map(|t| matmul_nd(&p[0], t)).transpose()?,
+        )
+    }
+    fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
+        let ga = if needs[0] { Some(reduce_to_shape(&matmul_nd(ct, &mt(&p[1])?)?, &p[0].shape())?) } else { None };
+        let gb = if needs[1] { Some(reduce_to_shape(&matmul_nd(&mt(&p[0])?, ct)?, &p[1].shape())?) } else { None };
+        Ok(smallvec::smallvec![ga, gb])
+    }
+    fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        let rank = v.iter().zip(b).map(|(x, &bt)| x.ndim() - bt as usize).max().unwrap_or(2);
+        let args: SmallVec<[Value; 2]> = v
+            .iter()
+            .zip(b)
+            .map(|(x, &bt)| if bt { align_batched(x, rank) } else { Ok(x.clone()) })
+            .collect::<Result<_>>()?;
+        Ok((bind(&Prim::MatMul(MatMul), &args)?, true))
+    }
+    fn differentiable(&self) -> bool {
+        true
+    }
+}
+
+/// Matmul of operands that are both at least 2-D.
+fn matmul_nd(a: &Value, b: &Value) -> Result<Value> {
+    bind(&Prim::MatMul(MatMul), &[a.clone(), b.clone()])
+}
+
+/// NumPy's `matmul`: 1-D operands are promoted to matrices and the added axis
+/// removed afterwards; batch axes broadcast; dtypes promoted.
+pub fn matmul(a: &Value, b: &Value) -> Result<Value> {
+    let (sa, sb) = (a.shape(), b.shape());
+    if sa.is_empty() || sb.is_empty() {
+        return shape_err!(
+            "matmul: input operand does not have enough dimensions (shapes {} and {}); use * for scalars",
+            fmt_shape(&sa),
+            fmt_shape(&sb)
+        );
+    }
+    let (a, b) = if a.dtype() == b.dtype() {
+        (a.clone(), b.clone())
+    } else {
+        crate::ops::binary::promote(a, b, false)?
+    };
+    if a.dtype() == DType::Bool {
+        return type_err!("matmul of bool arrays is not supported");
+    }
+    let a2 = if sa.len() == 1 { reshape(&a, &[1, sa[0]])? } else { a };
+    let b2 = if sb.len() == 1 { reshape(&b, &[sb[0], 1])? } else { b };
+    let (ka, kb) = (a2.shape()[a2.ndim() - 1], b2.shape()[b2.ndim() - 2]);
+    if ka != kb {
+        return shape_err!(
+            "matmul: shapes {} and {} are not aligned: {} != {} (contracted dimensions)",
+            fmt_shape(&sa),
+            fmt_shape(&sb),
+            ka,
+            kb
+        );
+    }
+    crate::tensor::shape::broadcast_shapes(&a2.shape()[..a2.ndim() - 2], &b2.shape()[..b2.ndim() - 2])
+        .map_err(|_| {
+            crate::Error::Shape(format!(
+                "matmul: batch dimensions of shapes {} and {} cannot be broadcast",
+                fmt_shape(&sa),
+                fmt_shape(&sb)
+            ))
+        })?;
+    let r = matmul_nd(&a2, &b2)?;
+    if sa.len() == 1 || sb.len() == 1 {
+        let rs = r.shape();
+        let mut out: Shape = Shape::from_slice(&rs[..rs.len() - 2]);
+        if sa.len() > 1 {
+            out.push(rs[rs.len() - 2]);
+        }
+        if sb.len() > 1 {
+            out.push(rs[rs.len() - 1]);
+        }
+        return reshape(&r, &out);
+    }
+    Ok(r)
+}

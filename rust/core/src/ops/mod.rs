@@ -1,0 +1,112 @@
+//! The primitive set and its rules.
+//!
+//! Each family of primitives lives in one file with its forward evaluation,
+//! JVP, VJP and batching rules, implemented through [`Rule`] (a trait with no
+//! default methods: a family missing a rule does not compile), and `Prim`
+//! dispatches with exhaustive matches (a new variant without rules does not
+//! compile either). Everything else (mean, var, softmax, einsum, ...) is
+//! composed from these in `composite.rs`, so it is differentiable and batchable
+//! for free.
+
+pub mod binary;
+pub mod composite;
+pub mod index;
+pub mod linalg;
+pub mod reduce;
+pub mod shape;
+pub mod unary;
+mod util;
+
+use smallvec::SmallVec;
+
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::trace::Value;
+
+pub use binary::{BinaryOp, CompareOp};
+pub use reduce::ReduceOp;
+pub use unary::{PredicateOp, UnaryOp};
+pub use util::*;
+
+/// Cotangents for each input of a primitive (`None`: a symbolic zero).
+pub type Cotangents = SmallVec<[Option<Value>; 4]>;
+
+/// The four rules every primitive family must give.
+pub trait Rule {
+    /// Forward evaluation on concrete tensors (calls kernels).
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor>;
+    /// Tangent of the output from the input tangents (`None`: zero), or `None`.
+    fn jvp(&self, primals: &[Value], tangents: &[Option<Value>], out: &Value) -> Result<Option<Value>>;
+    /// Cotangent of each input whose `needs` flag is set, from the output cotangent.
+    fn vjp(&self, primals: &[Value], out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents>;
+    /// Apply to values of which those flagged `batched` carry a leading batch axis of
+    /// length `size`; returns the result and whether it carries one.
+    fn batch(&self, vals: &[Value], batched: &[bool], size: usize) -> Result<(Value, bool)>;
+    /// False for primitives whose outputs carry no derivative (comparisons, argmax).
+    fn differentiable(&self) -> bool;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prim {
+    Unary(UnaryOp),
+    Predicate(PredicateOp),
+    Binary(BinaryOp),
+    Compare(CompareOp),
+    Where(binary::Where),
+    Reduce(reduce::Reduce),
+    ArgReduce(reduce::ArgReduce),
+    Cumsum(reduce::Cumsum),
+    Reshape(shape::Reshape),
+    BroadcastTo(shape::BroadcastTo),
+    Transpose(shape::Transpose),
+    Slice(shape::Slice),
+    Unslice(shape::Unslice),
+    Concat(shape::Concat),
+    Convert(shape::Convert),
+    Gather(index::Gather),
+    ScatterAdd(index::ScatterAdd),
+    MatMul(linalg::MatMul),
+}
+
+macro_rules! each_prim {
+    ($self:ident, $r:ident => $e:expr) => {
+        match $self {
+            Prim::Unary($r) => $e,
+            Prim::Predicate($r) => $e,
+            Prim::Binary($r) => $e,
+            Prim::Compare($r) => $e,
+            Prim::Where($r) => $e,
+            Prim::Reduce($r) => $e,
+            Prim::ArgReduce($r) => $e,
+            Prim::Cumsum($r) => $e,
+            Prim::Reshape($r) => $e,
+            Prim::BroadcastTo($r) => $e,
+            Prim::Transpose($r) => $e,
+            Prim::Slice($r) => $e,
+            Prim::Unslice($r) => $e,
+            Prim::Concat($r) => $e,
+            Prim::Convert($r) => $e,
+            Prim::Gather($r) => $e,
+            Prim::ScatterAdd($r) => $e,
+            Prim::MatMul($r) => $e,
+        }
+    };
+}
+
+impl Rule for Prim {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        each_prim!(self, r => r.eval(inputs))
+    }
+    fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
+        each_prim!(self, r => r.jvp(p, t, out))
+    }
+    fn vjp(&self, p: &[Value], out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
+        each_prim!(self, r => r.vjp(p, out, ct, needs))
+    }
+    fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
+        each_prim!(self, r => r.batch(v, b, size))
+    }
+    fn differentiable(&self) -> bool {
+        each_prim!(self, r => r.differentiable())
+    }
+}

@@ -1,0 +1,270 @@
+//! Reductions (sum, prod, max, min over axes), arg-extrema and cumulative sums.
+
+use smallvec::SmallVec;
+
+use crate::error::{Error, Result};
+use crate::kernels::reduce::{reduce as fold, MaxFold, MinFold, ProdFold, SumFold};
+use crate::kernels::scan::{arg_extremum_last, cumsum_last};
+use crate::ops::binary::{compare, div, mul, where_, CompareOp};
+use crate::ops::shape::{broadcast_to, convert, reshape};
+use crate::ops::{scalar_like, Cotangents, Prim, Rule};
+use crate::tensor::shape::{fmt_shape, normalize_axes, normalize_axis};
+use crate::tensor::{DType, Shape, Tensor};
+use crate::trace::{bind, Value};
+use crate::{type_err, with_numeric};
+
+pub type Axes = SmallVec<[usize; 6]>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Prod,
+    Max,
+    Min,
+}
+
+impl ReduceOp {
+    fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Max => "maximum",
+            ReduceOp::Min => "minimum",
+        }
+    }
+}
+
+/// Reduce over `axes` (sorted, distinct), dropping them from the shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reduce {
+    pub op: ReduceOp,
+    pub axes: Axes,
+}
+
+/// The shape with the reduced axes kept as 1.
+fn keep_shape(shape: &[usize], axes: &[usize]) -> Shape {
+    shape.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect()
+}
+
+/// A reduced value broadcast back over the reduced axes of `in_shape`.
+fn expand_back(v: &Value, in_shape: &[usize], axes: &[usize]) -> Result<Value> {
+    broadcast_to(&reshape(v, &keep_shape(in_shape, axes))?, in_shape)
+}
+
+impl Reduce {
+    /// For max/min: where `x` attains the extremum, as a float mask, and how many
+    /// elements tie for it (ties share the derivative evenly, as in JAX).
+    fn argmask(&self, x: &Value, out: &Value) -> Result<(Value, Value)> {
+        let shape = x.shape();
+        let hit = compare(CompareOp::Eq, x, &expand_back(out, &shape, &self.axes)?)?;
+        let mask = convert(&hit, x.dtype())?;
+        let count = sum_axes(&mask, &self.axes)?;
+        Ok((mask, count))
+    }
+
+    /// ∂prod/∂x_i = product of the other elements, exact with zeros present.
+    fn prod_others(&self, x: &Value) -> Result<Value> {
+        let shape = x.shape();
+        let c = |v: f64| scalar_like(x, v);
+        let is0 = compare(CompareOp::Eq, x, &c(0.0))?;
+        let nz = where_(&is0, &c(1.0), x)?;
+        let p_nz = expand_back(&reduce(ReduceOp::Prod, &nz, &self.axes)?, &shape, &self.axes)?;
+        let zc = expand_back(&sum_axes(&convert(&is0, x.dtype())?, &self.axes)?, &shape, &self.axes)?;
+        let none = compare(CompareOp::Eq, &zc, &c(0.0))?;
+        let one = compare(CompareOp::Eq, &zc, &c(1.0))?;
+        let only_zero_here = compare(CompareOp::And, &one, &is0)?;
+        where_(&none, &div(&p_nz, &nz)?, &where_(&only_zero_here, &p_nz, &c(0.0))?)
+    }
+}
+
+impl Rule for Reduce {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let x = inputs[0];
+        if matches!(self.op, ReduceOp::Max | ReduceOp::Min) && self.axes.iter().any(|&a| x.shape()[a] == 0) {
+            return Err(Error::Value(format!(
+                "zero-size array to reduction operation {} which has no identity (shape {})",
+                self.op.name(),
+                fmt_shape(x.shape())
+            )));
+        }
+        with_numeric!(x.dtype(), T => match self.op {
+            ReduceOp::Sum => fold::<T, _>(x, &self.axes, SumFold),
+            ReduceOp::Prod => fold::<T, _>(x, &self.axes, ProdFold),
+            ReduceOp::Max => fold::<T, _>(x, &self.axes, MaxFold),
+            ReduceOp::Min => fold::<T, _>(x, &self.axes, MinFold),
+        }, else type_err!("{} of bool arrays: convert to int first", self.op.name()))
+    }
+
+    fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
+        let Some(t) = &t[0] else { return Ok(None) };
+        Ok(Some(match self.op {
+            ReduceOp::Sum => sum_axes(t, &self.axes)?,
+            ReduceOp::Max | ReduceOp::Min => {
+                let (mask, count) = self.argmask(&p[0], out)?;
+                div(&sum_axes(&mul(t, &mask)?, &self.axes)?, &count)?
+            }
+            ReduceOp::Prod => sum_axes(&mul(t, &self.prod_others(&p[0])?)?, &self.axes)?,
+        }))
+    }
+
+    fn vjp(&self, p: &[Value], out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
+        let shape = p[0].shape();
+        let g = match self.op {
+            ReduceOp::Sum => expand_back(ct, &shape, &self.axes)?,
+            ReduceOp::Max | ReduceOp::Min => {
+                let (mask, count) = self.argmask(&p[0], out)?;
+                mul(&expand_back(&div(ct, &count)?, &shape, &self.axes)?, &mask)?
+            }
+            ReduceOp::Prod => mul(&expand_back(ct, &shape, &self.axes)?, &self.prod_others(&p[0])?)?,
+        };
+        Ok(smallvec::smallvec![Some(g)])
+    }
+
+    fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        let axes = self.axes.iter().map(|a| a + 1).collect();
+        Ok((bind(&Prim::Reduce(Reduce { op: self.op, axes }), &v[..1])?, true))
+    }
+
+    fn differentiable(&self) -> bool {
+        true
+    }
+}
+
+/// Reduce over already-normalised axes (internal: no dtype adjustment).
+pub fn reduce(op: ReduceOp, x: &Value, axes: &[usize]) -> Result<Value> {
+    if axes.is_empty() {
+        return Ok(x.clone());
+    }
+    bind(&Prim::Reduce(Reduce { op, axes: Axes::from_slice(axes) }), std::slice::from_ref(x))
+}
+
+/// Sum over already-normalised axes.
+pub fn sum_axes(x: &Value, axes: &[usize]) -> Result<Value> {
+    reduce(ReduceOp::Sum, x, axes)
+}
+
+/// The public reduction: NumPy axis handling, keepdims, and dtype (sums of
+/// bools and small ints accumulate in int64).
+pub fn reduction(op: ReduceOp, x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> {
+    let shape = x.shape();
+    let axes = normalize_axes(axis, shape.len())?;
+    let mut x = x.clone();
+    if matches!(op, ReduceOp::Sum | ReduceOp::Prod) && matches!(x.dtype(), DType::Bool | DType::I32) {
+        x = convert(&x, DType::I64)?;
+    } else if x.dtype() == DType::Bool {
+        x = convert(&x, DType::I64)?;
+        let r = reduction(op, &x, axis, keepdims)?;
+        return convert(&r, DType::Bool);
+    }
+    let r = reduce(op, &x, &axes)?;
+    if keepdims {
+        reshape(&r, &keep_shape(&shape, &axes))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Index of the maximum (`max`) or minimum along one axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgReduce {
+    pub max: bool,
+    pub axis: usize,
+}
+
+impl Rule for ArgReduce {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let x = inputs[0];
+        if x.shape()[self.axis] == 0 {
+            return Err(Error::Value(format!(
+                "attempt to get {} of an empty sequence",
+                if self.max { "argmax" } else { "argmin" }
+            )));
+        }
+        let mut perm: SmallVec<[usize; 6]> = (0..x.ndim()).filter(|&i| i != self.axis).collect();
+        perm.push(self.axis);
+        let xt = x.permute_view(&perm);
+        crate::with_dtype!(x.dtype(), T => arg_extremum_last::<T>(&xt, self.max))
+    }
+    fn jvp(&self, _: &[Value], _: &[Option<Value>], _: &Value) -> Result<Option<Value>> {
+        Ok(None)
+    }
+    fn vjp(&self, _: &[Value], _: &Value, _: &Value, _: &[bool]) -> Result<Cotangents> {
+        Ok(smallvec::smallvec![None])
+    }
+    fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        let p = Prim::ArgReduce(ArgReduce { max: self.max, axis: self.axis + 1 });
+        Ok((bind(&p, &v[..1])?, true))
+    }
+    fn differentiable(&self) -> bool {
+        false
+    }
+}
+
+/// `argmax`/`argmin` along `axis` (None: of the flattened array), NumPy style.
+pub fn arg_extremum(x: &Value, axis: Option<isize>, keepdims: bool, max: bool) -> Result<Value> {
+    let shape = x.shape();
+    let (src, ax) = match axis {
+        None => (reshape(x, &[x.size()])?, 0),
+        Some(a) => (x.clone(), normalize_axis(a, shape.len().max(1))?),
+    };
+    if src.ndim() == 0 {
+        return arg_extremum(&reshape(&src, &[1])?, Some(0), keepdims, max);
+    }
+    let r = bind(&Prim::ArgReduce(ArgReduce { max, axis: ax }), &[src])?;
+    if !keepdims {
+        return Ok(r);
+    }
+    let ks: Shape = match axis {
+        None => std::iter::repeat_n(1, shape.len()).collect(),
+        Some(_) => keep_shape(&shape, &[ax]),
+    };
+    reshape(&r, &ks)
+}
+
+/// Cumulative sum along an axis (`reverse`: summing from the end).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cumsum {
+    pub axis: usize,
+    pub reverse: bool,
+}
+
+impl Rule for Cumsum {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let x = inputs[0];
+        let nd = x.ndim();
+        let mut perm: SmallVec<[usize; 6]> = (0..nd).filter(|&i| i != self.axis).collect();
+        perm.push(self.axis);
+        let mut inv: SmallVec<[usize; 6]> = SmallVec::from_elem(0, nd);
+        for (i, &p) in perm.iter().enumerate() {
+            inv[p] = i;
+        }
+        let xt = x.permute_view(&perm);
+        let r = with_numeric!(x.dtype(), T => cumsum_last::<T>(&xt, self.reverse)?,
+            else return type_err!("cumsum of bool arrays: convert first"));
+        Ok(r.permute_view(&inv))
+    }
+    fn jvp(&self, _p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
+        t[0].as_ref().map(|t| bind(&Prim::Cumsum(self.clone()), std::slice::from_ref(t))).transpose()
+    }
+    fn vjp(&self, _p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
+        let adj = Prim::Cumsum(Cumsum { axis: self.axis, reverse: !self.reverse });
+        Ok(smallvec::smallvec![Some(bind(&adj, std::slice::from_ref(ct))?)])
+    }
+    fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        let p = Prim::Cumsum(Cumsum { axis: self.axis + 1, reverse: self.reverse });
+        Ok((bind(&p, &v[..1])?, true))
+    }
+    fn differentiable(&self) -> bool {
+        true
+    }
+}
+
+/// NumPy's `cumsum(x, axis)`: axis None flattens; bools and int32 accumulate in int64.
+pub fn cumsum(x: &Value, axis: Option<isize>) -> Result<Value> {
+    let (src, ax) = match axis {
+        None => (reshape(x, &[x.size()])?, 0),
+        Some(a) => (x.clone(), normalize_axis(a, x.ndim())?),
+    };
+    let src = if matches!(src.dtype(), DType::Bool | DType::I32) { convert(&src, DType::I64)? } else { src };
+    bind(&Prim::Cumsum(Cumsum { axis: ax, reverse: false }), &[src])
+}

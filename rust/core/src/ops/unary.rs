@@ -1,0 +1,372 @@
+//! Elementwise functions of one argument. Each op declares its forward kernel
+//! and its derivative `f'(x)` (written with ferrax ops, reusing the output `y`
+//! where that is cheaper: exp, tanh, sigmoid, sqrt...); the JVP multiplies the
+//! tangent by it and the VJP the cotangent, so one declaration serves both.
+
+use crate::error::Result;
+use crate::kernels::elementwise::{unary as map, unary_slices};
+use crate::kernels::math::{fix_trig_large, FloatMath, Trig};
+use crate::kernels::reduce::Arith;
+use crate::kernels::simd::map1;
+use crate::ops::binary::{add, div, mul, sub};
+use crate::ops::{scalar_like, Cotangents, Prim, Rule};
+use crate::tensor::{DType, Element, Tensor};
+use crate::trace::{bind, Value};
+use crate::{type_err, with_float};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Abs,
+    Sign,
+    Exp,
+    Exp2,
+    Expm1,
+    Log,
+    Log2,
+    Log10,
+    Log1p,
+    Sqrt,
+    Rsqrt,
+    Square,
+    Reciprocal,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Atanh,
+    Sigmoid,
+    Relu,
+    Softplus,
+    Erf,
+    Floor,
+    Ceil,
+    Round,
+}
+
+/// Float element types: the std operations that compile to single instructions
+/// plus our vectorisable transcendental functions.
+pub trait Float: Element + FloatMath + Arith + std::ops::Neg<Output = Self> {
+    fn abs(self) -> Self;
+    fn floor(self) -> Self;
+    fn ceil(self) -> Self;
+    fn round_even(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn c(v: f64) -> Self;
+}
+
+macro_rules! float_impl {
+    ($t:ty) => {
+        impl Float for $t {
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                <$t>::floor(self)
+            }
+            #[inline(always)]
+            fn ceil(self) -> Self {
+                <$t>::ceil(self)
+            }
+            #[inline(always)]
+            fn round_even(self) -> Self {
+                <$t>::round_ties_even(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            #[inline(always)]
+            fn c(v: f64) -> Self {
+                v as $t
+            }
+        }
+    };
+}
+float_impl!(f32);
+float_impl!(f64);
+
+impl UnaryOp {
+    pub fn name(self) -> &'static str {
+        use UnaryOp::*;
+        match self {
+            Neg => "negative",
+            Abs => "abs",
+            Sign => "sign",
+            Exp => "exp",
+            Exp2 => "exp2",
+            Expm1 => "expm1",
+            Log => "log",
+            Log2 => "log2",
+            Log10 => "log10",
+            Log1p => "log1p",
+            Sqrt => "sqrt",
+            Rsqrt => "rsqrt",
+            Square => "square",
+            Reciprocal => "reciprocal",
+            Sin => "sin",
+            Cos => "cos",
+            Tan => "tan",
+            Asin => "arcsin",
+            Acos => "arccos",
+            Atan => "arctan",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Tanh => "tanh",
+            Asinh => "arcsinh",
+            Atanh => "arctanh",
+            Sigmoid => "sigmoid",
+            Relu => "relu",
+            Softplus => "softplus",
+            Erf => "erf",
+            Floor => "floor",
+            Ceil => "ceil",
+            Round => "round",
+        }
+    }
+
+    /// Ops that keep integer inputs integer (the rest compute in floating point).
+    fn keeps_ints(self) -> bool {
+        use UnaryOp::*;
+        matches!(self, Neg | Abs | Sign | Square | Floor | Ceil | Round | Relu)
+    }
+
+    fn eval_float<T: Float>(self, x: &Tensor) -> Result<Tensor> {
+        use UnaryOp::*;
+        let trig = |which: Trig, f: fn(T) -> T| {
+            unary_slices::<T, T>(x, move |s, o| {
+                map1(s, o, f);
+                fix_trig_large(s, o, which);
+            })
+        };
+        match self {
+            Neg => map(x, |a: T| -a),
+            Abs => map(x, |a: T| a.abs()),
+            Sign => map(x, |a: T| {
+                if a > T::ZERO {
+                    T::ONE
+                } else if a < T::ZERO {
+                    -T::ONE
+                } else {
+                    a // keeps ±0 and NaN
+                }
+            }),
+            Exp => map(x, T::exp),
+            Exp2 => map(x, T::exp2),
+            Expm1 => map(x, T::expm1),
+            Log => map(x, T::ln),
+            Log2 => map(x, T::log2),
+            Log10 => map(x, T::log10),
+            Log1p => map(x, T::ln1p),
+            Sqrt => map(x, |a: T| a.sqrt()),
+            Rsqrt => map(x, |a: T| T::ONE / a.sqrt()),
+            Square => map(x, |a: T| a * a),
+            Reciprocal => map(x, |a: T| T::ONE / a),
+            Sin => trig(Trig::Sin, T::sin),
+            Cos => trig(Trig::Cos, T::cos),
+            Tan => trig(Trig::Tan, T::tan),
+            Asin => map(x, T::asin),
+            Acos => map(x, T::acos),
+            Atan => map(x, T::atan),
+            Sinh => map(x, T::sinh),
+            Cosh => map(x, T::cosh),
+            Tanh => map(x, T::tanh),
+            Asinh => map(x, T::asinh),
+            Atanh => map(x, T::atanh),
+            Sigmoid => map(x, T::sigmoid),
+            Relu => map(x, |a: T| if a > T::ZERO { a } else if a.is_nan() { a } else { T::ZERO }),
+            Softplus => map(x, T::softplus),
+            Erf => map(x, T::erf),
+            Floor => map(x, |a: T| a.floor()),
+            Ceil => map(x, |a: T| a.ceil()),
+            Round => map(x, |a: T| a.round_even()),
+        }
+    }
+
+    fn eval_int<T: Arith + std::ops::Neg<Output = T>>(self, x: &Tensor) -> Result<Tensor> {
+        use UnaryOp::*;
+        match self {
+            Neg => map(x, |a: T| T::ZERO + (-a)),
+            Abs => map(x, |a: T| if a < T::ZERO { -a } else { a }),
+            Sign => map(x, |a: T| {
+                if a > T::ZERO {
+                    T::ONE
+                } else if a < T::ZERO {
+                    -T::ONE
+                } else {
+                    T::ZERO
+                }
+            }),
+            Square => map(x, |a: T| a * a),
+            Relu => map(x, |a: T| if a > T::ZERO { a } else { T::ZERO }),
+            Floor | Ceil | Round => Ok(x.clone()),
+            _ => type_err!("{} is not defined for integer arrays", self.name()),
+        }
+    }
+
+    /// `f'(x)` given `x` and `y = f(x)`; `None` where the derivative is zero.
+    fn derivative(self, x: &Value, y: &Value) -> Result<Option<Value>> {
+        use UnaryOp::*;
+        let c = |v: f64| scalar_like(x, v);
+        let one = || c(1.0);
+        Ok(Some(match self {
+            Neg => c(-1.0),
+            Abs => sign(x)?,
+            Sign | Floor | Ceil | Round => return Ok(None),
+            Exp => y.clone(),
+            Exp2 => mul(y, &c(std::f64::consts::LN_2))?,
+            Expm1 => add(y, &one())?,
+            Log => reciprocal(x)?,
+            Log2 => reciprocal(&mul(x, &c(std::f64::consts::LN_2))?)?,
+            Log10 => reciprocal(&mul(x, &c(std::f64::consts::LN_10))?)?,
+            Log1p => reciprocal(&add(x, &one())?)?,
+            Sqrt => div(&c(0.5), y)?,
+            Rsqrt => mul(&c(-0.5), &div(y, x)?)?,
+            Square => mul(&c(2.0), x)?,
+            Reciprocal => neg(&square(y)?)?,
+            Sin => cos(x)?,
+            Cos => neg(&sin(x)?)?,
+            Tan => add(&one(), &square(y)?)?,
+            Asin => rsqrt(&sub(&one(), &square(x)?)?)?,
+            Acos => neg(&rsqrt(&sub(&one(), &square(x)?)?)?)?,
+            Atan => reciprocal(&add(&one(), &square(x)?)?)?,
+            Sinh => cosh(x)?,
+            Cosh => sinh(x)?,
+            Tanh => sub(&one(), &square(y)?)?,
+            Asinh => rsqrt(&add(&square(x)?, &one())?)?,
+            Atanh => reciprocal(&sub(&one(), &square(x)?)?)?,
+            Sigmoid => mul(y, &sub(&one(), y)?)?,
+            Relu => crate::ops::binary::where_(
+                &crate::ops::binary::compare(crate::ops::CompareOp::Gt, x, &c(0.0))?,
+                &one(),
+                &c(0.0),
+            )?,
+            Softplus => sigmoid(x)?,
+            Erf => mul(&c(std::f64::consts::FRAC_2_SQRT_PI), &exp(&neg(&square(x)?)?)?)?,
+        }))
+    }
+}
+
+impl Rule for UnaryOp {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let x = inputs[0];
+        match x.dtype() {
+            DType::F32 => self.eval_float::<f32>(x),
+            DType::F64 => self.eval_float::<f64>(x),
+            DType::I32 => self.eval_int::<i32>(x),
+            DType::I64 => self.eval_int::<i64>(x),
+            DType::Bool => type_err!("{} is not defined for bool arrays", self.name()),
+        }
+    }
+
+    fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
+        let Some(t) = &t[0] else { return Ok(None) };
+        match self.derivative(&p[0], out)? {
+            None => Ok(None),
+            Some(d) => Ok(Some(mul(t, &d)?)),
+        }
+    }
+
+    fn vjp(&self, p: &[Value], out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
+        let d = self.derivative(&p[0], out)?;
+        Ok(smallvec::smallvec![match d {
+            None => None,
+            Some(d) => Some(mul(ct, &d)?),
+        }])
+    }
+
+    fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        Ok((bind(&Prim::Unary(*self), &v[..1])?, true))
+    }
+
+    fn differentiable(&self) -> bool {
+        true
+    }
+}
+
+/// Apply a unary op, converting integer inputs to float where NumPy does.
+pub fn unary(op: UnaryOp, x: &Value) -> Result<Value> {
+    let dt = x.dtype();
+    if dt == DType::Bool && op != UnaryOp::Neg {
+        let xf = crate::ops::shape::convert(x, if op.keeps_ints() { DType::I64 } else { DType::F64 })?;
+        return unary(op, &xf);
+    }
+    if !dt.is_float() && !op.keeps_ints() {
+        let xf = crate::ops::shape::convert(x, dt.to_float())?;
+        return bind(&Prim::Unary(op), &[xf]);
+    }
+    bind(&Prim::Unary(op), std::slice::from_ref(x))
+}
+
+macro_rules! unary_fns {
+    ($($name:ident => $op:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "`.")]
+            pub fn $name(x: &Value) -> Result<Value> {
+                unary(UnaryOp::$op, x)
+            }
+        )*
+    };
+}
+
+unary_fns!(
+    neg => Neg, abs => Abs, sign => Sign, exp => Exp, exp2 => Exp2, expm1 => Expm1,
+    log => Log, log2 => Log2, log10 => Log10, log1p => Log1p, sqrt => Sqrt, rsqrt => Rsqrt,
+    square => Square, reciprocal => Reciprocal, sin => Sin, cos => Cos, tan => Tan,
+    arcsin => Asin, arccos => Acos, arctan => Atan, sinh => Sinh, cosh => Cosh, tanh => Tanh,
+    arcsinh => Asinh, arctanh => Atanh, sigmoid => Sigmoid, relu => Relu, softplus => Softplus,
+    erf => Erf, floor => Floor, ceil => Ceil, round => Round,
+);
+
+/// Predicates: elementwise functions with a bool result and no derivative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PredicateOp {
+    Not,
+    IsNan,
+    IsFinite,
+}
+
+impl Rule for PredicateOp {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let x = inputs[0];
+        match self {
+            PredicateOp::Not => {
+                crate::with_dtype!(x.dtype(), T => map(x, |a: T| a == T::ZERO))
+            }
+            PredicateOp::IsNan => with_float!(x.dtype(), T => map(x, |a: T| a.is_nan()),
+                else Tensor::full(0.0, DType::Bool, x.shape())),
+            PredicateOp::IsFinite => with_float!(x.dtype(), T => map(x, |a: T| (a - a) == T::ZERO),
+                else Tensor::full(1.0, DType::Bool, x.shape())),
+        }
+    }
+    fn jvp(&self, _: &[Value], _: &[Option<Value>], _: &Value) -> Result<Option<Value>> {
+        Ok(None)
+    }
+    fn vjp(&self, _: &[Value], _: &Value, _: &Value, _: &[bool]) -> Result<Cotangents> {
+        Ok(smallvec::smallvec![None])
+    }
+    fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
+        Ok((bind(&Prim::Predicate(*self), &v[..1])?, true))
+    }
+    fn differentiable(&self) -> bool {
+        false
+    }
+}
+
+pub fn logical_not(x: &Value) -> Result<Value> {
+    bind(&Prim::Predicate(PredicateOp::Not), std::slice::from_ref(x))
+}
+pub fn isnan(x: &Value) -> Result<Value> {
+    bind(&Prim::Predicate(PredicateOp::IsNan), std::slice::from_ref(x))
+}
+pub fn isfinite(x: &Value) -> Result<Value> {
+    bind(&Prim::Predicate(PredicateOp::IsFinite), std::slice::from_ref(x))
+}

@@ -1,0 +1,313 @@
+//! The concrete n-d array: shared storage plus a strided layout.
+//!
+//! Transpose, broadcast, slicing and compatible reshapes only change the
+//! layout; data is copied only when a kernel needs contiguity.
+
+mod dtype;
+pub mod shape;
+mod storage;
+
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+pub use dtype::DType;
+pub use shape::{Shape, Strides};
+pub use storage::{AlignedBuf, Element, Storage, ALIGN};
+
+use crate::error::Result;
+use crate::{shape_err, type_err};
+use shape::{checked_numel, contiguous_strides, fmt_shape, numel};
+
+/// Dispatch on a dtype, binding the element type to `$T` inside `$body`.
+#[macro_export]
+macro_rules! with_dtype {
+    ($dt:expr, $T:ident => $body:expr) => {
+        match $dt {
+            $crate::DType::Bool => {
+                type $T = bool;
+                $body
+            }
+            $crate::DType::I32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+        }
+    };
+}
+
+/// Dispatch on a float dtype; other dtypes take the `else` arm.
+#[macro_export]
+macro_rules! with_float {
+    ($dt:expr, $T:ident => $body:expr, else $other:expr) => {
+        match $dt {
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
+/// Dispatch on a numeric (non-bool) dtype.
+#[macro_export]
+macro_rules! with_numeric {
+    ($dt:expr, $T:ident => $body:expr, else $other:expr) => {
+        match $dt {
+            $crate::DType::I32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
+#[derive(Clone)]
+pub struct Tensor {
+    storage: Arc<Storage>,
+    shape: Shape,
+    strides: Strides,
+    offset: usize,
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor({}, {})", fmt_shape(&self.shape), self.dtype())
+    }
+}
+
+impl Tensor {
+    // ---- construction -------------------------------------------------------
+
+    /// A contiguous tensor owning `buf`, which must hold exactly `numel(shape)` elements.
+    pub fn from_buf<T: Element>(buf: AlignedBuf<T>, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(buf.len(), numel(shape));
+        Tensor {
+            storage: Arc::new(T::wrap(buf)),
+            shape: Shape::from_slice(shape),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
+    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        if n != data.len() {
+            return shape_err!("{} elements do not fill shape {}", data.len(), fmt_shape(shape));
+        }
+        Ok(Tensor::from_buf(AlignedBuf::from_slice(data)?, shape))
+    }
+
+    pub fn scalar<T: Element>(v: T) -> Tensor {
+        Tensor::from_slice(&[v], &[]).expect("one element always fits")
+    }
+
+    pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        with_dtype!(dtype, T => Ok(Tensor::from_buf(AlignedBuf::<T>::zeroed(n)?, shape)))
+    }
+
+    /// A tensor of `shape` filled with `value` (converted to `dtype`), built as a
+    /// broadcast view of one element: no memory proportional to the size.
+    pub fn full(value: f64, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        checked_numel(shape)?;
+        let one = with_dtype!(dtype, T => Tensor::scalar(T::from_f64(value)));
+        Ok(one.broadcast_view(shape))
+    }
+
+    /// `full` materialised into its own contiguous buffer.
+    pub fn full_contiguous(value: f64, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        with_dtype!(dtype, T => {
+            let mut buf = AlignedBuf::<T>::zeroed(n)?;
+            buf.as_mut_slice().fill(T::from_f64(value));
+            Ok(Tensor::from_buf(buf, shape))
+        })
+    }
+
+    /// Build a contiguous tensor by writing into a fresh zeroed buffer.
+    pub fn build<T: Element>(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        let mut buf = AlignedBuf::<T>::zeroed(n)?;
+        fill(buf.as_mut_slice());
+        Ok(Tensor::from_buf(buf, shape))
+    }
+
+    /// Like `build`, for fallible fills.
+    pub fn try_build<T: Element>(
+        shape: &[usize],
+        fill: impl FnOnce(&mut [T]) -> Result<()>,
+    ) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        let mut buf = AlignedBuf::<T>::zeroed(n)?;
+        fill(buf.as_mut_slice())?;
+        Ok(Tensor::from_buf(buf, shape))
+    }
+
+    // ---- metadata -----------------------------------------------------------
+
+    #[inline]
+    pub fn dtype(&self) -> DType {
+        self.storage.dtype()
+    }
+    #[inline]
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    #[inline]
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+    #[inline]
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+    #[inline]
+    pub fn size(&self) -> usize {
+        numel(&self.shape)
+    }
+    pub fn storage(&self) -> &Arc<Storage> {
+        &self.storage
+    }
+
+    /// Row-major contiguous (size-1 dims may have any stride).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected: isize = 1;
+        for i in (0..self.shape.len()).rev() {
+            if self.shape[i] != 1 {
+                if self.strides[i] != expected {
+                    return false;
+                }
+                expected *= self.shape[i] as isize;
+            }
+        }
+        true
+    }
+
+    /// The whole storage as a typed slice (for kernels that index with strides).
+    #[inline]
+    pub fn storage_slice<T: Element>(&self) -> &[T] {
+        T::view(&self.storage).expect("dtype checked by caller")
+    }
+
+    /// The elements as one slice, if the layout is contiguous.
+    #[inline]
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        if T::DTYPE != self.dtype() || !self.is_contiguous() {
+            return None;
+        }
+        let data = self.storage_slice::<T>();
+        Some(&data[self.offset..self.offset + self.size()])
+    }
+
+    /// A contiguous tensor with the same values: `self` if already contiguous.
+    pub fn contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        crate::kernels::copy::materialize(self)
+    }
+
+    /// The elements in row-major order.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if T::DTYPE != self.dtype() {
+            return type_err!("expected {}, tensor is {}", T::DTYPE, self.dtype());
+        }
+        Ok(self.contiguous()?.as_slice::<T>().expect("contiguous").to_vec())
+    }
+
+    /// The one element of a size-1 tensor, as f64.
+    pub fn item_f64(&self) -> Result<f64> {
+        if self.size() != 1 {
+            return Err(crate::Error::Value(format!(
+                "only tensors with one element can be converted to scalars, got shape {}",
+                fmt_shape(&self.shape)
+            )));
+        }
+        Ok(with_dtype!(self.dtype(), T => self.storage_slice::<T>()[self.offset].to_f64()))
+    }
+
+    // ---- views (no copies) ---------------------------------------------------
+
+    fn with_layout(&self, shape: Shape, strides: Strides, offset: usize) -> Tensor {
+        Tensor { storage: self.storage.clone(), shape, strides, offset }
+    }
+
+    /// Broadcast to `target` (caller checked compatibility).
+    pub fn broadcast_view(&self, target: &[usize]) -> Tensor {
+        let strides = shape::broadcast_strides(&self.shape, &self.strides, target);
+        self.with_layout(Shape::from_slice(target), strides, self.offset)
+    }
+
+    /// Permute axes (caller checked `perm` is a permutation).
+    pub fn permute_view(&self, perm: &[usize]) -> Tensor {
+        let shape = perm.iter().map(|&p| self.shape[p]).collect();
+        let strides = perm.iter().map(|&p| self.strides[p]).collect();
+        self.with_layout(shape, strides, self.offset)
+    }
+
+    /// Reshape, as a view when the layout allows, otherwise through a copy.
+    pub fn reshape(&self, new_shape: &[usize]) -> Result<Tensor> {
+        if numel(new_shape) != self.size() {
+            return shape_err!(
+                "cannot reshape array of shape {} into shape {}",
+                fmt_shape(&self.shape),
+                fmt_shape(new_shape)
+            );
+        }
+        if let Some(strides) = shape::reshape_strides(&self.shape, &self.strides, new_shape) {
+            return Ok(self.with_layout(Shape::from_slice(new_shape), strides, self.offset));
+        }
+        let c = self.contiguous()?;
+        Ok(c.with_layout(Shape::from_slice(new_shape), contiguous_strides(new_shape), c.offset))
+    }
+
+    /// Basic slicing along every axis: `start` (already in range), `step` (non-zero)
+    /// and `len` (number of elements taken). Negative steps give reversed views.
+    pub fn slice_view(&self, starts: &[usize], steps: &[isize], lens: &[usize]) -> Tensor {
+        let mut offset = self.offset as isize;
+        let mut strides: Strides = SmallVec::with_capacity(self.ndim());
+        for i in 0..self.ndim() {
+            if lens[i] > 0 {
+                offset += starts[i] as isize * self.strides[i];
+            }
+            strides.push(self.strides[i] * steps[i]);
+        }
+        let offset = if lens.iter().any(|&l| l == 0) { self.offset } else { offset as usize };
+        self.with_layout(Shape::from_slice(lens), strides, offset)
+    }
+}

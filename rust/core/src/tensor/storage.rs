@@ -1,0 +1,215 @@
+//! Typed, 64-byte aligned, reference-counted buffers.
+//!
+//! Every element type we store (bool, i32, i64, f32, f64) is valid for the
+//! all-zero bit pattern, which is what makes `AlignedBuf::zeroed` sound.
+
+use std::alloc::{self, Layout};
+use std::ptr::NonNull;
+
+use crate::error::{Error, Result};
+use crate::tensor::DType;
+
+/// Cache-line alignment: full-width AVX-512 loads never straddle lines.
+pub const ALIGN: usize = 64;
+
+/// An element type a tensor can hold.
+pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + std::fmt::Debug + 'static {
+    const DTYPE: DType;
+    const ZERO: Self;
+    const ONE: Self;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+    fn to_i64(self) -> i64;
+    fn from_i64(v: i64) -> Self;
+    fn wrap(buf: AlignedBuf<Self>) -> Storage;
+    fn view(storage: &Storage) -> Option<&[Self]>;
+}
+
+macro_rules! element {
+    ($t:ty, $dt:ident, $zero:expr, $one:expr, $to_f64:expr, $from_f64:expr, $to_i64:expr, $from_i64:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$dt;
+            const ZERO: Self = $zero;
+            const ONE: Self = $one;
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                ($to_f64)(self)
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                ($from_f64)(v)
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                ($to_i64)(self)
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                ($from_i64)(v)
+            }
+            fn wrap(buf: AlignedBuf<Self>) -> Storage {
+                Storage::$dt(buf)
+            }
+            fn view(storage: &Storage) -> Option<&[Self]> {
+                match storage {
+                    Storage::$dt(b) => Some(b.as_slice()),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+element!(f32, F32, 0.0, 1.0, |x: f32| x as f64, |v: f64| v as f32, |x: f32| x as i64, |v: i64| v as f32);
+element!(f64, F64, 0.0, 1.0, |x: f64| x, |v: f64| v, |x: f64| x as i64, |v: i64| v as f64);
+element!(i32, I32, 0, 1, |x: i32| x as f64, |v: f64| v as i32, |x: i32| x as i64, |v: i64| v as i32);
+element!(i64, I64, 0, 1, |x: i64| x as f64, |v: f64| v as i64, |x: i64| x, |v: i64| v);
+element!(
+    bool,
+    Bool,
+    false,
+    true,
+    |x: bool| x as u8 as f64,
+    |v: f64| v != 0.0,
+    |x: bool| x as i64,
+    |v: i64| v != 0
+);
+
+/// A heap buffer of `len` elements aligned to [`ALIGN`] bytes.
+pub struct AlignedBuf<T: Element> {
+    ptr: NonNull<T>,
+    len: usize,
+}
+
+// SAFETY: AlignedBuf owns its allocation uniquely (like Vec<T>); T is Send + Sync.
+unsafe impl<T: Element> Send for AlignedBuf<T> {}
+// SAFETY: shared access only hands out `&[T]`, and T is Sync.
+unsafe impl<T: Element> Sync for AlignedBuf<T> {}
+
+impl<T: Element> AlignedBuf<T> {
+    fn layout(len: usize) -> Result<Layout> {
+        let bytes = len
+            .checked_mul(std::mem::size_of::<T>())
+            .filter(|&b| b <= isize::MAX as usize - ALIGN)
+            .ok_or(Error::OutOfMemory(usize::MAX))?;
+        Layout::from_size_align(bytes.max(1), ALIGN).map_err(|_| Error::OutOfMemory(bytes))
+    }
+
+    /// A buffer of `len` zeros. Fails with `OutOfMemory` instead of aborting.
+    pub fn zeroed(len: usize) -> Result<Self> {
+        let layout = Self::layout(len)?;
+        // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
+        let raw = unsafe { alloc::alloc_zeroed(layout) } as *mut T;
+        let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size()))?;
+        Ok(AlignedBuf { ptr, len })
+    }
+
+    pub fn from_slice(data: &[T]) -> Result<Self> {
+        let mut buf = Self::zeroed(data.len())?;
+        buf.as_mut_slice().copy_from_slice(data);
+        Ok(buf)
+    }
+
+    pub fn from_iter_exact(len: usize, it: impl Iterator<Item = T>) -> Result<Self> {
+        let mut buf = Self::zeroed(len)?;
+        for (o, v) in buf.as_mut_slice().iter_mut().zip(it) {
+            *o = v;
+        }
+        Ok(buf)
+    }
+
+    #[inline(always)]
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: ptr points to `len` initialised (zeroed or written) elements that
+        // live as long as self; all-zero bits are a valid T (see module docs).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    #[inline(always)]
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: as in as_slice, and &mut self guarantees unique access.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T: Element> Drop for AlignedBuf<T> {
+    fn drop(&mut self) {
+        let layout = Self::layout(self.len).expect("layout was valid at allocation");
+        // SAFETY: ptr was allocated by alloc_zeroed with exactly this layout.
+        unsafe { alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout) }
+    }
+}
+
+/// The storage behind one or more tensors (views share it through an `Arc`).
+pub enum Storage {
+    Bool(AlignedBuf<bool>),
+    I32(AlignedBuf<i32>),
+    I64(AlignedBuf<i64>),
+    F32(AlignedBuf<f32>),
+    F64(AlignedBuf<f64>),
+}
+
+impl Storage {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::Bool(_) => DType::Bool,
+            Storage::I32(_) => DType::I32,
+            Storage::I64(_) => DType::I64,
+            Storage::F32(_) => DType::F32,
+            Storage::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Storage::Bool(b) => b.len(),
+            Storage::I32(b) => b.len(),
+            Storage::I64(b) => b.len(),
+            Storage::F32(b) => b.len(),
+            Storage::F64(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Address of the first element, for zero-copy export (NumPy's array interface).
+    pub fn data_address(&self) -> usize {
+        match self {
+            Storage::Bool(b) => b.as_slice().as_ptr() as usize,
+            Storage::I32(b) => b.as_slice().as_ptr() as usize,
+            Storage::I64(b) => b.as_slice().as_ptr() as usize,
+            Storage::F32(b) => b.as_slice().as_ptr() as usize,
+            Storage::F64(b) => b.as_slice().as_ptr() as usize,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligned_and_zeroed() {
+        for len in [0usize, 1, 7, 33, 1025] {
+            let b = AlignedBuf::<f32>::zeroed(len).unwrap();
+            assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
+            assert!(b.as_slice().iter().all(|&x| x == 0.0));
+        }
+    }
+
+    #[test]
+    fn huge_allocation_is_an_error_not_an_abort() {
+        assert!(matches!(AlignedBuf::<f64>::zeroed(usize::MAX / 4), Err(Error::OutOfMemory(_))));
+        assert!(matches!(AlignedBuf::<f64>::zeroed(1 << 60), Err(Error::OutOfMemory(_))));
+    }
+}
