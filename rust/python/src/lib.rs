@@ -1,1 +1,71 @@
-// bindings: written next
+//! `ferrax._ferrax`: the PyO3 bindings of ferrax-core. Argument conversion,
+//! error mapping and the transforms over Python callables; no numerics here.
+
+mod convert;
+mod errors;
+mod functions;
+mod tensor;
+mod transforms;
+
+use pyo3::prelude::*;
+
+/// Kernel threads in use.
+///
+///     >>> fx.get_num_threads()
+#[pyfunction]
+fn get_num_threads() -> usize {
+    ferrax_core::kernels::parallel::num_threads()
+}
+
+/// Bound the number of kernel threads (also set by `FERRAX_NUM_THREADS`).
+///
+///     >>> fx.set_num_threads(1)
+#[pyfunction]
+fn set_num_threads(n: usize) -> PyResult<()> {
+    errors::guard(|| ferrax_core::kernels::parallel::set_num_threads(n))
+}
+
+/// The SIMD instruction set chosen at run time ("avx512", "avx2+fma", "neon", "scalar").
+///
+///     >>> fx.simd_level()
+#[pyfunction]
+fn simd_level() -> &'static str {
+    ferrax_core::kernels::simd::simd_level()
+}
+
+/// Register the Python-side implementations of indexing, `.at`, repr and the NumPy protocols.
+#[pyfunction]
+fn _register_hooks(
+    py: Python<'_>,
+    getitem: Py<PyAny>,
+    at: Py<PyAny>,
+    repr: Py<PyAny>,
+    array_ufunc: Py<PyAny>,
+    array_function: Py<PyAny>,
+) -> PyResult<()> {
+    let _ = tensor::HOOKS.set(py, tensor::Hooks { getitem, at, repr, array_ufunc, array_function });
+    Ok(())
+}
+
+/// Number of live transform levels on this thread (0 outside any transform).
+#[pyfunction]
+fn _trace_depth() -> usize {
+    ferrax_core::trace::depth()
+}
+
+#[pymodule]
+fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<tensor::PyTensor>()?;
+    m.add_class::<transforms::PyVjpFn>()?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(_register_hooks, m)?)?;
+    m.add_function(wrap_pyfunction!(_trace_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
+    m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
+    m.add_function(wrap_pyfunction!(transforms::vmap, m)?)?;
+    functions::register(m)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

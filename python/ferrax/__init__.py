@@ -1,0 +1,152 @@
+"""ferrax: automatic differentiation by function transforms, on a Rust core.
+
+>>> import ferrax as fx
+>>> fx.grad(lambda x: fx.sum(fx.sin(x) ** 2))(fx.linspace(0.0, 1.0, 5))
+
+Transforms: :func:`grad`, :func:`value_and_grad`, :func:`vjp`, :func:`jvp`,
+:func:`jacrev`, :func:`jacfwd`, :func:`hessian`, :func:`vmap`. Every number is
+computed by the Rust core (``ferrax._ferrax``).
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from . import _composite, _indexing, _numpy_protocol, _repr, linalg, nn, tree_util
+from ._composite import (
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    outer,
+    pad,
+    permute_dims,
+    repeat,
+    split,
+    tensordot,
+    tile,
+    trace,
+    vdot,
+)
+from ._ferrax import (
+    Tensor,
+    VjpFunction,
+    __version__,
+    abs,
+    add,
+    arange,
+    arccos,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    argmax,
+    argmin,
+    asarray,
+    broadcast_to,
+    ceil,
+    clip,
+    concatenate,
+    cos,
+    cosh,
+    cumsum,
+    divide,
+    equal,
+    erf,
+    exp,
+    exp2,
+    expand_dims,
+    expm1,
+    eye,
+    flip,
+    floor,
+    floor_divide,
+    full,
+    full_like,
+    get_num_threads,
+    greater,
+    greater_equal,
+    isfinite,
+    isnan,
+    less,
+    less_equal,
+    linspace,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    moveaxis,
+    multiply,
+    neg,
+    not_equal,
+    ones,
+    ones_like,
+    power,
+    prod,
+    reciprocal,
+    relu,
+    remainder,
+    reshape,
+    round,
+    rsqrt,
+    set_num_threads,
+    sigmoid,
+    sign,
+    simd_level,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    stop_gradient,
+    subtract,
+    sum,
+    swapaxes,
+    take,
+    take_along_axis,
+    tan,
+    tanh,
+    transpose,
+    var,
+    where,
+    zeros,
+    zeros_like,
+)
+from ._ferrax import _register_hooks
+from ._transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
+
+float32 = _np.dtype("float32")
+float64 = _np.dtype("float64")
+int32 = _np.dtype("int32")
+int64 = _np.dtype("int64")
+bool_ = _np.dtype("bool")
+
+negative = neg
+absolute = abs
+pow = power
+array = asarray
+
+_register_hooks(
+    _indexing.getitem,
+    _indexing.at,
+    _repr.tensor_repr,
+    _numpy_protocol.array_ufunc,
+    _numpy_protocol.array_function,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]

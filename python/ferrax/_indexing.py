@@ -1,0 +1,268 @@
+"""Indexing (``x[key]``) and functional updates (``x.at[key].set(v)``), NumPy
+semantics, expressed with differentiable primitives: basic indices become one
+strided view (``_slice``) and a reshape; integer arrays become one gather on a
+flattened view, whose gradient is a scatter-add."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _ferrax as _C
+
+Tensor = _C.Tensor
+
+
+def _as_index_array(k: Any) -> Any:
+    if isinstance(k, Tensor):
+        return k
+    arr = np.asarray(k)
+    if arr.dtype == object:
+        raise IndexError(f"invalid index {k!r}")
+    return arr
+
+
+def _normalize(x_ndim: int, key: Any) -> list:
+    if not isinstance(key, tuple):
+        key = (key,)
+    items: list = []
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            items.append(k)
+        elif isinstance(k, (bool, np.bool_)):
+            raise IndexError("a Python bool is not a valid index; use a boolean array")
+        elif isinstance(k, (int, np.integer)):
+            items.append(int(k))
+        else:
+            a = _as_index_array(k)
+            kind = a.dtype.kind
+            if kind == "b":
+                items.append(("mask", a))
+            elif kind in "iu":
+                if isinstance(a, np.ndarray) and a.ndim == 0:
+                    items.append(int(a))
+                else:
+                    items.append(("array", a))
+            else:
+                raise IndexError(
+                    "only integers, slices (`:`), ellipsis (`...`), None and integer or boolean "
+                    f"arrays are valid indices, got dtype {a.dtype}"
+                )
+    n_ell = sum(1 for k in items if k is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(
+        (k[1].ndim if isinstance(k, tuple) and k[0] == "mask" else 1)
+        for k in items
+        if k is not None and k is not Ellipsis
+    )
+    if consumed > x_ndim:
+        raise IndexError(
+            f"too many indices for tensor: tensor is {x_ndim}-dimensional, but {consumed} were indexed"
+        )
+    fill = [slice(None)] * (x_ndim - consumed)
+    if n_ell:
+        i = items.index(Ellipsis)
+        items = items[:i] + fill + items[i + 1 :]
+    else:
+        items = items + fill
+    return items
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    items = _normalize(x.ndim, key)
+    # None: a new size-1 axis at that position of the index
+    if any(k is None for k in items):
+        shape = list(x.shape)
+        new_shape, pos = [], 0
+        for k in items:
+            if k is None:
+                new_shape.append(1)
+            else:
+                n = k[1].ndim if isinstance(k, tuple) and k[0] == "mask" else 1
+                new_shape.extend(shape[pos : pos + n])
+                pos += n
+        x = _C.reshape(x, tuple(new_shape))
+        items = [slice(None) if k is None else k for k in items]
+    # boolean masks: their nonzero positions (needs concrete values)
+    expanded: list = []
+    for k in items:
+        if isinstance(k, tuple) and k[0] == "mask":
+            m = k[1]
+            if isinstance(m, Tensor):
+                try:
+                    m = np.asarray(m)
+                except TypeError:
+                    raise TypeError(
+                        "boolean mask indexing has a data-dependent shape and is not supported "
+                        "on traced masks (inside vmap); use fx.where(mask, x, 0) instead"
+                    ) from None
+            for nz in np.nonzero(m):
+                expanded.append(("array", nz))
+        else:
+            expanded.append(k)
+    items = expanded
+    shape = tuple(x.shape)
+    has_adv = any(isinstance(k, tuple) for k in items)
+    starts, steps, lens, out_dims = [], [], [], []
+    adv_dims, adv_arrays = [], []
+    for d, k in enumerate(items):
+        n = shape[d]
+        if isinstance(k, int):
+            i = k + n if k < 0 else k
+            if not 0 <= i < n:
+                raise IndexError(f"index {k} is out of bounds for axis {d} with size {n}")
+            if has_adv:
+                adv_dims.append(d)
+                adv_arrays.append(np.asarray(i))
+                starts.append(0), steps.append(1), lens.append(n)
+            else:
+                starts.append(i), steps.append(1), lens.append(1)
+        elif isinstance(k, slice):
+            start, stop, step = k.indices(n)
+            length = len(range(start, stop, step))
+            starts.append(start if length else 0), steps.append(step), lens.append(length)
+            out_dims.append(d)
+        else:
+            adv_dims.append(d)
+            adv_arrays.append(k[1])
+            starts.append(0), steps.append(1), lens.append(n)
+    y = _C._slice(x, starts, steps, lens)
+    if not has_adv:
+        return _C.reshape(y, tuple(lens[d] for d in out_dims))
+    return _advanced(y, lens, adv_dims, adv_arrays)
+
+
+def _advanced(y: Tensor, lens: list, adv_dims: list, arrays: list) -> Tensor:
+    rest = [d for d in range(len(lens)) if d not in adv_dims]
+    yt = _C.transpose(y, tuple(adv_dims + rest))
+    adv_sizes = [lens[d] for d in adv_dims]
+    rest_shape = tuple(lens[d] for d in rest)
+    flat = _C.reshape(yt, (math.prod(adv_sizes), *rest_shape))
+    lin = _linear_index(arrays, adv_sizes)
+    g = _C._gather(flat, lin)
+    b = lin.ndim
+    contiguous = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
+    if contiguous and adv_dims[0] > 0:
+        p = adv_dims[0]
+        perm = list(range(b, b + p)) + list(range(b)) + list(range(b + p, g.ndim))
+        g = _C.transpose(g, tuple(perm))
+    return g
+
+
+def _linear_index(arrays: list, sizes: list) -> Tensor:
+    concrete = all(isinstance(a, np.ndarray) for a in arrays)
+    if concrete:
+        try:
+            bs = np.broadcast_shapes(*[a.shape for a in arrays])
+        except ValueError:
+            raise IndexError(
+                "shape mismatch: indexing arrays could not be broadcast together with shapes "
+                + " ".join(str(a.shape) for a in arrays)
+            ) from None
+        lin = np.zeros(bs, dtype=np.int64)
+        for d, (a, n) in enumerate(zip(arrays, sizes)):
+            a = a.astype(np.int64)
+            bad = (a < -n) | (a >= n)
+            if bad.any():
+                raise IndexError(
+                    f"index {int(a[bad].flat[0])} is out of bounds for axis {d} with size {n}"
+                )
+            lin = lin * n + np.where(a < 0, a + n, a)
+        return _C.asarray(lin)
+    lin = None
+    for a, n in zip(arrays, sizes):
+        a = _C.asarray(a, dtype=np.int64)
+        a = _C.where(a < 0, a + n, a)
+        lin = a if lin is None else lin * n + a
+    return lin
+
+
+class _AtIndexer:
+    __slots__ = ("_x",)
+
+    def __init__(self, x: Tensor):
+        self._x = x
+
+    def __getitem__(self, key: Any) -> _AtRef:
+        return _AtRef(self._x, key)
+
+
+class _AtRef:
+    """Functional updates of ``x`` at ``key``, all differentiable."""
+
+    __slots__ = ("_x", "_key")
+
+    def __init__(self, x: Tensor, key: Any):
+        self._x, self._key = x, key
+
+    def _positions(self) -> Tensor:
+        x = self._x
+        ids = _C.reshape(_C.arange(x.size), tuple(x.shape))
+        return getitem(ids, self._key)
+
+    def get(self) -> Tensor:
+        """``x[key]``."""
+        return getitem(self._x, self._key)
+
+    def _flat_values(self, v: Any, pos: Tensor) -> Tensor:
+        v = _C.asarray(v) if not isinstance(v, Tensor) else v
+        if v.dtype != self._x.dtype:
+            v = v.astype(self._x.dtype)
+        return _C.reshape(_C.broadcast_to(v, tuple(pos.shape)), (-1,))
+
+    def add(self, v: Any) -> Tensor:
+        """``x`` with ``v`` added at ``key`` (repeated indices accumulate)."""
+        x = self._x
+        pos = self._positions()
+        vals = self._flat_values(v, pos)
+        upd = _C._scatter_add(vals, _C.reshape(pos, (-1,)), x.size)
+        return x + _C.reshape(upd, tuple(x.shape))
+
+    def set(self, v: Any) -> Tensor:
+        """``x`` with ``x[key] = v`` (the last write wins at repeated indices)."""
+        x = self._x
+        pos = self._positions()
+        vals = self._flat_values(v, pos)
+        p = np.asarray(pos).reshape(-1)
+        _, first_in_rev = np.unique(p[::-1], return_index=True)
+        keep = np.sort(len(p) - 1 - first_in_rev)
+        if len(keep) != len(p):
+            vals = _C.take(vals, _C.asarray(keep))
+            p = p[keep]
+        idx = _C.asarray(p)
+        hit = _C._scatter_add(_C.ones(len(p), dtype=np.int64), idx, x.size)
+        new = _C._scatter_add(vals, idx, x.size)
+        return _C.where(
+            _C.reshape(hit, tuple(x.shape)) > 0, _C.reshape(new, tuple(x.shape)), x
+        )
+
+    def multiply(self, v: Any) -> Tensor:
+        """``x`` with ``x[key] *= v`` (repeated indices multiply)."""
+        x = self._x
+        pos = self._positions()
+        vals = self._flat_values(v, pos)
+        p = np.asarray(pos).reshape(-1)
+        # group repeated positions by occurrence rank; each group has unique positions
+        order = np.argsort(p, kind="stable")
+        rank = np.empty_like(order)
+        sp = p[order]
+        starts = np.r_[0, np.flatnonzero(sp[1:] != sp[:-1]) + 1] if len(sp) else np.array([0])
+        run_id = np.zeros(len(sp), dtype=np.int64)
+        if len(sp):
+            run_id[starts[1:]] = 1
+            run_id = np.cumsum(run_id)
+            rank[order] = np.arange(len(sp)) - starts[run_id]
+        out = x
+        for r in range(int(rank.max()) + 1 if len(p) else 0):
+            sel = np.flatnonzero(rank == r)
+            idx = _C.asarray(p[sel])
+            factor = _C._scatter_add(_C.take(vals, _C.asarray(sel)) - 1.0, idx, x.size) + 1.0
+            out = out * _C.reshape(factor, tuple(x.shape))
+        return out
+
+
+def at(x: Tensor) -> _AtIndexer:
+    return _AtIndexer(x)

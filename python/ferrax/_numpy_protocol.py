@@ -1,0 +1,172 @@
+"""NumPy's ``__array_ufunc__`` / ``__array_function__`` protocols: plain NumPy
+code given ferrax tensors runs on ferrax (and so is differentiable). A NumPy
+function without a ferrax counterpart raises ``TypeError`` naming it: never a
+silently detached result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _composite, _ferrax as _C, linalg
+
+_UFUNCS: dict[str, Any] = {
+    name: getattr(_C, name)
+    for name in (
+        "add subtract multiply divide power maximum minimum arctan2 floor_divide remainder "
+        "exp exp2 expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan arcsin arccos "
+        "arctan sinh cosh tanh arcsinh arctanh floor ceil sign equal not_equal less less_equal "
+        "greater greater_equal logical_and logical_or logical_xor logical_not isnan isfinite matmul"
+    ).split()
+}
+_UFUNCS.update(
+    true_divide=_C.divide,
+    negative=_C.neg,
+    positive=lambda x: x,
+    absolute=_C.abs,
+    fabs=_C.abs,
+    rint=_C.round,
+    mod=_C.remainder,
+    fmax=_C.maximum,
+    fmin=_C.minimum,
+    bitwise_and=_C.logical_and,
+    bitwise_or=_C.logical_or,
+    bitwise_xor=_C.logical_xor,
+    invert=_C.logical_not,
+)
+_BOOL_ONLY = {"bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
+_REDUCE = {"add": _C.sum, "multiply": _C.prod, "maximum": _C.max, "minimum": _C.min}
+
+
+def _unsupported(name: str) -> TypeError:
+    return TypeError(
+        f"numpy.{name} is not supported on ferrax tensors (it has no differentiable ferrax "
+        "counterpart); use a ferrax function, or convert explicitly outside transforms"
+    )
+
+
+def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict | None) -> Any:
+    name = ufunc.__name__
+    kwargs = dict(kwargs or {})
+    if kwargs.get("out") is not None:
+        raise TypeError(f"numpy.{name}(..., out=...): ferrax tensors are immutable")
+    kwargs.pop("out", None)
+    if method == "__call__":
+        f = _UFUNCS.get(name)
+        if f is None or kwargs:
+            raise _unsupported(name if not kwargs else f"{name} with {sorted(kwargs)}")
+        if name in _BOOL_ONLY and any(
+            np.dtype(getattr(x, "dtype", np.asarray(x).dtype)).kind != "b" for x in inputs
+        ):
+            raise _unsupported(f"{name} (on non-bool arrays)")
+        return f(*inputs)
+    if method == "reduce" and name in _REDUCE:
+        axis = kwargs.pop("axis", 0)
+        keepdims = kwargs.pop("keepdims", False)
+        if kwargs.get("dtype") is None:
+            kwargs.pop("dtype", None)
+        if kwargs:
+            raise _unsupported(f"{name}.reduce with {sorted(kwargs)}")
+        return _REDUCE[name](inputs[0], axis=axis, keepdims=keepdims)
+    if method == "accumulate" and name == "add" and not kwargs.keys() - {"axis"}:
+        return _C.cumsum(inputs[0], axis=kwargs.get("axis", 0))
+    raise _unsupported(f"{name}.{method}")
+
+
+def _reduction(f):
+    def g(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        if out is not None or kw.get("where", True) is not True or kw.get("initial") is not None:
+            raise TypeError("ferrax reductions do not support out=, where= or initial=")
+        r = f(a, axis=axis, keepdims=keepdims)
+        return r.astype(dtype) if dtype is not None else r
+
+    return g
+
+
+def _var(f):
+    def g(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+        if out is not None or kw.get("where", True) is not True:
+            raise TypeError("ferrax var/std do not support out= or where=")
+        r = f(a, axis=axis, keepdims=keepdims, ddof=ddof)
+        return r.astype(dtype) if dtype is not None else r
+
+    return g
+
+
+def _arg(f):
+    def g(a, axis=None, out=None, *, keepdims=False):
+        if out is not None:
+            raise TypeError("out= is not supported")
+        return f(a, axis=axis, keepdims=keepdims)
+
+    return g
+
+
+_FUNCTIONS: dict[Any, Any] = {
+    np.sum: _reduction(_C.sum),
+    np.prod: _reduction(_C.prod),
+    np.max: _reduction(_C.max),
+    np.min: _reduction(_C.min),
+    np.amax: _reduction(_C.max),
+    np.amin: _reduction(_C.min),
+    np.mean: _reduction(_C.mean),
+    np.var: _var(_C.var),
+    np.std: _var(_C.std),
+    np.argmax: _arg(_C.argmax),
+    np.argmin: _arg(_C.argmin),
+    np.cumsum: lambda a, axis=None, dtype=None, out=None: _C.cumsum(a, axis=axis),
+    np.dot: lambda a, b, out=None: _composite.dot(a, b),
+    np.vdot: _composite.vdot,
+    np.inner: _composite.inner,
+    np.outer: lambda a, b, out=None: _composite.outer(a, b),
+    np.matmul: lambda a, b, **kw: _C.matmul(a, b),
+    np.tensordot: _composite.tensordot,
+    np.einsum: lambda subscripts, *ops, **kw: _composite.einsum(subscripts, *ops),
+    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: _composite.trace(
+        a, offset, axis1, axis2
+    ),
+    np.diagonal: _composite.diagonal,
+    np.reshape: lambda a, shape=None, order="C", **kw: _C.reshape(a, shape if shape is not None else kw["newshape"]),
+    np.transpose: lambda a, axes=None: _C.transpose(a, axes),
+    np.swapaxes: _C.swapaxes,
+    np.moveaxis: _C.moveaxis,
+    np.expand_dims: _C.expand_dims,
+    np.squeeze: lambda a, axis=None: _C.squeeze(a, axis),
+    np.broadcast_to: lambda a, shape, subok=False: _C.broadcast_to(a, shape),
+    np.concatenate: lambda arrays, axis=0, out=None, **kw: _C.concatenate(arrays, axis),
+    np.stack: lambda arrays, axis=0, out=None, **kw: _C.stack(arrays, axis),
+    np.split: _composite.split,
+    np.flip: lambda a, axis=None: _C.flip(a, axis),
+    np.tile: _composite.tile,
+    np.repeat: _composite.repeat,
+    np.pad: lambda a, pad_width, mode="constant", **kw: _composite.pad(a, pad_width, mode, kw.get("constant_values", 0)),
+    np.take: lambda a, indices, axis=None, out=None, mode=None: _C.take(a, indices, axis),
+    np.take_along_axis: lambda arr, indices, axis: _C.take_along_axis(arr, indices, axis),
+    np.where: lambda c, x=None, y=None: _C.where(c, x, y) if x is not None else _unsupported_where(),
+    np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: _C.clip(a, kw.get("min", a_min), kw.get("max", a_max)),
+    np.round: lambda a, decimals=0, out=None: _C.round(a) if decimals == 0 else _unsupported_round(),
+    np.around: lambda a, decimals=0, out=None: _C.round(a) if decimals == 0 else _unsupported_round(),
+    np.zeros_like: lambda a, dtype=None, **kw: _C.zeros_like(a, dtype),
+    np.ones_like: lambda a, dtype=None, **kw: _C.ones_like(a, dtype),
+    np.full_like: lambda a, fill_value, dtype=None, **kw: _C.full_like(a, fill_value, dtype),
+    np.shape: lambda a: tuple(a.shape),
+    np.ndim: lambda a: a.ndim,
+    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
+    np.linalg.norm: linalg.norm,
+}
+
+
+def _unsupported_where():
+    raise TypeError("numpy.where with one argument (nonzero) is not supported on ferrax tensors")
+
+
+def _unsupported_round():
+    raise TypeError("numpy.round with decimals != 0 is not supported on ferrax tensors")
+
+
+def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
+    f = _FUNCTIONS.get(func)
+    if f is None:
+        raise _unsupported(getattr(func, "__name__", repr(func)))
+    return f(*args, **kwargs)

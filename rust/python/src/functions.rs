@@ -1,0 +1,594 @@
+//! Module-level operations (`fx.exp`, `fx.sum`, ...): argument parsing only;
+//! every number is computed by the core.
+
+use ferrax_core::ops::{self, binary, composite, reduce, shape as shp, unary, CompareOp, ReduceOp};
+use ferrax_core::tensor::shape::{normalize_axis, resolve_reshape};
+use ferrax_core::{DType, Tensor, Value};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::convert::{to_axes, to_concrete_shape, to_dtype, to_shape, to_value};
+use crate::errors::{guard, to_pyerr};
+use crate::tensor::{compute, wrap, PyTensor};
+
+type R = PyResult<Py<PyTensor>>;
+
+fn v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_value(x, None)
+}
+
+/// Two operands, Python scalars taking the other's dtype.
+fn v2(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Value, Value)> {
+    if crate::convert::is_py_scalar(a) {
+        let bv = to_value(b, None)?;
+        Ok((to_value(a, Some(bv.dtype()))?, bv))
+    } else {
+        let av = to_value(a, None)?;
+        let bv = to_value(b, Some(av.dtype()))?;
+        Ok((av, bv))
+    }
+}
+
+macro_rules! unary_py {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "`, differentiable.\n\n    >>> fx.", stringify!($name), "(fx.asarray([0.5, 1.0]))")]
+            #[pyfunction]
+            pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
+                let x = v(x)?;
+                compute(py, x.size(), || unary::$name(&x))
+            }
+        )*
+        pub fn add_unary(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
+            Ok(())
+        }
+    };
+}
+
+unary_py!(
+    neg, abs, sign, exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, square, reciprocal, sin,
+    cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arctanh, sigmoid, relu, softplus,
+    erf, floor, ceil, round, logical_not, isnan, isfinite,
+);
+
+macro_rules! binary_py {
+    ($($name:ident => $f:expr),* $(,)?) => {
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting.\n\n    >>> fx.", stringify!($name), "(fx.asarray([1.0, 2.0]), 3.0)")]
+            #[pyfunction]
+            pub fn $name(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
+                let (a, b) = v2(a, b)?;
+                let f = $f;
+                compute(py, a.size().max(b.size()), || f(&a, &b))
+            }
+        )*
+        pub fn add_binary(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
+            Ok(())
+        }
+    };
+}
+
+binary_py!(
+    add => binary::add, subtract => binary::sub, multiply => binary::mul, divide => binary::div,
+    power => binary::pow, maximum => binary::maximum, minimum => binary::minimum,
+    arctan2 => binary::arctan2, floor_divide => binary::floor_divide, remainder => binary::remainder,
+    equal => |a: &Value, b: &Value| binary::compare(CompareOp::Eq, a, b),
+    not_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Ne, a, b),
+    less => |a: &Value, b: &Value| binary::compare(CompareOp::Lt, a, b),
+    less_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Le, a, b),
+    greater => |a: &Value, b: &Value| binary::compare(CompareOp::Gt, a, b),
+    greater_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Ge, a, b),
+    logical_and => |a: &Value, b: &Value| binary::compare(CompareOp::And, a, b),
+    logical_or => |a: &Value, b: &Value| binary::compare(CompareOp::Or, a, b),
+    logical_xor => |a: &Value, b: &Value| binary::compare(CompareOp::Xor, a, b),
+    matmul => ops::linalg::matmul,
+);
+
+/// `a` where `cond` is true, else `b` (broadcasting).
+///
+///     >>> fx.where(x > 0, x, 0.0)
+#[pyfunction(name = "where")]
+pub fn where_(py: Python<'_>, cond: &Bound<'_, PyAny>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
+    let c = v(cond)?;
+    let (a, b) = v2(a, b)?;
+    compute(py, c.size().max(a.size()).max(b.size()), || binary::where_(&c, &a, &b))
+}
+
+/// Limit values to `[lo, hi]` (either may be None); gradient 1 inside, 0 outside.
+///
+///     >>> fx.clip(x, -1.0, 1.0)
+#[pyfunction]
+#[pyo3(signature = (x, lo=None, hi=None))]
+pub fn clip(py: Python<'_>, x: &Bound<'_, PyAny>, lo: Option<&Bound<'_, PyAny>>, hi: Option<&Bound<'_, PyAny>>) -> R {
+    let x = v(x)?;
+    let dt = Some(x.dtype());
+    let lo = lo.filter(|o| !o.is_none()).map(|o| to_value(o, dt)).transpose()?;
+    let hi = hi.filter(|o| !o.is_none()).map(|o| to_value(o, dt)).transpose()?;
+    compute(py, x.size(), || composite::clip(&x, lo.as_ref(), hi.as_ref()))
+}
+
+macro_rules! reduce_py {
+    ($($name:ident => $op:expr),* $(,)?) => {
+        $(
+            #[doc = concat!("`", stringify!($name), "` over `axis` (None, int or tuple), NumPy style.\n\n    >>> fx.", stringify!($name), "(x, axis=0, keepdims=True)")]
+            #[pyfunction]
+            #[pyo3(signature = (x, axis=None, keepdims=false))]
+            pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
+                let x = v(x)?;
+                let ax = to_axes(axis)?;
+                let f = $op;
+                compute(py, x.size(), || f(&x, ax.as_deref(), keepdims))
+            }
+        )*
+        pub fn add_reductions(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
+            Ok(())
+        }
+    };
+}
+
+reduce_py!(
+    sum => |x: &Value, a: Option<&[isize]>, k| reduce::reduction(ReduceOp::Sum, x, a, k),
+    prod => |x: &Value, a: Option<&[isize]>, k| reduce::reduction(ReduceOp::Prod, x, a, k),
+    max => |x: &Value, a: Option<&[isize]>, k| reduce::reduction(ReduceOp::Max, x, a, k),
+    min => |x: &Value, a: Option<&[isize]>, k| reduce::reduction(ReduceOp::Min, x, a, k),
+    mean => composite::mean,
+    logsumexp => composite::logsumexp,
+);
+
+/// Variance over `axis` with `ddof` delta degrees of freedom.
+///
+///     >>> fx.var(x, axis=0)
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false, ddof=0))]
+pub fn var(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> R {
+    let x = v(x)?;
+    let ax = to_axes(axis)?;
+    compute(py, x.size(), || composite::var(&x, ax.as_deref(), keepdims, ddof))
+}
+
+/// Standard deviation over `axis`.
+///
+///     >>> fx.std(x)
+#[pyfunction(name = "std")]
+#[pyo3(signature = (x, axis=None, keepdims=false, ddof=0))]
+pub fn std_(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> R {
+    let x = v(x)?;
+    let ax = to_axes(axis)?;
+    compute(py, x.size(), || composite::std(&x, ax.as_deref(), keepdims, ddof))
+}
+
+/// Index of the maximum (flattened when `axis` is None); not differentiable.
+///
+///     >>> fx.argmax(x, axis=1)
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false))]
+pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdims: bool) -> R {
+    let x = v(x)?;
+    compute(py, x.size(), || reduce::arg_extremum(&x, axis, keepdims, true))
+}
+
+/// Index of the minimum (flattened when `axis` is None); not differentiable.
+///
+///     >>> fx.argmin(x)
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false))]
+pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdims: bool) -> R {
+    let x = v(x)?;
+    compute(py, x.size(), || reduce::arg_extremum(&x, axis, keepdims, false))
+}
+
+/// Cumulative sum along `axis` (flattened when None).
+///
+///     >>> fx.cumsum(fx.asarray([1.0, 2.0, 3.0]))
+#[pyfunction]
+#[pyo3(signature = (x, axis=None))]
+pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
+    let x = v(x)?;
+    compute(py, x.size(), || reduce::cumsum(&x, axis))
+}
+
+/// Give a new shape (one entry may be -1); a view when the layout allows.
+///
+///     >>> fx.reshape(fx.arange(6.0), (2, 3))
+#[pyfunction]
+pub fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
+    let x = v(x)?;
+    let s = to_shape(shape)?;
+    wrap(py, guard(|| shp::reshape(&x, &resolve_reshape(&x.shape(), &s)?))?)
+}
+
+/// Permute axes (reverse them when `axes` is None), as a view.
+///
+///     >>> fx.transpose(x, (1, 0))
+#[pyfunction]
+#[pyo3(signature = (x, axes=None))]
+pub fn transpose(py: Python<'_>, x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, PyAny>>) -> R {
+    let x = v(x)?;
+    let nd = x.ndim();
+    let perm: Vec<isize> = match axes.filter(|a| !a.is_none()) {
+        None => (0..nd as isize).rev().collect(),
+        Some(a) => to_shape(a)?,
+    };
+    wrap(
+        py,
+        guard(|| {
+            let p: Vec<usize> = perm.iter().map(|&a| normalize_axis(a, nd)).collect::<Result<_, _>>()?;
+            shp::transpose(&x, &p)
+        })?,
+    )
+}
+
+/// Broadcast to `shape` (a view).
+///
+///     >>> fx.broadcast_to(fx.asarray([1.0, 2.0]), (3, 2))
+#[pyfunction]
+pub fn broadcast_to(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
+    let x = v(x)?;
+    let s = to_concrete_shape(shape)?;
+    wrap(py, guard(|| shp::broadcast_to(&x, &s))?)
+}
+
+/// Swap two axes (a view).
+///
+///     >>> fx.swapaxes(x, 0, 1)
+#[pyfunction]
+pub fn swapaxes(py: Python<'_>, x: &Bound<'_, PyAny>, axis1: isize, axis2: isize) -> R {
+    let x = v(x)?;
+    wrap(py, guard(|| composite::swapaxes(&x, axis1, axis2))?)
+}
+
+/// Move axes to new positions (a view).
+///
+///     >>> fx.moveaxis(x, 0, -1)
+#[pyfunction]
+pub fn moveaxis(py: Python<'_>, x: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> R {
+    let x = v(x)?;
+    let (s, d) = (to_shape(source)?, to_shape(destination)?);
+    wrap(py, guard(|| composite::moveaxis(&x, &s, &d))?)
+}
+
+/// Insert size-1 axes at `axis` (int or tuple).
+///
+///     >>> fx.expand_dims(x, 0)
+#[pyfunction]
+pub fn expand_dims(py: Python<'_>, x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>) -> R {
+    let x = v(x)?;
+    let a = to_shape(axis)?;
+    wrap(py, guard(|| composite::expand_dims(&x, &a))?)
+}
+
+/// Remove size-1 axes (all of them when `axis` is None).
+///
+///     >>> fx.squeeze(fx.zeros((1, 3)))
+#[pyfunction]
+#[pyo3(signature = (x, axis=None))]
+pub fn squeeze(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
+    let x = v(x)?;
+    let a = to_axes(axis)?;
+    wrap(py, guard(|| composite::squeeze(&x, a.as_deref()))?)
+}
+
+/// Reverse along `axis` (all axes when None), as a view.
+///
+///     >>> fx.flip(fx.arange(3.0))
+#[pyfunction]
+#[pyo3(signature = (x, axis=None))]
+pub fn flip(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
+    let x = v(x)?;
+    let a = to_axes(axis)?;
+    wrap(py, guard(|| composite::flip(&x, a.as_deref()))?)
+}
+
+fn values(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+    let items: Vec<Bound<'_, PyAny>> = seq.try_iter()?.collect::<PyResult<_>>()?;
+    let first_dt = items.iter().find_map(|o| o.cast::<PyTensor>().ok().map(|t| t.get().v.dtype()));
+    items.iter().map(|o| to_value(o, first_dt)).collect()
+}
+
+/// Join a sequence of arrays along an existing axis.
+///
+///     >>> fx.concatenate([a, b], axis=0)
+#[pyfunction]
+#[pyo3(signature = (arrays, axis=0))]
+pub fn concatenate(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: isize) -> R {
+    let xs = values(arrays)?;
+    let n: usize = xs.iter().map(|x| x.size()).sum();
+    compute(py, n, || shp::concatenate(&xs, axis))
+}
+
+/// Join a sequence of same-shaped arrays along a new axis.
+///
+///     >>> fx.stack([a, b], axis=1)
+#[pyfunction]
+#[pyo3(signature = (arrays, axis=0))]
+pub fn stack(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: isize) -> R {
+    let xs = values(arrays)?;
+    let n: usize = xs.iter().map(|x| x.size()).sum();
+    compute(py, n, || composite::stack(&xs, axis))
+}
+
+/// Elements at integer `indices` along `axis` (flattened when None); the
+/// gradient scatters back (adding at repeated indices).
+///
+///     >>> fx.take(x, fx.asarray([0, 2]), axis=0)
+#[pyfunction]
+#[pyo3(signature = (x, indices, axis=None))]
+pub fn take(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
+    let x = v(x)?;
+    let i = v(indices)?;
+    compute(py, i.size(), || composite::take(&x, &i, axis))
+}
+
+/// NumPy's `take_along_axis`.
+///
+///     >>> fx.take_along_axis(x, fx.argmax(x, axis=1, keepdims=True), axis=1)
+#[pyfunction]
+#[pyo3(signature = (x, indices, axis))]
+pub fn take_along_axis(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
+    let x = v(x)?;
+    let i = v(indices)?;
+    compute(py, i.size(), || composite::take_along_axis(&x, &i, axis))
+}
+
+/// The value of `x` with zero derivative under every enclosing transform.
+///
+///     >>> fx.grad(lambda x: fx.stop_gradient(x) * x)(3.0)   # 3.0
+#[pyfunction]
+pub fn stop_gradient(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
+    let x = v(x)?;
+    wrap(py, guard(|| ferrax_core::trace::stop_gradient(&x))?)
+}
+
+/// Basic slicing primitive (internal; indexing builds on it).
+#[pyfunction]
+pub fn _slice(py: Python<'_>, x: &Bound<'_, PyAny>, starts: Vec<usize>, steps: Vec<isize>, lens: Vec<usize>) -> R {
+    let x = v(x)?;
+    wrap(py, guard(|| shp::slice(&x, &starts, &steps, &lens))?)
+}
+
+/// Gather rows along axis 0 (internal).
+#[pyfunction]
+pub fn _gather(py: Python<'_>, x: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>) -> R {
+    let x = v(x)?;
+    let i = v(idx)?;
+    compute(py, i.size(), || ops::index::gather(&x, &i))
+}
+
+/// Scatter-add rows into `n` rows of zeros (internal).
+#[pyfunction]
+pub fn _scatter_add(py: Python<'_>, g: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>, n: usize) -> R {
+    let g = v(g)?;
+    let i = v(idx)?;
+    compute(py, g.size(), || ops::index::scatter_add(&g, &i, n))
+}
+
+// ---- creation ---------------------------------------------------------------
+
+/// Convert an array-like (tensor, NumPy array, nested list, scalar) to a tensor.
+/// NumPy arrays keep their dtype; Python floats become float64 and ints int64.
+///
+///     >>> fx.asarray([1.0, 2.0], dtype=fx.float32)
+#[pyfunction]
+#[pyo3(signature = (obj, dtype=None))]
+pub fn asarray(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let x = v(obj)?;
+    match dtype.filter(|d| !d.is_none()) {
+        None => wrap(py, x),
+        Some(d) => {
+            let dt = to_dtype(d)?;
+            compute(py, x.size(), || shp::convert(&x, dt))
+        }
+    }
+}
+
+fn dtype_or(d: Option<&Bound<'_, PyAny>>, default: DType) -> PyResult<DType> {
+    match d.filter(|d| !d.is_none()) {
+        None => Ok(default),
+        Some(d) => to_dtype(d),
+    }
+}
+
+/// A new tensor of `shape` filled with `value`.
+///
+///     >>> fx.full((2, 2), 3.0)
+#[pyfunction]
+#[pyo3(signature = (shape, fill_value, dtype=None))]
+pub fn full(py: Python<'_>, shape: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let s = to_concrete_shape(shape)?;
+    let fv = v(fill_value)?;
+    let dt = dtype_or(dtype, fv.dtype())?;
+    let fv = fv.concrete().map_err(to_pyerr)?;
+    let val = fv.item_f64().map_err(to_pyerr)?;
+    wrap(py, Value::Concrete(Tensor::full_contiguous(val, dt, &s).map_err(to_pyerr)?))
+}
+
+/// A tensor of zeros (float64 unless `dtype` says otherwise).
+///
+///     >>> fx.zeros((2, 3), dtype=fx.float32)
+#[pyfunction]
+#[pyo3(signature = (shape, dtype=None))]
+pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let s = to_concrete_shape(shape)?;
+    let dt = dtype_or(dtype, DType::F64)?;
+    wrap(py, Value::Concrete(Tensor::zeros(dt, &s).map_err(to_pyerr)?))
+}
+
+/// A tensor of ones (float64 unless `dtype` says otherwise).
+///
+///     >>> fx.ones(3)
+#[pyfunction]
+#[pyo3(signature = (shape, dtype=None))]
+pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let s = to_concrete_shape(shape)?;
+    let dt = dtype_or(dtype, DType::F64)?;
+    wrap(py, Value::Concrete(Tensor::full_contiguous(1.0, dt, &s).map_err(to_pyerr)?))
+}
+
+/// The `n×m` identity (ones on diagonal `k`).
+///
+///     >>> fx.eye(3)
+#[pyfunction]
+#[pyo3(signature = (n, m=None, k=0, dtype=None))]
+pub fn eye(py: Python<'_>, n: usize, m: Option<usize>, k: isize, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let m = m.unwrap_or(n);
+    let dt = dtype_or(dtype, DType::F64)?;
+    let t = ferrax_core::with_dtype!(dt, T => Tensor::build::<T>(&[n, m], |out| {
+        for i in 0..n {
+            let j = i as isize + k;
+            if j >= 0 && (j as usize) < m {
+                out[i * m + j as usize] = <T as ferrax_core::tensor::Element>::ONE;
+            }
+        }
+    }))
+    .map_err(to_pyerr)?;
+    wrap(py, Value::Concrete(t))
+}
+
+/// Evenly spaced values in `[start, stop)`, as NumPy's `arange`.
+///
+///     >>> fx.arange(5)          # int64
+///     >>> fx.arange(0.0, 1.0, 0.25)
+#[pyfunction]
+#[pyo3(signature = (start, stop=None, step=None, dtype=None))]
+pub fn arange(
+    py: Python<'_>,
+    start: &Bound<'_, PyAny>,
+    stop: Option<&Bound<'_, PyAny>>,
+    step: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> R {
+    let np = crate::convert::numpy(py)?;
+    let arr = np.call_method("arange", (start, stop, step), None)?;
+    let mut x = to_value(&arr, None)?;
+    if let Some(d) = dtype.filter(|d| !d.is_none()) {
+        let dt = to_dtype(d)?;
+        x = guard(|| shp::convert(&x, dt))?;
+    }
+    wrap(py, x)
+}
+
+/// `num` evenly spaced values from `start` to `stop` (inclusive by default).
+///
+///     >>> fx.linspace(0.0, 1.0, 5)
+#[pyfunction]
+#[pyo3(signature = (start, stop, num=50, endpoint=true, dtype=None))]
+pub fn linspace(py: Python<'_>, start: f64, stop: f64, num: usize, endpoint: bool, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let dt = dtype_or(dtype, DType::F64)?;
+    let div = if endpoint { num.saturating_sub(1) } else { num };
+    let step = if div > 0 { (stop - start) / div as f64 } else { 0.0 };
+    let vals: Vec<f64> = (0..num)
+        .map(|i| if endpoint && i + 1 == num && num > 1 { stop } else { start + step * i as f64 })
+        .collect();
+    let t = Tensor::from_slice(&vals, &[num]).map_err(to_pyerr)?;
+    let x = Value::Concrete(t);
+    wrap(py, guard(|| shp::convert(&x, dt))?)
+}
+
+fn like(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<(Vec<usize>, DType)> {
+    let x = v(x)?;
+    Ok((x.shape().to_vec(), dtype_or(dtype, x.dtype())?))
+}
+
+/// Zeros with the shape and dtype of `x`.
+///
+///     >>> fx.zeros_like(x)
+#[pyfunction]
+#[pyo3(signature = (x, dtype=None))]
+pub fn zeros_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let (s, dt) = like(x, dtype)?;
+    wrap(py, Value::Concrete(Tensor::zeros(dt, &s).map_err(to_pyerr)?))
+}
+
+/// Ones with the shape and dtype of `x`.
+///
+///     >>> fx.ones_like(x)
+#[pyfunction]
+#[pyo3(signature = (x, dtype=None))]
+pub fn ones_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let (s, dt) = like(x, dtype)?;
+    wrap(py, Value::Concrete(Tensor::full_contiguous(1.0, dt, &s).map_err(to_pyerr)?))
+}
+
+/// `fill_value` with the shape and dtype of `x`.
+///
+///     >>> fx.full_like(x, 2.0)
+#[pyfunction]
+#[pyo3(signature = (x, fill_value, dtype=None))]
+pub fn full_like(py: Python<'_>, x: &Bound<'_, PyAny>, fill_value: f64, dtype: Option<&Bound<'_, PyAny>>) -> R {
+    let (s, dt) = like(x, dtype)?;
+    wrap(py, Value::Concrete(Tensor::full_contiguous(fill_value, dt, &s).map_err(to_pyerr)?))
+}
+
+/// One-hot rows `start..start+count` of the `n×n` identity, shaped
+/// `(count,) + shape` (internal: the per-chunk basis of jacrev/jacfwd).
+#[pyfunction]
+pub fn _basis_chunk(py: Python<'_>, start: usize, count: usize, shape: Vec<usize>, dtype: &Bound<'_, PyAny>) -> R {
+    let dt = to_dtype(dtype)?;
+    let n: usize = shape.iter().product();
+    let mut full_shape = vec![count];
+    full_shape.extend(&shape);
+    let t = ferrax_core::with_float!(dt, T => Tensor::build::<T>(&full_shape, |out| {
+        for r in 0..count {
+            if start + r < n {
+                out[r * n + start + r] = <T as ferrax_core::tensor::Element>::ONE;
+            }
+        }
+    }), else return Err(pyo3::exceptions::PyTypeError::new_err("basis of a non-float dtype")))
+    .map_err(to_pyerr)?;
+    wrap(py, Value::Concrete(t))
+}
+
+/// Shape tuple of any array-like (internal helper for the Python layer).
+#[pyfunction]
+pub fn _shape<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, v(x)?.shape().iter())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    add_unary(m)?;
+    add_binary(m)?;
+    add_reductions(m)?;
+    for f in [
+        wrap_pyfunction!(where_, m)?,
+        wrap_pyfunction!(clip, m)?,
+        wrap_pyfunction!(var, m)?,
+        wrap_pyfunction!(std_, m)?,
+        wrap_pyfunction!(argmax, m)?,
+        wrap_pyfunction!(argmin, m)?,
+        wrap_pyfunction!(cumsum, m)?,
+        wrap_pyfunction!(reshape, m)?,
+        wrap_pyfunction!(transpose, m)?,
+        wrap_pyfunction!(broadcast_to, m)?,
+        wrap_pyfunction!(swapaxes, m)?,
+        wrap_pyfunction!(moveaxis, m)?,
+        wrap_pyfunction!(expand_dims, m)?,
+        wrap_pyfunction!(squeeze, m)?,
+        wrap_pyfunction!(flip, m)?,
+        wrap_pyfunction!(concatenate, m)?,
+        wrap_pyfunction!(stack, m)?,
+        wrap_pyfunction!(take, m)?,
+        wrap_pyfunction!(take_along_axis, m)?,
+        wrap_pyfunction!(stop_gradient, m)?,
+        wrap_pyfunction!(_slice, m)?,
+        wrap_pyfunction!(_gather, m)?,
+        wrap_pyfunction!(_scatter_add, m)?,
+        wrap_pyfunction!(asarray, m)?,
+        wrap_pyfunction!(full, m)?,
+        wrap_pyfunction!(zeros, m)?,
+        wrap_pyfunction!(ones, m)?,
+        wrap_pyfunction!(eye, m)?,
+        wrap_pyfunction!(arange, m)?,
+        wrap_pyfunction!(linspace, m)?,
+        wrap_pyfunction!(zeros_like, m)?,
+        wrap_pyfunction!(ones_like, m)?,
+        wrap_pyfunction!(full_like, m)?,
+        wrap_pyfunction!(_basis_chunk, m)?,
+        wrap_pyfunction!(_shape, m)?,
+    ] {
+        m.add_function(f)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,483 @@
+//! `ferrax.Tensor`: an immutable n-d array (or a traced value inside a transform).
+//!
+//! Arithmetic, comparisons and metadata are implemented here so the per-op path
+//! stays in Rust; indexing, `.at`, `repr` and the NumPy protocols delegate to
+//! Python hooks (registered by `ferrax/__init__.py`) where the logic is clearer.
+
+use ferrax_core::ops::{self, binary, unary, CompareOp};
+use ferrax_core::tensor::shape::resolve_reshape;
+use ferrax_core::{DType, Value};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp as PyCompareOp;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::convert::{dtype_object, to_axes, to_dtype, to_shape, to_value};
+use crate::errors::guard;
+
+#[pyclass(name = "Tensor", module = "ferrax", frozen)]
+pub struct PyTensor {
+    pub v: Value,
+}
+
+pub struct Hooks {
+    pub getitem: Py<PyAny>,
+    pub at: Py<PyAny>,
+    pub repr: Py<PyAny>,
+    pub array_ufunc: Py<PyAny>,
+    pub array_function: Py<PyAny>,
+}
+
+pub static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
+
+fn hooks(py: Python<'_>) -> PyResult<&Hooks> {
+    HOOKS.get(py).ok_or_else(|| PyTypeError::new_err("ferrax hooks are not registered (import ferrax)"))
+}
+
+/// Elements above which an op releases the GIL while its kernel runs.
+const GIL_FREE_SIZE: usize = 16 * 1024;
+
+/// Wrap a value as a Python tensor.
+pub fn wrap(py: Python<'_>, v: Value) -> PyResult<Py<PyTensor>> {
+    Py::new(py, PyTensor { v })
+}
+
+/// Run `f` (which calls kernels) with the GIL released when the data is large.
+pub fn compute(py: Python<'_>, size: usize, f: impl FnOnce() -> ferrax_core::Result<Value> + Send) -> PyResult<Py<PyTensor>> {
+    let v = if size >= GIL_FREE_SIZE { py.detach(|| guard(f))? } else { guard(f)? };
+    wrap(py, v)
+}
+
+fn binop(
+    py: Python<'_>,
+    a: &Value,
+    other: &Bound<'_, PyAny>,
+    reflected: bool,
+    f: fn(&Value, &Value) -> ferrax_core::Result<Value>,
+) -> PyResult<Py<PyTensor>> {
+    let b = to_value(other, Some(a.dtype()))?;
+    let size = a.size().max(b.size());
+    if reflected {
+        compute(py, size, || f(&b, a))
+    } else {
+        compute(py, size, || f(a, &b))
+    }
+}
+
+fn cmp_fn(op: CompareOp) -> impl Fn(&Value, &Value) -> ferrax_core::Result<Value> {
+    move |a, b| binary::compare(op, a, b)
+}
+
+#[pymethods]
+impl PyTensor {
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.v.shape().iter())
+    }
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.v.ndim()
+    }
+    #[getter]
+    fn size(&self) -> usize {
+        self.v.size()
+    }
+    #[getter]
+    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        dtype_object(py, self.v.dtype())
+    }
+    /// The transpose (axes reversed), a view.
+    #[getter(T)]
+    fn t(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
+        let perm: Vec<usize> = (0..self.v.ndim()).rev().collect();
+        wrap(py, guard(|| ops::shape::transpose(&self.v, &perm))?)
+    }
+    /// Whether this is a traced value inside a transform (rather than concrete data).
+    #[getter]
+    fn is_traced(&self) -> bool {
+        matches!(self.v, Value::Tracer(_))
+    }
+
+    /// NumPy's array interface: zero-copy, read-only export of concrete data.
+    #[getter]
+    fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = match &self.v {
+            Value::Concrete(t) => t,
+            Value::Tracer(_) => {
+                return Err(PyTypeError::new_err(
+                    "cannot convert a traced ferrax value to a NumPy array inside a transform: \
+                     the result would silently lose its derivative. Use ferrax operations, or \
+                     fx.stop_gradient(x) and convert outside the transform",
+                ))
+            }
+        };
+        let d = PyDict::new(py);
+        let isz = t.dtype().size_of();
+        let addr = t.storage().data_address() + t.offset() * isz;
+        let typestr = match t.dtype() {
+            DType::F32 => "<f4",
+            DType::F64 => "<f8",
+            DType::I32 => "<i4",
+            DType::I64 => "<i8",
+            DType::Bool => "|b1",
+        };
+        d.set_item("version", 3)?;
+        d.set_item("typestr", typestr)?;
+        d.set_item("shape", PyTuple::new(py, t.shape().iter())?)?;
+        let strides: Vec<isize> = t.strides().iter().map(|s| s * isz as isize).collect();
+        d.set_item("strides", PyTuple::new(py, strides)?)?;
+        d.set_item("data", (addr, true))?;
+        Ok(d)
+    }
+
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__<'py>(
+        slf: &Bound<'py, Self>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let np = crate::convert::numpy(py)?;
+        // go through the array interface (a view of our storage)
+        let iface = slf.getattr("__array_interface__")?;
+        let holder = Holder::new(slf.clone().unbind(), iface.unbind());
+        let arr = np.call_method1("asarray", (Py::new(py, holder)?,))?;
+        let arr = match dtype {
+            Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
+            _ => arr,
+        };
+        if copy == Some(true) {
+            return arr.call_method0("copy");
+        }
+        Ok(arr)
+    }
+
+    /// A NumPy array with the values (read-only, zero-copy where the layout allows).
+    fn numpy<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__array__(slf, None, None)
+    }
+
+    /// The value of a one-element tensor as a Python scalar.
+    fn item<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let t = guard(|| self.v.concrete())?;
+        let v = guard(|| t.item_f64())?;
+        Ok(match t.dtype() {
+            DType::F32 | DType::F64 => v.into_pyobject(py)?.into_any(),
+            DType::Bool => (v != 0.0).into_pyobject(py)?.to_owned().into_any(),
+            _ => {
+                let i = ferrax_core::with_dtype!(t.dtype(), T => {
+                    let c = t.contiguous().map_err(crate::errors::to_pyerr)?;
+                    c.as_slice::<T>().map(|s| <T as ferrax_core::tensor::Element>::to_i64(s[0])).unwrap_or(0)
+                });
+                i.into_pyobject(py)?.into_any()
+            }
+        })
+    }
+
+    /// The values as nested Python lists.
+    fn tolist<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let t = guard(|| slf.get().v.concrete())?;
+        let arr = Self::__array__(&Bound::new(py, PyTensor { v: Value::Concrete(t) })?, None, None)?;
+        arr.call_method0("tolist")
+    }
+
+    /// A copy converted to `dtype` (differentiable between float dtypes).
+    fn astype(&self, py: Python<'_>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        let dt = to_dtype(dtype)?;
+        compute(py, self.v.size(), || ops::shape::convert(&self.v, dt))
+    }
+
+    /// Reshape (a view when the layout allows); accepts `reshape(2, 3)` or `reshape((2, 3))`.
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyTensor>> {
+        let s = if shape.len() == 1 { to_shape(&shape.get_item(0)?)? } else { to_shape(shape.as_any())? };
+        let v = guard(|| {
+            let target = resolve_reshape(&self.v.shape(), &s)?;
+            ops::shape::reshape(&self.v, &target)
+        })?;
+        wrap(py, v)
+    }
+
+    /// Permute axes (reversed when none are given), as a view.
+    #[pyo3(signature = (*axes))]
+    fn transpose(&self, py: Python<'_>, axes: &Bound<'_, PyTuple>) -> PyResult<Py<PyTensor>> {
+        let nd = self.v.ndim();
+        let perm: Vec<isize> = if axes.is_empty() {
+            (0..nd as isize).rev().collect()
+        } else if axes.len() == 1 && !axes.get_item(0)?.is_none() {
+            to_shape(&axes.get_item(0)?)?
+        } else if axes.len() == 1 {
+            (0..nd as isize).rev().collect()
+        } else {
+            to_shape(axes.as_any())?
+        };
+        let v = guard(|| {
+            let p: Vec<usize> =
+                perm.iter().map(|&a| ferrax_core::tensor::shape::normalize_axis(a, nd)).collect::<Result<_, _>>()?;
+            ops::shape::transpose(&self.v, &p)
+        })?;
+        wrap(py, v)
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn sum(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Sum, &self.v, ax.as_deref(), keepdims))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn prod(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Prod, &self.v, ax.as_deref(), keepdims))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn max(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Max, &self.v, ax.as_deref(), keepdims))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn min(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Min, &self.v, ax.as_deref(), keepdims))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn mean(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::composite::mean(&self.v, ax.as_deref(), keepdims))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
+    fn var(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::composite::var(&self.v, ax.as_deref(), keepdims, ddof))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
+    fn std(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> PyResult<Py<PyTensor>> {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || ops::composite::std(&self.v, ax.as_deref(), keepdims, ddof))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn argmax(&self, py: Python<'_>, axis: Option<isize>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        compute(py, self.v.size(), || ops::reduce::arg_extremum(&self.v, axis, keepdims, true))
+    }
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn argmin(&self, py: Python<'_>, axis: Option<isize>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+        compute(py, self.v.size(), || ops::reduce::arg_extremum(&self.v, axis, keepdims, false))
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        self.v.shape().first().copied().ok_or_else(|| PyTypeError::new_err("len() of unsized object (a 0-d tensor)"))
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let n = slf.get().__len__()?;
+        let items: Vec<Bound<'_, PyAny>> = (0..n).map(|i| slf.as_any().get_item(i)).collect::<PyResult<_>>()?;
+        Ok(pyo3::types::PyList::new(py, items)?.as_any().try_iter()?.into_any().unbind())
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        hooks(slf.py())?.repr.bind(slf.py()).call1((slf, true))?.extract()
+    }
+    fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        hooks(slf.py())?.repr.bind(slf.py()).call1((slf, false))?.extract()
+    }
+
+    fn __float__(&self) -> PyResult<f64> {
+        let t = guard(|| self.v.concrete())?;
+        guard(|| t.item_f64())
+    }
+    fn __int__(&self) -> PyResult<i64> {
+        let t = guard(|| self.v.concrete())?;
+        let f = guard(|| t.item_f64())?;
+        if !f.is_finite() {
+            return Err(PyValueError::new_err(format!("cannot convert {f} to an integer")));
+        }
+        Ok(f.trunc() as i64)
+    }
+    fn __index__(&self) -> PyResult<i64> {
+        if !self.v.dtype().is_int() && self.v.dtype() != DType::Bool || self.v.ndim() != 0 {
+            return Err(PyTypeError::new_err("only 0-d integer tensors can be used as an index"));
+        }
+        self.__int__()
+    }
+    fn __bool__(&self) -> PyResult<bool> {
+        let t = guard(|| self.v.concrete())?;
+        if t.size() != 1 {
+            return Err(PyValueError::new_err(format!(
+                "the truth value of a tensor with {} elements is ambiguous; use .any() or .all()",
+                t.size()
+            )));
+        }
+        Ok(guard(|| t.item_f64())? != 0.0)
+    }
+    fn __hash__(&self) -> PyResult<isize> {
+        Err(PyTypeError::new_err("unhashable type: 'Tensor' (tensors cannot be dict keys or set members)"))
+    }
+
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        hooks(slf.py())?.getitem.bind(slf.py()).call1((slf, key))
+    }
+    fn __setitem__(&self, _key: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "ferrax tensors are immutable: use the functional update x = x.at[idx].set(value) \
+             (also .add, .multiply, .get), which is differentiable",
+        ))
+    }
+    #[getter]
+    fn at<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        hooks(slf.py())?.at.bind(slf.py()).call1((slf,))
+    }
+
+    #[pyo3(signature = (ufunc, method, *inputs, **kwargs))]
+    fn __array_ufunc__<'py>(
+        slf: &Bound<'py, Self>,
+        ufunc: &Bound<'py, PyAny>,
+        method: &Bound<'py, PyAny>,
+        inputs: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = slf;
+        hooks(ufunc.py())?.array_ufunc.bind(ufunc.py()).call1((ufunc, method, inputs, kwargs))
+    }
+    fn __array_function__<'py>(
+        slf: &Bound<'py, Self>,
+        func: &Bound<'py, PyAny>,
+        types: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyAny>,
+        kwargs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = (slf, types);
+        hooks(func.py())?.array_function.bind(func.py()).call1((func, args, kwargs))
+    }
+    #[classattr]
+    fn __array_priority__() -> f64 {
+        1000.0
+    }
+
+    fn __add__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, false, binary::add)
+    }
+    fn __radd__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, true, binary::add)
+    }
+    fn __sub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, false, binary::sub)
+    }
+    fn __rsub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, true, binary::sub)
+    }
+    fn __mul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, false, binary::mul)
+    }
+    fn __rmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, true, binary::mul)
+    }
+    fn __truediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, false, binary::div)
+    }
+    fn __rtruediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, true, binary::div)
+    }
+    fn __floordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, false, binary::floor_divide)
+    }
+    fn __rfloordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, true, binary::floor_divide)
+    }
+    fn __mod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, false, binary::remainder)
+    }
+    fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        binop(py, &self.v, o, true, binary::remainder)
+    }
+    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+        if m.is_some_and(|m| !m.is_none()) {
+            return Err(PyTypeError::new_err("pow() with a modulus is not supported"));
+        }
+        binop(py, &self.v, o, false, binary::pow)
+    }
+    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+        let _ = m;
+        binop(py, &self.v, o, true, binary::pow)
+    }
+    fn __matmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        let b = to_value(o, None)?;
+        compute(py, self.v.size().max(b.size()), || ops::linalg::matmul(&self.v, &b))
+    }
+    fn __rmatmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        let a = to_value(o, None)?;
+        compute(py, self.v.size().max(a.size()), || ops::linalg::matmul(&a, &self.v))
+    }
+    fn __and__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        let b = to_value(o, Some(self.v.dtype()))?;
+        wrap(py, guard(|| binary::compare(CompareOp::And, &self.v, &b))?)
+    }
+    fn __rand__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        self.__and__(py, o)
+    }
+    fn __or__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        let b = to_value(o, Some(self.v.dtype()))?;
+        wrap(py, guard(|| binary::compare(CompareOp::Or, &self.v, &b))?)
+    }
+    fn __ror__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        self.__or__(py, o)
+    }
+    fn __xor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
+        let b = to_value(o, Some(self.v.dtype()))?;
+        wrap(py, guard(|| binary::compare(CompareOp::Xor, &self.v, &b))?)
+    }
+    fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
+        if self.v.dtype() != DType::Bool {
+            return Err(PyTypeError::new_err("~ is only supported for bool tensors"));
+        }
+        wrap(py, guard(|| unary::logical_not(&self.v))?)
+    }
+    fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
+        compute(py, self.v.size(), || unary::neg(&self.v))
+    }
+    fn __pos__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
+        compute(py, self.v.size(), || unary::abs(&self.v))
+    }
+    fn __richcmp__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, op: PyCompareOp) -> PyResult<Py<PyAny>> {
+        let c = match op {
+            PyCompareOp::Eq => CompareOp::Eq,
+            PyCompareOp::Ne => CompareOp::Ne,
+            PyCompareOp::Lt => CompareOp::Lt,
+            PyCompareOp::Le => CompareOp::Le,
+            PyCompareOp::Gt => CompareOp::Gt,
+            PyCompareOp::Ge => CompareOp::Ge,
+        };
+        let b = match to_value(o, Some(self.v.dtype())) {
+            Ok(b) => b,
+            Err(_) if matches!(op, PyCompareOp::Eq | PyCompareOp::Ne) => return Ok(py.NotImplemented()),
+            Err(e) => return Err(e),
+        };
+        let f = cmp_fn(c);
+        Ok(compute(py, self.v.size().max(b.size()), || f(&self.v, &b))?.into_any())
+    }
+}
+
+/// Keeps a tensor alive for as long as a NumPy array views its memory.
+#[pyclass(frozen)]
+pub struct Holder {
+    _owner: Py<PyTensor>,
+    iface: Py<PyAny>,
+}
+
+impl Holder {
+    fn new(owner: Py<PyTensor>, iface: Py<PyAny>) -> Self {
+        Holder { _owner: owner, iface }
+    }
+}
+
+#[pymethods]
+impl Holder {
+    #[getter]
+    fn __array_interface__(&self, py: Python<'_>) -> Py<PyAny> {
+        self.iface.clone_ref(py)
+    }
+}
