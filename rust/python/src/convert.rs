@@ -17,11 +17,17 @@ use crate::tensor::PyTensor;
 static NUMPY: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 pub fn numpy(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    Ok(NUMPY.get_or_try_init(py, || py.import("numpy").map(|m| m.unbind()))?.bind(py))
+    Ok(NUMPY
+        .get_or_try_init(py, || py.import("numpy").map(|m| m.unbind()))?
+        .bind(py))
 }
 
-fn copy_array<T: Element + numpy::Element>(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Option<Tensor>> {
-    let Ok(a) = arr.cast::<PyArrayDyn<T>>() else { return Ok(None) };
+fn copy_array<T: Element + numpy::Element>(
+    arr: &Bound<'_, PyUntypedArray>,
+) -> PyResult<Option<Tensor>> {
+    let Ok(a) = arr.cast::<PyArrayDyn<T>>() else {
+        return Ok(None);
+    };
     let ro = a.readonly();
     let shape: Vec<usize> = arr.shape().to_vec();
     let t = if let Ok(s) = ro.as_slice() {
@@ -100,18 +106,25 @@ pub fn to_value(obj: &Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Value> {
         let dt = weak_dtype('b', ctx);
         return Ok(Value::Concrete(scalar_tensor(b.is_true() as u8 as f64, dt)));
     }
-    if obj.is_exact_instance_of::<PyFloat>() || obj.is_instance_of::<PyFloat>() && !is_numpy_scalar(obj) {
+    if obj.is_exact_instance_of::<PyFloat>()
+        || obj.is_instance_of::<PyFloat>() && !is_numpy_scalar(obj)
+    {
         let v: f64 = obj.extract()?;
         return Ok(Value::Concrete(scalar_tensor(v, weak_dtype('f', ctx))));
     }
     if obj.is_instance_of::<PyInt>() && !is_numpy_scalar(obj) {
         let dt = weak_dtype('i', ctx);
         return match obj.extract::<i64>() {
-            Ok(v) if dt.is_int() => Ok(Value::Concrete(ferrax_core::with_dtype!(dt, T => Tensor::scalar(T::from_i64(v))))),
+            Ok(v) if dt.is_int() => Ok(Value::Concrete(
+                ferrax_core::with_dtype!(dt, T => Tensor::scalar(T::from_i64(v))),
+            )),
             Ok(v) => Ok(Value::Concrete(scalar_tensor(v as f64, dt))),
             Err(_) => {
                 let v: f64 = obj.extract()?;
-                Ok(Value::Concrete(scalar_tensor(v, if dt.is_float() { dt } else { DType::F64 })))
+                Ok(Value::Concrete(scalar_tensor(
+                    v,
+                    if dt.is_float() { dt } else { DType::F64 },
+                )))
             }
         };
     }
@@ -127,7 +140,10 @@ pub fn is_py_scalar(obj: &Bound<'_, PyAny>) -> bool {
 }
 
 fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> bool {
-    obj.get_type().module().map(|m| m.to_string() == "numpy").unwrap_or(false)
+    obj.get_type()
+        .module()
+        .map(|m| m.to_string() == "numpy")
+        .unwrap_or(false)
 }
 
 /// Lists, tuples, NumPy scalars and anything with `__array__`, through `np.asarray`.
@@ -143,7 +159,10 @@ fn array_like(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     let arr = np.call_method1("asarray", (obj,)).map_err(|e| {
         PyTypeError::new_err(format!(
             "cannot convert {} to a ferrax tensor: {}",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             e
         ))
     })?;
@@ -183,7 +202,9 @@ fn stack_nested(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         parts.push(v);
     }
     if parts.is_empty() {
-        return Ok(Value::Concrete(Tensor::zeros(DType::F64, &[0]).map_err(crate::errors::to_pyerr)?));
+        return Ok(Value::Concrete(
+            Tensor::zeros(DType::F64, &[0]).map_err(crate::errors::to_pyerr)?,
+        ));
     }
     guard(|| ferrax_core::ops::composite::stack(&parts, 0))
 }
@@ -191,10 +212,12 @@ fn stack_nested(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 /// A dtype from `fx.float32`, `np.float32`, `np.dtype(...)`, `"float32"`, `float`, ...
 pub fn to_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
     let py = obj.py();
-    let d = numpy(py)?
-        .getattr("dtype")?
-        .call1((obj,))
-        .map_err(|_| PyTypeError::new_err(format!("not a dtype: {}", obj.repr().map(|r| r.to_string()).unwrap_or_default())))?;
+    let d = numpy(py)?.getattr("dtype")?.call1((obj,)).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "not a dtype: {}",
+            obj.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })?;
     let name: String = d.getattr("name")?.extract()?;
     DType::from_name(&name).ok_or_else(|| {
         PyTypeError::new_err(format!(
@@ -223,9 +246,12 @@ pub fn to_axes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
             if let Ok(i) = o.extract::<isize>() {
                 return Ok(Some(vec![i]));
             }
-            let v: Vec<isize> = o
-                .extract()
-                .map_err(|_| PyTypeError::new_err(format!("axis must be None, an int or a tuple of ints, got {}", o.repr().map(|r| r.to_string()).unwrap_or_default())))?;
+            let v: Vec<isize> = o.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "axis must be None, an int or a tuple of ints, got {}",
+                    o.repr().map(|r| r.to_string()).unwrap_or_default()
+                ))
+            })?;
             Ok(Some(v))
         }
     }
@@ -236,14 +262,22 @@ pub fn to_shape(obj: &Bound<'_, PyAny>) -> PyResult<Vec<isize>> {
     if let Ok(i) = obj.extract::<isize>() {
         return Ok(vec![i]);
     }
-    obj.extract::<Vec<isize>>()
-        .map_err(|_| PyTypeError::new_err(format!("a shape must be an int or a tuple of ints, got {}", obj.repr().map(|r| r.to_string()).unwrap_or_default())))
+    obj.extract::<Vec<isize>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "a shape must be an int or a tuple of ints, got {}",
+            obj.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })
 }
 
 /// A shape with no -1 and no negative entries.
 pub fn to_concrete_shape(obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
     let s = to_shape(obj)?;
     s.iter()
-        .map(|&d| usize::try_from(d).map_err(|_| PyValueError::new_err(format!("negative dimensions are not allowed, got {d}"))))
+        .map(|&d| {
+            usize::try_from(d).map_err(|_| {
+                PyValueError::new_err(format!("negative dimensions are not allowed, got {d}"))
+            })
+        })
         .collect()
 }

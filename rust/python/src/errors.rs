@@ -12,7 +12,9 @@ pub fn to_pyerr(e: Error) -> PyErr {
         Error::Type(m) => PyTypeError::new_err(m),
         Error::Index(m) => PyIndexError::new_err(m),
         Error::Trace(m) => PyRuntimeError::new_err(m),
-        Error::OutOfMemory(n) => PyMemoryError::new_err(format!("ferrax could not allocate {n} bytes")),
+        Error::OutOfMemory(n) => {
+            PyMemoryError::new_err(format!("ferrax could not allocate {n} bytes"))
+        }
         Error::External(b) => match b.downcast::<PyErr>() {
             Ok(e) => *e,
             Err(_) => PyRuntimeError::new_err("error raised by a user function"),
@@ -38,7 +40,9 @@ pub fn guard<T>(f: impl FnOnce() -> ferrax_core::Result<T>) -> pyo3::PyResult<T>
                 .map(|s| s.as_str())
                 .or_else(|| p.downcast_ref::<&str>().copied())
                 .unwrap_or("unknown panic");
-            Err(PyRuntimeError::new_err(format!("internal error in ferrax (please report): {msg}")))
+            Err(PyRuntimeError::new_err(format!(
+                "internal error in ferrax (please report): {msg}"
+            )))
         }
     }
 }

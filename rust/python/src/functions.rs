@@ -47,9 +47,41 @@ macro_rules! unary_py {
 }
 
 unary_py!(
-    neg, abs, sign, exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, square, reciprocal, sin,
-    cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arctanh, sigmoid, relu, softplus,
-    erf, floor, ceil, round, logical_not, isnan, isfinite,
+    neg,
+    abs,
+    sign,
+    exp,
+    exp2,
+    expm1,
+    log,
+    log2,
+    log10,
+    log1p,
+    sqrt,
+    rsqrt,
+    square,
+    reciprocal,
+    sin,
+    cos,
+    tan,
+    arcsin,
+    arccos,
+    arctan,
+    sinh,
+    cosh,
+    tanh,
+    arcsinh,
+    arctanh,
+    sigmoid,
+    relu,
+    softplus,
+    erf,
+    floor,
+    ceil,
+    round,
+    logical_not,
+    isnan,
+    isfinite,
 );
 
 macro_rules! binary_py {
@@ -90,10 +122,17 @@ binary_py!(
 ///
 ///     >>> fx.where(x > 0, x, 0.0)
 #[pyfunction(name = "where")]
-pub fn where_(py: Python<'_>, cond: &Bound<'_, PyAny>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
+pub fn where_(
+    py: Python<'_>,
+    cond: &Bound<'_, PyAny>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+) -> R {
     let c = v(cond)?;
     let (a, b) = v2(a, b)?;
-    compute(py, c.size().max(a.size()).max(b.size()), || binary::where_(&c, &a, &b))
+    compute(py, c.size().max(a.size()).max(b.size()), || {
+        binary::where_(&c, &a, &b)
+    })
 }
 
 /// Limit values to `[lo, hi]` (either may be None); gradient 1 inside, 0 outside.
@@ -101,12 +140,25 @@ pub fn where_(py: Python<'_>, cond: &Bound<'_, PyAny>, a: &Bound<'_, PyAny>, b: 
 ///     >>> fx.clip(x, -1.0, 1.0)
 #[pyfunction]
 #[pyo3(signature = (x, lo=None, hi=None))]
-pub fn clip(py: Python<'_>, x: &Bound<'_, PyAny>, lo: Option<&Bound<'_, PyAny>>, hi: Option<&Bound<'_, PyAny>>) -> R {
+pub fn clip(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    lo: Option<&Bound<'_, PyAny>>,
+    hi: Option<&Bound<'_, PyAny>>,
+) -> R {
     let x = v(x)?;
     let dt = Some(x.dtype());
-    let lo = lo.filter(|o| !o.is_none()).map(|o| to_value(o, dt)).transpose()?;
-    let hi = hi.filter(|o| !o.is_none()).map(|o| to_value(o, dt)).transpose()?;
-    compute(py, x.size(), || composite::clip(&x, lo.as_ref(), hi.as_ref()))
+    let lo = lo
+        .filter(|o| !o.is_none())
+        .map(|o| to_value(o, dt))
+        .transpose()?;
+    let hi = hi
+        .filter(|o| !o.is_none())
+        .map(|o| to_value(o, dt))
+        .transpose()?;
+    compute(py, x.size(), || {
+        composite::clip(&x, lo.as_ref(), hi.as_ref())
+    })
 }
 
 macro_rules! reduce_py {
@@ -143,10 +195,18 @@ reduce_py!(
 ///     >>> fx.var(x, axis=0)
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false, ddof=0))]
-pub fn var(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> R {
+pub fn var(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    ddof: usize,
+) -> R {
     let x = v(x)?;
     let ax = to_axes(axis)?;
-    compute(py, x.size(), || composite::var(&x, ax.as_deref(), keepdims, ddof))
+    compute(py, x.size(), || {
+        composite::var(&x, ax.as_deref(), keepdims, ddof)
+    })
 }
 
 /// Standard deviation over `axis`.
@@ -154,10 +214,18 @@ pub fn var(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>
 ///     >>> fx.std(x)
 #[pyfunction(name = "std")]
 #[pyo3(signature = (x, axis=None, keepdims=false, ddof=0))]
-pub fn std_(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> R {
+pub fn std_(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    ddof: usize,
+) -> R {
     let x = v(x)?;
     let ax = to_axes(axis)?;
-    compute(py, x.size(), || composite::std(&x, ax.as_deref(), keepdims, ddof))
+    compute(py, x.size(), || {
+        composite::std(&x, ax.as_deref(), keepdims, ddof)
+    })
 }
 
 /// Index of the maximum (flattened when `axis` is None); not differentiable.
@@ -167,7 +235,9 @@ pub fn std_(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>
 #[pyo3(signature = (x, axis=None, keepdims=false))]
 pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdims: bool) -> R {
     let x = v(x)?;
-    compute(py, x.size(), || reduce::arg_extremum(&x, axis, keepdims, true))
+    compute(py, x.size(), || {
+        reduce::arg_extremum(&x, axis, keepdims, true)
+    })
 }
 
 /// Index of the minimum (flattened when `axis` is None); not differentiable.
@@ -177,7 +247,9 @@ pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdim
 #[pyo3(signature = (x, axis=None, keepdims=false))]
 pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdims: bool) -> R {
     let x = v(x)?;
-    compute(py, x.size(), || reduce::arg_extremum(&x, axis, keepdims, false))
+    compute(py, x.size(), || {
+        reduce::arg_extremum(&x, axis, keepdims, false)
+    })
 }
 
 /// Cumulative sum along `axis` (flattened when None).
@@ -197,7 +269,10 @@ pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
 pub fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
     let s = to_shape(shape)?;
-    wrap(py, guard(|| shp::reshape(&x, &resolve_reshape(&x.shape(), &s)?))?)
+    wrap(
+        py,
+        guard(|| shp::reshape(&x, &resolve_reshape(&x.shape(), &s)?))?,
+    )
 }
 
 /// Permute axes (reverse them when `axes` is None), as a view.
@@ -215,7 +290,10 @@ pub fn transpose(py: Python<'_>, x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, P
     wrap(
         py,
         guard(|| {
-            let p: Vec<usize> = perm.iter().map(|&a| normalize_axis(a, nd)).collect::<Result<_, _>>()?;
+            let p: Vec<usize> = perm
+                .iter()
+                .map(|&a| normalize_axis(a, nd))
+                .collect::<Result<_, _>>()?;
             shp::transpose(&x, &p)
         })?,
     )
@@ -244,7 +322,12 @@ pub fn swapaxes(py: Python<'_>, x: &Bound<'_, PyAny>, axis1: isize, axis2: isize
 ///
 ///     >>> fx.moveaxis(x, 0, -1)
 #[pyfunction]
-pub fn moveaxis(py: Python<'_>, x: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> R {
+pub fn moveaxis(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    source: &Bound<'_, PyAny>,
+    destination: &Bound<'_, PyAny>,
+) -> R {
     let x = v(x)?;
     let (s, d) = (to_shape(source)?, to_shape(destination)?);
     wrap(py, guard(|| composite::moveaxis(&x, &s, &d))?)
@@ -284,7 +367,9 @@ pub fn flip(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>
 
 fn values(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
     let items: Vec<Bound<'_, PyAny>> = seq.try_iter()?.collect::<PyResult<_>>()?;
-    let first_dt = items.iter().find_map(|o| o.cast::<PyTensor>().ok().map(|t| t.get().v.dtype()));
+    let first_dt = items
+        .iter()
+        .find_map(|o| o.cast::<PyTensor>().ok().map(|t| t.get().v.dtype()));
     items.iter().map(|o| to_value(o, first_dt)).collect()
 }
 
@@ -316,7 +401,12 @@ pub fn stack(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: isize) -> R {
 ///     >>> fx.take(x, fx.asarray([0, 2]), axis=0)
 #[pyfunction]
 #[pyo3(signature = (x, indices, axis=None))]
-pub fn take(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
+pub fn take(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+) -> R {
     let x = v(x)?;
     let i = v(indices)?;
     compute(py, i.size(), || composite::take(&x, &i, axis))
@@ -327,7 +417,12 @@ pub fn take(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, ax
 ///     >>> fx.take_along_axis(x, fx.argmax(x, axis=1, keepdims=True), axis=1)
 #[pyfunction]
 #[pyo3(signature = (x, indices, axis))]
-pub fn take_along_axis(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
+pub fn take_along_axis(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+) -> R {
     let x = v(x)?;
     let i = v(indices)?;
     compute(py, i.size(), || composite::take_along_axis(&x, &i, axis))
@@ -344,7 +439,13 @@ pub fn stop_gradient(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
 
 /// Basic slicing primitive (internal; indexing builds on it).
 #[pyfunction]
-pub fn _slice(py: Python<'_>, x: &Bound<'_, PyAny>, starts: Vec<usize>, steps: Vec<isize>, lens: Vec<usize>) -> R {
+pub fn _slice(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    starts: Vec<usize>,
+    steps: Vec<isize>,
+    lens: Vec<usize>,
+) -> R {
     let x = v(x)?;
     wrap(py, guard(|| shp::slice(&x, &starts, &steps, &lens))?)
 }
@@ -396,13 +497,21 @@ fn dtype_or(d: Option<&Bound<'_, PyAny>>, default: DType) -> PyResult<DType> {
 ///     >>> fx.full((2, 2), 3.0)
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, dtype=None))]
-pub fn full(py: Python<'_>, shape: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
+pub fn full(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> R {
     let s = to_concrete_shape(shape)?;
     let fv = v(fill_value)?;
     let dt = dtype_or(dtype, fv.dtype())?;
     let fv = fv.concrete().map_err(to_pyerr)?;
     let val = fv.item_f64().map_err(to_pyerr)?;
-    wrap(py, Value::Concrete(Tensor::full_contiguous(val, dt, &s).map_err(to_pyerr)?))
+    wrap(
+        py,
+        Value::Concrete(Tensor::full_contiguous(val, dt, &s).map_err(to_pyerr)?),
+    )
 }
 
 /// A tensor of zeros (float64 unless `dtype` says otherwise).
@@ -413,7 +522,10 @@ pub fn full(py: Python<'_>, shape: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyA
 pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
     let s = to_concrete_shape(shape)?;
     let dt = dtype_or(dtype, DType::F64)?;
-    wrap(py, Value::Concrete(Tensor::zeros(dt, &s).map_err(to_pyerr)?))
+    wrap(
+        py,
+        Value::Concrete(Tensor::zeros(dt, &s).map_err(to_pyerr)?),
+    )
 }
 
 /// A tensor of ones (float64 unless `dtype` says otherwise).
@@ -424,7 +536,10 @@ pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, 
 pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
     let s = to_concrete_shape(shape)?;
     let dt = dtype_or(dtype, DType::F64)?;
-    wrap(py, Value::Concrete(Tensor::full_contiguous(1.0, dt, &s).map_err(to_pyerr)?))
+    wrap(
+        py,
+        Value::Concrete(Tensor::full_contiguous(1.0, dt, &s).map_err(to_pyerr)?),
+    )
 }
 
 /// The `n×m` identity (ones on diagonal `k`).
@@ -432,7 +547,13 @@ pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, P
 ///     >>> fx.eye(3)
 #[pyfunction]
 #[pyo3(signature = (n, m=None, k=0, dtype=None))]
-pub fn eye(py: Python<'_>, n: usize, m: Option<usize>, k: isize, dtype: Option<&Bound<'_, PyAny>>) -> R {
+pub fn eye(
+    py: Python<'_>,
+    n: usize,
+    m: Option<usize>,
+    k: isize,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> R {
     let m = m.unwrap_or(n);
     let dt = dtype_or(dtype, DType::F64)?;
     let t = ferrax_core::with_dtype!(dt, T => Tensor::build::<T>(&[n, m], |out| {
@@ -475,12 +596,29 @@ pub fn arange(
 ///     >>> fx.linspace(0.0, 1.0, 5)
 #[pyfunction]
 #[pyo3(signature = (start, stop, num=50, endpoint=true, dtype=None))]
-pub fn linspace(py: Python<'_>, start: f64, stop: f64, num: usize, endpoint: bool, dtype: Option<&Bound<'_, PyAny>>) -> R {
+pub fn linspace(
+    py: Python<'_>,
+    start: f64,
+    stop: f64,
+    num: usize,
+    endpoint: bool,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> R {
     let dt = dtype_or(dtype, DType::F64)?;
     let div = if endpoint { num.saturating_sub(1) } else { num };
-    let step = if div > 0 { (stop - start) / div as f64 } else { 0.0 };
+    let step = if div > 0 {
+        (stop - start) / div as f64
+    } else {
+        0.0
+    };
     let vals: Vec<f64> = (0..num)
-        .map(|i| if endpoint && i + 1 == num && num > 1 { stop } else { start + step * i as f64 })
+        .map(|i| {
+            if endpoint && i + 1 == num && num > 1 {
+                stop
+            } else {
+                start + step * i as f64
+            }
+        })
         .collect();
     let t = Tensor::from_slice(&vals, &[num]).map_err(to_pyerr)?;
     let x = Value::Concrete(t);
@@ -499,7 +637,10 @@ fn like(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<(Vec
 #[pyo3(signature = (x, dtype=None))]
 pub fn zeros_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
     let (s, dt) = like(x, dtype)?;
-    wrap(py, Value::Concrete(Tensor::zeros(dt, &s).map_err(to_pyerr)?))
+    wrap(
+        py,
+        Value::Concrete(Tensor::zeros(dt, &s).map_err(to_pyerr)?),
+    )
 }
 
 /// Ones with the shape and dtype of `x`.
@@ -509,7 +650,10 @@ pub fn zeros_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_,
 #[pyo3(signature = (x, dtype=None))]
 pub fn ones_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
     let (s, dt) = like(x, dtype)?;
-    wrap(py, Value::Concrete(Tensor::full_contiguous(1.0, dt, &s).map_err(to_pyerr)?))
+    wrap(
+        py,
+        Value::Concrete(Tensor::full_contiguous(1.0, dt, &s).map_err(to_pyerr)?),
+    )
 }
 
 /// `fill_value` with the shape and dtype of `x`.
@@ -517,15 +661,29 @@ pub fn ones_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, 
 ///     >>> fx.full_like(x, 2.0)
 #[pyfunction]
 #[pyo3(signature = (x, fill_value, dtype=None))]
-pub fn full_like(py: Python<'_>, x: &Bound<'_, PyAny>, fill_value: f64, dtype: Option<&Bound<'_, PyAny>>) -> R {
+pub fn full_like(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    fill_value: f64,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> R {
     let (s, dt) = like(x, dtype)?;
-    wrap(py, Value::Concrete(Tensor::full_contiguous(fill_value, dt, &s).map_err(to_pyerr)?))
+    wrap(
+        py,
+        Value::Concrete(Tensor::full_contiguous(fill_value, dt, &s).map_err(to_pyerr)?),
+    )
 }
 
 /// One-hot rows `start..start+count` of the `n×n` identity, shaped
 /// `(count,) + shape` (internal: the per-chunk basis of jacrev/jacfwd).
 #[pyfunction]
-pub fn _basis_chunk(py: Python<'_>, start: usize, count: usize, shape: Vec<usize>, dtype: &Bound<'_, PyAny>) -> R {
+pub fn _basis_chunk(
+    py: Python<'_>,
+    start: usize,
+    count: usize,
+    shape: Vec<usize>,
+    dtype: &Bound<'_, PyAny>,
+) -> R {
     let dt = to_dtype(dtype)?;
     let n: usize = shape.iter().product();
     let mut full_shape = vec![count];

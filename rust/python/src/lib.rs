@@ -43,7 +43,16 @@ fn _register_hooks(
     array_ufunc: Py<PyAny>,
     array_function: Py<PyAny>,
 ) -> PyResult<()> {
-    let _ = tensor::HOOKS.set(py, tensor::Hooks { getitem, at, repr, array_ufunc, array_function });
+    let _ = tensor::HOOKS.set(
+        py,
+        tensor::Hooks {
+            getitem,
+            at,
+            repr,
+            array_ufunc,
+            array_function,
+        },
+    );
     Ok(())
 }
 

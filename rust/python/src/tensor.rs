@@ -32,7 +32,9 @@ pub struct Hooks {
 pub static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
 
 fn hooks(py: Python<'_>) -> PyResult<&Hooks> {
-    HOOKS.get(py).ok_or_else(|| PyTypeError::new_err("ferrax hooks are not registered (import ferrax)"))
+    HOOKS
+        .get(py)
+        .ok_or_else(|| PyTypeError::new_err("ferrax hooks are not registered (import ferrax)"))
 }
 
 /// Elements above which an op releases the GIL while its kernel runs.
@@ -44,8 +46,16 @@ pub fn wrap(py: Python<'_>, v: Value) -> PyResult<Py<PyTensor>> {
 }
 
 /// Run `f` (which calls kernels) with the GIL released when the data is large.
-pub fn compute(py: Python<'_>, size: usize, f: impl FnOnce() -> ferrax_core::Result<Value> + Send) -> PyResult<Py<PyTensor>> {
-    let v = if size >= GIL_FREE_SIZE { py.detach(|| guard(f))? } else { guard(f)? };
+pub fn compute(
+    py: Python<'_>,
+    size: usize,
+    f: impl FnOnce() -> ferrax_core::Result<Value> + Send,
+) -> PyResult<Py<PyTensor>> {
+    let v = if size >= GIL_FREE_SIZE {
+        py.detach(|| guard(f))?
+    } else {
+        guard(f)?
+    };
     wrap(py, v)
 }
 
@@ -102,16 +112,15 @@ impl PyTensor {
     /// NumPy's array interface: zero-copy, read-only export of concrete data.
     #[getter]
     fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let t = match &self.v {
-            Value::Concrete(t) => t,
-            Value::Tracer(_) => {
-                return Err(PyTypeError::new_err(
+        let t =
+            match &self.v {
+                Value::Concrete(t) => t,
+                Value::Tracer(_) => return Err(PyTypeError::new_err(
                     "cannot convert a traced ferrax value to a NumPy array inside a transform: \
                      the result would silently lose its derivative. Use ferrax operations, or \
                      fx.stop_gradient(x) and convert outside the transform",
-                ))
-            }
-        };
+                )),
+            };
         let d = PyDict::new(py);
         let isz = t.dtype().size_of();
         let addr = t.storage().data_address() + t.offset() * isz;
@@ -179,7 +188,16 @@ impl PyTensor {
     fn tolist<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let t = guard(|| slf.get().v.concrete())?;
-        let arr = Self::__array__(&Bound::new(py, PyTensor { v: Value::Concrete(t) })?, None, None)?;
+        let arr = Self::__array__(
+            &Bound::new(
+                py,
+                PyTensor {
+                    v: Value::Concrete(t),
+                },
+            )?,
+            None,
+            None,
+        )?;
         arr.call_method0("tolist")
     }
 
@@ -192,7 +210,11 @@ impl PyTensor {
     /// Reshape (a view when the layout allows); accepts `reshape(2, 3)` or `reshape((2, 3))`.
     #[pyo3(signature = (*shape))]
     fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyTensor>> {
-        let s = if shape.len() == 1 { to_shape(&shape.get_item(0)?)? } else { to_shape(shape.as_any())? };
+        let s = if shape.len() == 1 {
+            to_shape(&shape.get_item(0)?)?
+        } else {
+            to_shape(shape.as_any())?
+        };
         let v = guard(|| {
             let target = resolve_reshape(&self.v.shape(), &s)?;
             ops::shape::reshape(&self.v, &target)
@@ -214,73 +236,158 @@ impl PyTensor {
             to_shape(axes.as_any())?
         };
         let v = guard(|| {
-            let p: Vec<usize> =
-                perm.iter().map(|&a| ferrax_core::tensor::shape::normalize_axis(a, nd)).collect::<Result<_, _>>()?;
+            let p: Vec<usize> = perm
+                .iter()
+                .map(|&a| ferrax_core::tensor::shape::normalize_axis(a, nd))
+                .collect::<Result<_, _>>()?;
             ops::shape::transpose(&self.v, &p)
         })?;
         wrap(py, v)
     }
 
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn sum(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+    fn sum(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Sum, &self.v, ax.as_deref(), keepdims))
+        compute(py, self.v.size(), || {
+            ops::reduce::reduction(ops::ReduceOp::Sum, &self.v, ax.as_deref(), keepdims)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn prod(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+    fn prod(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Prod, &self.v, ax.as_deref(), keepdims))
+        compute(py, self.v.size(), || {
+            ops::reduce::reduction(ops::ReduceOp::Prod, &self.v, ax.as_deref(), keepdims)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn max(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+    fn max(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Max, &self.v, ax.as_deref(), keepdims))
+        compute(py, self.v.size(), || {
+            ops::reduce::reduction(ops::ReduceOp::Max, &self.v, ax.as_deref(), keepdims)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn min(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+    fn min(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::reduce::reduction(ops::ReduceOp::Min, &self.v, ax.as_deref(), keepdims))
+        compute(py, self.v.size(), || {
+            ops::reduce::reduction(ops::ReduceOp::Min, &self.v, ax.as_deref(), keepdims)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn mean(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<Py<PyTensor>> {
+    fn mean(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::composite::mean(&self.v, ax.as_deref(), keepdims))
+        compute(py, self.v.size(), || {
+            ops::composite::mean(&self.v, ax.as_deref(), keepdims)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
-    fn var(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> PyResult<Py<PyTensor>> {
+    fn var(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        ddof: usize,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::composite::var(&self.v, ax.as_deref(), keepdims, ddof))
+        compute(py, self.v.size(), || {
+            ops::composite::var(&self.v, ax.as_deref(), keepdims, ddof)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
-    fn std(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: usize) -> PyResult<Py<PyTensor>> {
+    fn std(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        ddof: usize,
+    ) -> PyResult<Py<PyTensor>> {
         let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || ops::composite::std(&self.v, ax.as_deref(), keepdims, ddof))
+        compute(py, self.v.size(), || {
+            ops::composite::std(&self.v, ax.as_deref(), keepdims, ddof)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn argmax(&self, py: Python<'_>, axis: Option<isize>, keepdims: bool) -> PyResult<Py<PyTensor>> {
-        compute(py, self.v.size(), || ops::reduce::arg_extremum(&self.v, axis, keepdims, true))
+    fn argmax(
+        &self,
+        py: Python<'_>,
+        axis: Option<isize>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
+        compute(py, self.v.size(), || {
+            ops::reduce::arg_extremum(&self.v, axis, keepdims, true)
+        })
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn argmin(&self, py: Python<'_>, axis: Option<isize>, keepdims: bool) -> PyResult<Py<PyTensor>> {
-        compute(py, self.v.size(), || ops::reduce::arg_extremum(&self.v, axis, keepdims, false))
+    fn argmin(
+        &self,
+        py: Python<'_>,
+        axis: Option<isize>,
+        keepdims: bool,
+    ) -> PyResult<Py<PyTensor>> {
+        compute(py, self.v.size(), || {
+            ops::reduce::arg_extremum(&self.v, axis, keepdims, false)
+        })
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        self.v.shape().first().copied().ok_or_else(|| PyTypeError::new_err("len() of unsized object (a 0-d tensor)"))
+        self.v
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("len() of unsized object (a 0-d tensor)"))
     }
 
     fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let n = slf.get().__len__()?;
-        let items: Vec<Bound<'_, PyAny>> = (0..n).map(|i| slf.as_any().get_item(i)).collect::<PyResult<_>>()?;
-        Ok(pyo3::types::PyList::new(py, items)?.as_any().try_iter()?.into_any().unbind())
+        let items: Vec<Bound<'_, PyAny>> = (0..n)
+            .map(|i| slf.as_any().get_item(i))
+            .collect::<PyResult<_>>()?;
+        Ok(pyo3::types::PyList::new(py, items)?
+            .as_any()
+            .try_iter()?
+            .into_any()
+            .unbind())
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        hooks(slf.py())?.repr.bind(slf.py()).call1((slf, true))?.extract()
+        hooks(slf.py())?
+            .repr
+            .bind(slf.py())
+            .call1((slf, true))?
+            .extract()
     }
     fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        hooks(slf.py())?.repr.bind(slf.py()).call1((slf, false))?.extract()
+        hooks(slf.py())?
+            .repr
+            .bind(slf.py())
+            .call1((slf, false))?
+            .extract()
     }
 
     fn __float__(&self) -> PyResult<f64> {
@@ -291,13 +398,17 @@ impl PyTensor {
         let t = guard(|| self.v.concrete())?;
         let f = guard(|| t.item_f64())?;
         if !f.is_finite() {
-            return Err(PyValueError::new_err(format!("cannot convert {f} to an integer")));
+            return Err(PyValueError::new_err(format!(
+                "cannot convert {f} to an integer"
+            )));
         }
         Ok(f.trunc() as i64)
     }
     fn __index__(&self) -> PyResult<i64> {
         if !self.v.dtype().is_int() && self.v.dtype() != DType::Bool || self.v.ndim() != 0 {
-            return Err(PyTypeError::new_err("only 0-d integer tensors can be used as an index"));
+            return Err(PyTypeError::new_err(
+                "only 0-d integer tensors can be used as an index",
+            ));
         }
         self.__int__()
     }
@@ -312,10 +423,15 @@ impl PyTensor {
         Ok(guard(|| t.item_f64())? != 0.0)
     }
     fn __hash__(&self) -> PyResult<isize> {
-        Err(PyTypeError::new_err("unhashable type: 'Tensor' (tensors cannot be dict keys or set members)"))
+        Err(PyTypeError::new_err(
+            "unhashable type: 'Tensor' (tensors cannot be dict keys or set members)",
+        ))
     }
 
-    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        slf: &Bound<'py, Self>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         hooks(slf.py())?.getitem.bind(slf.py()).call1((slf, key))
     }
     fn __setitem__(&self, _key: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -338,7 +454,10 @@ impl PyTensor {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = slf;
-        hooks(ufunc.py())?.array_ufunc.bind(ufunc.py()).call1((ufunc, method, inputs, kwargs))
+        hooks(ufunc.py())?
+            .array_ufunc
+            .bind(ufunc.py())
+            .call1((ufunc, method, inputs, kwargs))
     }
     fn __array_function__<'py>(
         slf: &Bound<'py, Self>,
@@ -348,7 +467,10 @@ impl PyTensor {
         kwargs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = (slf, types);
-        hooks(func.py())?.array_function.bind(func.py()).call1((func, args, kwargs))
+        hooks(func.py())?
+            .array_function
+            .bind(func.py())
+            .call1((func, args, kwargs))
     }
     #[classattr]
     fn __array_priority__() -> f64 {
@@ -391,23 +513,39 @@ impl PyTensor {
     fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         binop(py, &self.v, o, true, binary::remainder)
     }
-    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn __pow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         if m.is_some_and(|m| !m.is_none()) {
-            return Err(PyTypeError::new_err("pow() with a modulus is not supported"));
+            return Err(PyTypeError::new_err(
+                "pow() with a modulus is not supported",
+            ));
         }
         binop(py, &self.v, o, false, binary::pow)
     }
-    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTensor>> {
+    fn __rpow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyTensor>> {
         let _ = m;
         binop(py, &self.v, o, true, binary::pow)
     }
     fn __matmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         let b = to_value(o, None)?;
-        compute(py, self.v.size().max(b.size()), || ops::linalg::matmul(&self.v, &b))
+        compute(py, self.v.size().max(b.size()), || {
+            ops::linalg::matmul(&self.v, &b)
+        })
     }
     fn __rmatmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         let a = to_value(o, None)?;
-        compute(py, self.v.size().max(a.size()), || ops::linalg::matmul(&a, &self.v))
+        compute(py, self.v.size().max(a.size()), || {
+            ops::linalg::matmul(&a, &self.v)
+        })
     }
     fn __and__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         let b = to_value(o, Some(self.v.dtype()))?;
@@ -442,7 +580,12 @@ impl PyTensor {
     fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         compute(py, self.v.size(), || unary::abs(&self.v))
     }
-    fn __richcmp__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, op: PyCompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        op: PyCompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let c = match op {
             PyCompareOp::Eq => CompareOp::Eq,
             PyCompareOp::Ne => CompareOp::Ne,
@@ -453,7 +596,9 @@ impl PyTensor {
         };
         let b = match to_value(o, Some(self.v.dtype())) {
             Ok(b) => b,
-            Err(_) if matches!(op, PyCompareOp::Eq | PyCompareOp::Ne) => return Ok(py.NotImplemented()),
+            Err(_) if matches!(op, PyCompareOp::Eq | PyCompareOp::Ne) => {
+                return Ok(py.NotImplemented())
+            }
             Err(e) => return Err(e),
         };
         let f = cmp_fn(c);
@@ -470,7 +615,10 @@ pub struct Holder {
 
 impl Holder {
     fn new(owner: Py<PyTensor>, iface: Py<PyAny>) -> Self {
-        Holder { _owner: owner, iface }
+        Holder {
+            _owner: owner,
+            iface,
+        }
     }
 }
 

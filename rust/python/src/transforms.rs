@@ -30,8 +30,14 @@ fn call_user(
     aux_cell: &RefCell<Option<Aux>>,
     n_out_cell: &RefCell<usize>,
 ) -> ferrax_core::Result<Vec<Value>> {
-    let args = PyList::new(py, xs.iter().map(|x| wrap(py, x.clone())).collect::<PyResult<Vec<_>>>().map_err(external)?)
-        .map_err(external)?;
+    let args = PyList::new(
+        py,
+        xs.iter()
+            .map(|x| wrap(py, x.clone()))
+            .collect::<PyResult<Vec<_>>>()
+            .map_err(external)?,
+    )
+    .map_err(external)?;
     let r = fun.call1((args,)).map_err(external)?;
     let (outs, aux): (Bound<'_, PyAny>, Bound<'_, PyAny>) = r.extract().map_err(external)?;
     let mut values = Vec::new();
@@ -52,13 +58,18 @@ fn call_user(
             objects.push(a.unbind());
         }
     }
-    *aux_cell.borrow_mut() = Some(Aux { objects, tensor_slots });
+    *aux_cell.borrow_mut() = Some(Aux {
+        objects,
+        tensor_slots,
+    });
     Ok(values)
 }
 
 /// Put the unwrapped aux tensors back among the other aux objects.
 fn rebuild_aux(py: Python<'_>, aux: Option<Aux>, extra: &[Value]) -> PyResult<Py<PyList>> {
-    let Some(mut aux) = aux else { return Ok(PyList::empty(py).unbind()) };
+    let Some(mut aux) = aux else {
+        return Ok(PyList::empty(py).unbind());
+    };
     for (slot, v) in aux.tensor_slots.iter().zip(extra) {
         aux.objects[*slot] = wrap(py, v.clone())?.into_any();
     }
@@ -70,7 +81,13 @@ fn to_values(items: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
 }
 
 fn wrap_all(py: Python<'_>, vs: &[Value]) -> PyResult<Py<PyList>> {
-    Ok(PyList::new(py, vs.iter().map(|v| wrap(py, v.clone())).collect::<PyResult<Vec<_>>>()?)?.unbind())
+    Ok(PyList::new(
+        py,
+        vs.iter()
+            .map(|v| wrap(py, v.clone()))
+            .collect::<PyResult<Vec<_>>>()?,
+    )?
+    .unbind())
 }
 
 /// The pullback returned by `vjp`: call it with one cotangent per output.
@@ -85,7 +102,12 @@ pub struct PyVjpFn {
 impl PyVjpFn {
     /// Cotangents of the inputs; `cts` holds one array-like (or None: zero) per output.
     #[pyo3(signature = (cts, create_graph=true))]
-    fn __call__(&self, py: Python<'_>, cts: &Bound<'_, PyAny>, create_graph: bool) -> PyResult<Py<PyList>> {
+    fn __call__(
+        &self,
+        py: Python<'_>,
+        cts: &Bound<'_, PyAny>,
+        create_graph: bool,
+    ) -> PyResult<Py<PyList>> {
         let avals: Vec<_> = self.inner.output_avals().cloned().collect();
         let mut values: Vec<Option<Value>> = Vec::with_capacity(self.n_total);
         for (i, c) in cts.try_iter()?.enumerate() {
@@ -96,7 +118,11 @@ impl PyVjpFn {
                     self.n_out
                 )));
             }
-            values.push(if c.is_none() { None } else { Some(to_value(&c, Some(avals[i].dtype))?) });
+            values.push(if c.is_none() {
+                None
+            } else {
+                Some(to_value(&c, Some(avals[i].dtype))?)
+            });
         }
         if values.len() != self.n_out {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
@@ -113,15 +139,28 @@ impl PyVjpFn {
 
 /// `vjp(fun, primals) -> (outputs, pullback, aux)`.
 #[pyfunction]
-pub fn vjp(py: Python<'_>, fun: &Bound<'_, PyAny>, primals: &Bound<'_, PyAny>) -> PyResult<(Py<PyList>, PyVjpFn, Py<PyList>)> {
+pub fn vjp(
+    py: Python<'_>,
+    fun: &Bound<'_, PyAny>,
+    primals: &Bound<'_, PyAny>,
+) -> PyResult<(Py<PyList>, PyVjpFn, Py<PyList>)> {
     let ps = to_values(primals)?;
     let aux = RefCell::new(None);
     let n_out = RefCell::new(0usize);
-    let (outs, pullback) = guard(|| transforms::vjp(|xs| call_user(py, fun, xs, &aux, &n_out), &ps))?;
+    let (outs, pullback) =
+        guard(|| transforms::vjp(|xs| call_user(py, fun, xs, &aux, &n_out), &ps))?;
     let n = *n_out.borrow();
     let aux = rebuild_aux(py, aux.into_inner(), &outs[n..])?;
     let total = outs.len();
-    Ok((wrap_all(py, &outs[..n])?, PyVjpFn { inner: pullback, n_out: n, n_total: total }, aux))
+    Ok((
+        wrap_all(py, &outs[..n])?,
+        PyVjpFn {
+            inner: pullback,
+            n_out: n,
+            n_total: total,
+        },
+        aux,
+    ))
 }
 
 /// `jvp(fun, primals, tangents) -> (outputs, tangents_out, aux)`; a tangent may be None (zero).
@@ -136,11 +175,16 @@ pub fn jvp(
     let mut ts: Vec<Option<Value>> = Vec::with_capacity(ps.len());
     for (i, t) in tangents.try_iter()?.enumerate() {
         let t = t?;
-        ts.push(if t.is_none() { None } else { Some(to_value(&t, ps.get(i).map(|p| p.dtype()))?) });
+        ts.push(if t.is_none() {
+            None
+        } else {
+            Some(to_value(&t, ps.get(i).map(|p| p.dtype()))?)
+        });
     }
     let aux = RefCell::new(None);
     let n_out = RefCell::new(0usize);
-    let (outs, tans) = guard(|| transforms::jvp(|xs| call_user(py, fun, xs, &aux, &n_out), &ps, &ts))?;
+    let (outs, tans) =
+        guard(|| transforms::jvp(|xs| call_user(py, fun, xs, &aux, &n_out), &ps, &ts))?;
     let n = *n_out.borrow();
     let aux = rebuild_aux(py, aux.into_inner(), &outs[n..])?;
     Ok((wrap_all(py, &outs[..n])?, wrap_all(py, &tans[..n])?, aux))
@@ -157,14 +201,18 @@ pub fn vmap(
 ) -> PyResult<(Py<PyList>, Vec<bool>)> {
     let xs = to_values(args)?;
     if xs.len() != in_axes.len() {
-        return Err(pyo3::exceptions::PyValueError::new_err("vmap: one in_axes entry per argument leaf"));
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "vmap: one in_axes entry per argument leaf",
+        ));
     }
     let aux = RefCell::new(None);
     let n_out = RefCell::new(0usize);
     let outs = guard(|| {
         let r = transforms::vmap(|a| call_user(py, fun, a, &aux, &n_out), &xs, &in_axes, size)?;
         if r.len() != *n_out.borrow() {
-            return Err(Error::Value("vmap: functions under vmap cannot return aux values".into()));
+            return Err(Error::Value(
+                "vmap: functions under vmap cannot return aux values".into(),
+            ));
         }
         Ok(r)
     })?;

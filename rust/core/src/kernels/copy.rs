@@ -22,7 +22,11 @@ pub fn scatter_into<T: Element>(
     combine: impl Fn(T, T) -> T,
 ) {
     let data = src.storage_slice::<T>();
-    let plan = RowPlan::<2>::new(src.shape(), [src.strides(), strides], [src.offset(), offset]);
+    let plan = RowPlan::<2>::new(
+        src.shape(),
+        [src.strides(), strides],
+        [src.offset(), offset],
+    );
     let [is, id] = plan.inner_strides;
     plan.for_rows(0, plan.rows(), |_, [os, od]| {
         for j in 0..plan.inner_len as isize {

@@ -15,14 +15,21 @@ pub fn unary_slices<A: Element, R: Element>(
     f: impl Fn(&[A], &mut [R]) + Sync + Send,
 ) -> Result<Tensor> {
     let x = x.contiguous()?;
-    let src = x.as_slice::<A>().expect("contiguous, dtype checked by caller");
+    let src = x
+        .as_slice::<A>()
+        .expect("contiguous, dtype checked by caller");
     Tensor::build::<R>(x.shape(), |out| {
-        for_chunks(out, |start, chunk| f(&src[start..start + chunk.len()], chunk));
+        for_chunks(out, |start, chunk| {
+            f(&src[start..start + chunk.len()], chunk)
+        });
     })
 }
 
 /// `f` applied to every element of `x`, vectorised.
-pub fn unary<A: Element, R: Element>(x: &Tensor, f: impl Fn(A) -> R + Sync + Send + Copy) -> Result<Tensor> {
+pub fn unary<A: Element, R: Element>(
+    x: &Tensor,
+    f: impl Fn(A) -> R + Sync + Send + Copy,
+) -> Result<Tensor> {
     unary_slices::<A, R>(x, move |src, out| simd::map1(src, out, f))
 }
 
@@ -40,18 +47,24 @@ fn drive_rows<R: Element, const N: usize>(
     }
     if !worth_parallel(rows * len) || rows == 1 {
         let mut it = out.chunks_mut(len);
-        plan.for_rows(0, rows, |_, off| row(off, it.next().expect("one chunk per row")));
+        plan.for_rows(0, rows, |_, off| {
+            row(off, it.next().expect("one chunk per row"))
+        });
         return;
     }
     use rayon::prelude::*;
     let per = (crate::kernels::parallel::chunk_len(rows * len) / len).max(1);
     pool().install(|| {
-        out.par_chunks_mut(per * len).enumerate().for_each(|(c, chunk)| {
-            let start = c * per;
-            let end = (start + per).min(rows);
-            let mut it = chunk.chunks_mut(len);
-            plan.for_rows(start, end, |_, off| row(off, it.next().expect("one chunk per row")));
-        });
+        out.par_chunks_mut(per * len)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let start = c * per;
+                let end = (start + per).min(rows);
+                let mut it = chunk.chunks_mut(len);
+                plan.for_rows(start, end, |_, off| {
+                    row(off, it.next().expect("one chunk per row"))
+                });
+            });
     });
 }
 
@@ -77,7 +90,11 @@ pub fn binary<A: Element, B: Element, R: Element>(
     let out_strides = contiguous_strides(&shape);
     let sa = broadcast_strides(a.shape(), a.strides(), &shape);
     let sb = broadcast_strides(b.shape(), b.strides(), &shape);
-    let plan = RowPlan::<3>::new(&shape, [&out_strides, &sa, &sb], [0, a.offset(), b.offset()]);
+    let plan = RowPlan::<3>::new(
+        &shape,
+        [&out_strides, &sa, &sb],
+        [0, a.offset(), b.offset()],
+    );
     let [_, ia, ib] = plan.inner_strides;
     let len = plan.inner_len;
     Tensor::build::<R>(&shape, |out| {
@@ -104,7 +121,11 @@ pub fn ternary<C: Element, A: Element, B: Element, R: Element>(
     f: impl Fn(C, A, B) -> R + Sync + Send + Copy,
 ) -> Result<Tensor> {
     let shape = broadcast_shapes(&broadcast_shapes(c.shape(), a.shape())?, b.shape())?;
-    let (dc, da, db) = (c.storage_slice::<C>(), a.storage_slice::<A>(), b.storage_slice::<B>());
+    let (dc, da, db) = (
+        c.storage_slice::<C>(),
+        a.storage_slice::<A>(),
+        b.storage_slice::<B>(),
+    );
     let out_strides = contiguous_strides(&shape);
     let sc = broadcast_strides(c.shape(), c.strides(), &shape);
     let sa = broadcast_strides(a.shape(), a.strides(), &shape);
@@ -130,7 +151,10 @@ pub fn ternary<C: Element, A: Element, B: Element, R: Element>(
 }
 
 /// Copy `src` (any layout) into a fresh contiguous tensor, converting elements.
-pub fn cast<A: Element, R: Element>(src: &Tensor, f: impl Fn(A) -> R + Sync + Send + Copy) -> Result<Tensor> {
+pub fn cast<A: Element, R: Element>(
+    src: &Tensor,
+    f: impl Fn(A) -> R + Sync + Send + Copy,
+) -> Result<Tensor> {
     let data = src.storage_slice::<A>();
     let shape = src.shape();
     let out_strides = contiguous_strides(shape);

@@ -9,7 +9,9 @@ use crate::tensor::{Element, Tensor};
 fn resolve(i: i64, n: usize) -> Result<usize> {
     let j = if i < 0 { i + n as i64 } else { i };
     if j < 0 || j >= n as i64 {
-        return Err(Error::Index(format!("index {i} is out of bounds for axis 0 with size {n}")));
+        return Err(Error::Index(format!(
+            "index {i} is out of bounds for axis 0 with size {n}"
+        )));
     }
     Ok(j as usize)
 }
@@ -48,7 +50,10 @@ pub fn scatter_add_rows<T: Element + std::ops::Add<Output = T>>(
     Tensor::try_build::<T>(&shape, |out| {
         for (k, &i) in ids.iter().enumerate() {
             let r = resolve(i, n)?;
-            for (o, &v) in out[r * row..(r + 1) * row].iter_mut().zip(&src[k * row..(k + 1) * row]) {
+            for (o, &v) in out[r * row..(r + 1) * row]
+                .iter_mut()
+                .zip(&src[k * row..(k + 1) * row])
+            {
                 *o = *o + v;
             }
         }

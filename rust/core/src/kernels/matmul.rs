@@ -53,7 +53,15 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let a_cs = a.strides()[ra - 1];
     let b_rs = b.strides()[rb - 2];
     let b_cs = b.strides()[rb - 1];
-    let geo = Geometry { m, n, k, a_rs, a_cs, b_rs, b_cs };
+    let geo = Geometry {
+        m,
+        n,
+        k,
+        a_rs,
+        a_cs,
+        b_rs,
+        b_cs,
+    };
     with_dtype!(a.dtype(), T => {
         let da = a.storage_slice::<T>();
         let db = b.storage_slice::<T>();
@@ -112,9 +120,9 @@ fn run_batches<T: Element>(out: &mut [T], da: &[T], db: &[T], offsets: &[[usize;
         use rayon::prelude::*;
         let mn = g.m * g.n;
         pool().install(|| {
-            out.par_chunks_mut(mn).zip(offsets.par_iter()).for_each(|(o, &[_, oa, ob])| {
-                one_product(o, da, db, oa, ob, g, Parallelism::None)
-            })
+            out.par_chunks_mut(mn)
+                .zip(offsets.par_iter())
+                .for_each(|(o, &[_, oa, ob])| one_product(o, da, db, oa, ob, g, Parallelism::None))
         });
     } else {
         let par = if flops >= PAR_FLOPS && num_threads() > 1 {
@@ -161,10 +169,10 @@ fn one_product<T: Element>(
                     1,
                     g.n as isize,
                     false,
-                    da.as_ptr().offset(oa as isize),
+                    da.as_ptr().add(oa),
                     g.a_cs,
                     g.a_rs,
-                    db.as_ptr().offset(ob as isize),
+                    db.as_ptr().add(ob),
                     g.b_cs,
                     g.b_rs,
                     T::ZERO,
@@ -182,8 +190,10 @@ fn one_product<T: Element>(
                 for j in 0..g.n {
                     let mut acc = 0i64;
                     for p in 0..g.k {
-                        let x = da[(oa as isize + i as isize * g.a_rs + p as isize * g.a_cs) as usize];
-                        let y = db[(ob as isize + p as isize * g.b_rs + j as isize * g.b_cs) as usize];
+                        let x =
+                            da[(oa as isize + i as isize * g.a_rs + p as isize * g.a_cs) as usize];
+                        let y =
+                            db[(ob as isize + p as isize * g.b_rs + j as isize * g.b_cs) as usize];
                         acc = acc.wrapping_add(x.to_i64().wrapping_mul(y.to_i64()));
                     }
                     out[i * g.n + j] = T::from_i64(acc);
@@ -219,22 +229,39 @@ mod tests {
             let c = matmul(&ta, &tb).unwrap();
             assert_eq!(c.to_vec::<f64>().unwrap(), reference(&a, &b, m, k, n));
             // (bᵀ)ᵀ as a view: same result without copying
-            let bt = Tensor::from_slice(&b, &[k, n]).unwrap().contiguous().unwrap();
-            let btt = bt.permute_view(&[1, 0]).contiguous().unwrap().permute_view(&[1, 0]);
+            let bt = Tensor::from_slice(&b, &[k, n])
+                .unwrap()
+                .contiguous()
+                .unwrap();
+            let btt = bt
+                .permute_view(&[1, 0])
+                .contiguous()
+                .unwrap()
+                .permute_view(&[1, 0]);
             assert!(!btt.is_contiguous() || k <= 1 || n <= 1);
-            assert_eq!(matmul(&ta, &btt).unwrap().to_vec::<f64>().unwrap(), reference(&a, &b, m, k, n));
+            assert_eq!(
+                matmul(&ta, &btt).unwrap().to_vec::<f64>().unwrap(),
+                reference(&a, &b, m, k, n)
+            );
         }
     }
 
     #[test]
     fn batch_broadcasting() {
-        let a = Tensor::from_slice(&(0..12).map(|i| i as f32).collect::<Vec<_>>(), &[2, 2, 3]).unwrap();
+        let a =
+            Tensor::from_slice(&(0..12).map(|i| i as f32).collect::<Vec<_>>(), &[2, 2, 3]).unwrap();
         let b = Tensor::from_slice(&[1f32, 0., 0., 1., 1., 1.], &[3, 2]).unwrap();
         let b3 = b.reshape(&[1, 3, 2]).unwrap();
         let c = matmul(&a, &b3).unwrap();
         assert_eq!(c.shape(), &[2, 2, 2]);
-        assert_eq!(c.to_vec::<f32>().unwrap(), vec![2., 3., 8., 9., 14., 15., 20., 21.]);
+        assert_eq!(
+            c.to_vec::<f32>().unwrap(),
+            vec![2., 3., 8., 9., 14., 15., 20., 21.]
+        );
         let ints = Tensor::from_slice(&[1i64, 2, 3, 4], &[2, 2]).unwrap();
-        assert_eq!(matmul(&ints, &ints).unwrap().to_vec::<i64>().unwrap(), vec![7, 10, 15, 22]);
+        assert_eq!(
+            matmul(&ints, &ints).unwrap().to_vec::<i64>().unwrap(),
+            vec![7, 10, 15, 22]
+        );
     }
 }

@@ -18,7 +18,11 @@ fn default_threads() -> usize {
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
 }
 
 fn build(n: usize) -> Arc<ThreadPool> {
@@ -78,6 +82,8 @@ pub fn for_chunks<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + S
     use rayon::prelude::*;
     let chunk = chunk_len(n);
     pool().install(|| {
-        out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i * chunk, c));
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * chunk, c));
     });
 }

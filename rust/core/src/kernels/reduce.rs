@@ -146,10 +146,17 @@ fn fold_slice<T: Element, F: Fold<T>>(f: F, x: &[T]) -> T {
 /// Reduce `x` over the sorted, distinct `axes`; the result drops those axes.
 pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Result<Tensor> {
     let shape = x.shape();
-    let out_shape: Shape =
-        shape.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect();
-    let out_full: Shape =
-        shape.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
+    let out_shape: Shape = shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !axes.contains(i))
+        .map(|(_, &d)| d)
+        .collect();
+    let out_full: Shape = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect();
     let mut out_strides = contiguous_strides(&out_full);
     for &a in axes {
         out_strides[a] = 0;
@@ -205,7 +212,9 @@ pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Resul
             let [ox, oo] = plan.row_offsets(0);
             let s = &data[ox..ox + len];
             let parts: Vec<T> = pool().install(|| {
-                s.par_chunks(chunk_len(len)).map(|c| fold_slice(f, c)).collect()
+                s.par_chunks(chunk_len(len))
+                    .map(|c| fold_slice(f, c))
+                    .collect()
             });
             out[oo] = parts.into_iter().fold(out[oo], |a, b| f.combine(a, b));
         } else {
@@ -259,15 +268,28 @@ mod tests {
         for n in [0usize, 1, 7, 15, 33, 1025, 65537] {
             let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect();
             let x = t(&v, &[n]);
-            let s = reduce::<f64, _>(&x, &[0], SumFold).unwrap().item_f64().unwrap();
+            let s = reduce::<f64, _>(&x, &[0], SumFold)
+                .unwrap()
+                .item_f64()
+                .unwrap();
             assert_eq!(s, v.iter().sum::<f64>(), "n={n}");
-            let m = reduce::<f64, _>(&x, &[0], MaxFold).unwrap().item_f64().unwrap();
-            assert_eq!(m, v.iter().cloned().fold(f64::NEG_INFINITY, f64::max), "n={n}");
+            let m = reduce::<f64, _>(&x, &[0], MaxFold)
+                .unwrap()
+                .item_f64()
+                .unwrap();
+            assert_eq!(
+                m,
+                v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                "n={n}"
+            );
             // strided: every other element of a doubled array
             let v2: Vec<f64> = v.iter().flat_map(|&a| [a, 100.0]).collect();
             let x2 = t(&v2, &[n, 2]);
             let col = x2.slice_view(&[0, 0], &[1, 1], &[n, 1]);
-            let s2 = reduce::<f64, _>(&col, &[0, 1], SumFold).unwrap().item_f64().unwrap();
+            let s2 = reduce::<f64, _>(&col, &[0, 1], SumFold)
+                .unwrap()
+                .item_f64()
+                .unwrap();
             assert_eq!(s2, v.iter().sum::<f64>(), "strided n={n}");
         }
     }
@@ -275,7 +297,15 @@ mod tests {
     #[test]
     fn nan_propagates_through_max() {
         let x = t(&[1.0, f64::NAN, 3.0], &[3]);
-        assert!(reduce::<f64, _>(&x, &[0], MaxFold).unwrap().item_f64().unwrap().is_nan());
-        assert!(reduce::<f64, _>(&x, &[0], MinFold).unwrap().item_f64().unwrap().is_nan());
+        assert!(reduce::<f64, _>(&x, &[0], MaxFold)
+            .unwrap()
+            .item_f64()
+            .unwrap()
+            .is_nan());
+        assert!(reduce::<f64, _>(&x, &[0], MinFold)
+            .unwrap()
+            .item_f64()
+            .unwrap()
+            .is_nan());
     }
 }

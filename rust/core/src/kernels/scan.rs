@@ -4,7 +4,10 @@ use crate::error::Result;
 use crate::tensor::{Element, Tensor};
 
 /// Cumulative sum along the last axis (`reverse`: from the end), contiguous result.
-pub fn cumsum_last<T: Element + std::ops::Add<Output = T>>(x: &Tensor, reverse: bool) -> Result<Tensor> {
+pub fn cumsum_last<T: Element + std::ops::Add<Output = T>>(
+    x: &Tensor,
+    reverse: bool,
+) -> Result<Tensor> {
     let x = x.contiguous()?;
     let len = *x.shape().last().unwrap_or(&1);
     let src = x.as_slice::<T>().expect("contiguous");

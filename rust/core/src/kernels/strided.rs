@@ -4,6 +4,9 @@
 //! walks the outer dimensions and hands out one "row" (the innermost
 //! dimension) at a time, so kernels run a tight (often SIMD) loop per row.
 
+// Operand k's offsets and strides live in parallel arrays indexed by k.
+#![allow(clippy::needless_range_loop)]
+
 use smallvec::SmallVec;
 
 type Dims = SmallVec<[usize; 6]>;
@@ -43,10 +46,13 @@ impl<const N: usize> RowPlan<N> {
                 }
             }
         }
-        let empty = shape.iter().any(|&d| d == 0);
+        let empty = shape.contains(&0);
         let (inner_len, inner_strides) = match dims.pop() {
             _ if empty => (0, [0; N]),
-            Some(d) => (d, std::array::from_fn(|k| strs[k].pop().expect("same rank"))),
+            Some(d) => (
+                d,
+                std::array::from_fn(|k| strs[k].pop().expect("same rank")),
+            ),
             None => (1, [0; N]),
         };
         RowPlan {

@@ -6,8 +6,8 @@ use crate::kernels::math::FloatMath;
 use crate::ops::shape::convert;
 use crate::ops::unary::{log, Float};
 use crate::ops::{
-    add_opt, batch_elementwise, broadcast_if_needed, reduce_to_shape, scalar_like, zeros, Cotangents,
-    Prim, Rule,
+    add_opt, batch_elementwise, broadcast_if_needed, reduce_to_shape, scalar_like, zeros,
+    Cotangents, Prim, Rule,
 };
 use crate::tensor::{DType, Element, Tensor};
 use crate::trace::{bind, Value};
@@ -81,7 +81,17 @@ macro_rules! int_impl {
                 if o < 0 {
                     // NumPy refuses; the ops layer checks first, so this is unreachable
                     // in practice. 1/x truncated is the arithmetic answer.
-                    return if self == 1 { 1 } else if self == -1 { if o % 2 == 0 { 1 } else { -1 } } else { 0 };
+                    return if self == 1 {
+                        1
+                    } else if self == -1 {
+                        if o % 2 == 0 {
+                            1
+                        } else {
+                            -1
+                        }
+                    } else {
+                        0
+                    };
                 }
                 self.wrapping_pow(o as u32)
             }
@@ -123,7 +133,11 @@ impl BinaryOp {
             Rem => map2(a, b, |x: T, y: T| {
                 let r = x - (x / y).floor() * y;
                 // keep the divisor's sign for exact zeros, as NumPy does
-                if r == T::ZERO { T::ZERO * y } else { r }
+                if r == T::ZERO {
+                    T::ZERO * y
+                } else {
+                    r
+                }
             }),
         }
     }
@@ -173,14 +187,19 @@ impl Rule for BinaryOp {
         let (ta, tb) = (&t[0], &t[1]);
         let r = match self {
             Add => add_opt(ta.clone(), tb.clone())?,
-            Sub => add_opt(ta.clone(), tb.as_ref().map(crate::ops::unary::neg).transpose()?)?,
+            Sub => add_opt(
+                ta.clone(),
+                tb.as_ref().map(crate::ops::unary::neg).transpose()?,
+            )?,
             Mul => add_opt(
                 ta.as_ref().map(|t| mul(t, b)).transpose()?,
                 tb.as_ref().map(|t| mul(a, t)).transpose()?,
             )?,
             Div => add_opt(
                 ta.as_ref().map(|t| div(t, b)).transpose()?,
-                tb.as_ref().map(|t| crate::ops::unary::neg(&div(&mul(t, out)?, b)?)).transpose()?,
+                tb.as_ref()
+                    .map(|t| crate::ops::unary::neg(&div(&mul(t, out)?, b)?))
+                    .transpose()?,
             )?,
             FloorDiv => None,
             _ => {
@@ -219,8 +238,16 @@ impl Rule for BinaryOp {
                 )
             }
         };
-        let ga = if needs[0] { ga.map(|g| reduce_to_shape(&g, &a.shape())).transpose()? } else { None };
-        let gb = if needs[1] { gb.map(|g| reduce_to_shape(&g, &b.shape())).transpose()? } else { None };
+        let ga = if needs[0] {
+            ga.map(|g| reduce_to_shape(&g, &a.shape())).transpose()?
+        } else {
+            None
+        };
+        let gb = if needs[1] {
+            gb.map(|g| reduce_to_shape(&g, &b.shape())).transpose()?
+        } else {
+            None
+        };
         Ok(smallvec::smallvec![ga, gb])
     }
 
@@ -266,7 +293,15 @@ impl BinaryOp {
             }
             Max | Min => {
                 // Ties split the derivative evenly, as in JAX.
-                let wins = compare(if self == Max { CompareOp::Gt } else { CompareOp::Lt }, a, b)?;
+                let wins = compare(
+                    if self == Max {
+                        CompareOp::Gt
+                    } else {
+                        CompareOp::Lt
+                    },
+                    a,
+                    b,
+                )?;
                 let ties = compare(CompareOp::Eq, a, b)?;
                 let da = where_(&wins, &c(1.0), &where_(&ties, &c(0.5), &c(0.0))?)?;
                 let db = sub(&c(1.0), &da)?;
@@ -276,12 +311,16 @@ impl BinaryOp {
                 let den = add(&mul(a, a)?, &mul(b, b)?)?;
                 (
                     want_a.then(|| div(b, &den)).transpose()?,
-                    want_b.then(|| crate::ops::unary::neg(&div(a, &den)?)).transpose()?,
+                    want_b
+                        .then(|| crate::ops::unary::neg(&div(a, &den)?))
+                        .transpose()?,
                 )
             }
             Rem => (
                 Some(c(1.0)),
-                want_b.then(|| crate::ops::unary::neg(&floor_divide(a, b)?)).transpose()?,
+                want_b
+                    .then(|| crate::ops::unary::neg(&floor_divide(a, b)?))
+                    .transpose()?,
             ),
             Add | Sub | Mul | Div | FloorDiv => unreachable!("special-cased in the rules"),
         })
@@ -294,8 +333,16 @@ pub fn promote(a: &Value, b: &Value, float: bool) -> Result<(Value, Value)> {
     if float {
         dt = dt.to_float();
     }
-    let ca = if a.dtype() == dt { a.clone() } else { convert(a, dt)? };
-    let cb = if b.dtype() == dt { b.clone() } else { convert(b, dt)? };
+    let ca = if a.dtype() == dt {
+        a.clone()
+    } else {
+        convert(a, dt)?
+    };
+    let cb = if b.dtype() == dt {
+        b.clone()
+    } else {
+        convert(b, dt)?
+    };
     Ok((ca, cb))
 }
 
@@ -356,8 +403,8 @@ pub fn pow(a: &Value, b: &Value) -> Result<Value> {
             }
         }
     }
-    if a.dtype().is_int() || a.dtype() == DType::Bool {
-        if b.dtype().is_int() {
+    if (a.dtype().is_int() || a.dtype() == DType::Bool) && b.dtype().is_int() {
+        {
             if let Ok(bc) = b.concrete() {
                 let neg = with_dtype!(bc.dtype(), T => bc.to_vec::<T>()?.iter().any(|v| v.to_f64() < 0.0));
                 if neg {
@@ -386,6 +433,8 @@ pub enum CompareOp {
 }
 
 impl Rule for CompareOp {
+    // For T = bool, `x < y` is NumPy's order on booleans (false < true).
+    #[allow(clippy::bool_comparison)]
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         use CompareOp::*;
         let (a, b) = (inputs[0], inputs[1]);
@@ -416,7 +465,11 @@ impl Rule for CompareOp {
 }
 
 pub fn compare(op: CompareOp, a: &Value, b: &Value) -> Result<Value> {
-    let (a, b) = if a.dtype() == b.dtype() { (a.clone(), b.clone()) } else { promote(a, b, false)? };
+    let (a, b) = if a.dtype() == b.dtype() {
+        (a.clone(), b.clone())
+    } else {
+        promote(a, b, false)?
+    };
     bind(&Prim::Compare(op), &[a, b])
 }
 
@@ -442,7 +495,10 @@ impl Rule for Where {
             Some(t) => t.clone(),
             None => zero()?,
         };
-        Ok(Some(broadcast_if_needed(where_(&p[0], &ta, &tb)?, &out.shape())?))
+        Ok(Some(broadcast_if_needed(
+            where_(&p[0], &ta, &tb)?,
+            &out.shape(),
+        )?))
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
         let z = scalar_like(ct, 0.0);
@@ -468,8 +524,16 @@ impl Rule for Where {
 
 /// `where(cond, a, b)` with `cond` converted to bool and `a`, `b` promoted.
 pub fn where_(cond: &Value, a: &Value, b: &Value) -> Result<Value> {
-    let c = if cond.dtype() == DType::Bool { cond.clone() } else { convert(cond, DType::Bool)? };
-    let (a, b) = if a.dtype() == b.dtype() { (a.clone(), b.clone()) } else { promote(a, b, false)? };
+    let c = if cond.dtype() == DType::Bool {
+        cond.clone()
+    } else {
+        convert(cond, DType::Bool)?
+    };
+    let (a, b) = if a.dtype() == b.dtype() {
+        (a.clone(), b.clone())
+    } else {
+        promote(a, b, false)?
+    };
     bind(&Prim::Where(Where), &[c, a, b])
 }
 

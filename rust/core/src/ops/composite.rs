@@ -63,8 +63,13 @@ pub fn logsumexp(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Va
         Ok(r)
     } else {
         let axes = normalize_axes(axis, x.ndim())?;
-        let shape: Shape =
-            r.shape().iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect();
+        let shape: Shape = r
+            .shape()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !axes.contains(i))
+            .map(|(_, &d)| d)
+            .collect();
         reshape(&r, &shape)
     }
 }
@@ -93,14 +98,27 @@ pub fn expand_dims(x: &Value, axes: &[isize]) -> Result<Value> {
         ins.push(a);
     }
     let mut it = s.iter();
-    let shape: Shape = (0..nd).map(|i| if ins.contains(&i) { 1 } else { *it.next().expect("rank") }).collect();
+    let shape: Shape = (0..nd)
+        .map(|i| {
+            if ins.contains(&i) {
+                1
+            } else {
+                *it.next().expect("rank")
+            }
+        })
+        .collect();
     reshape(x, &shape)
 }
 
 pub fn squeeze(x: &Value, axes: Option<&[isize]>) -> Result<Value> {
     let s = x.shape();
     let drop = match axes {
-        None => s.iter().enumerate().filter(|(_, &d)| d == 1).map(|(i, _)| i).collect(),
+        None => s
+            .iter()
+            .enumerate()
+            .filter(|(_, &d)| d == 1)
+            .map(|(i, _)| i)
+            .collect(),
         Some(a) => {
             let a = normalize_axes(Some(a), s.len())?;
             for &i in &a {
@@ -115,19 +133,27 @@ pub fn squeeze(x: &Value, axes: Option<&[isize]>) -> Result<Value> {
             a
         }
     };
-    let shape: Shape = s.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
+    let shape: Shape = s
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !drop.contains(i))
+        .map(|(_, &d)| d)
+        .collect();
     reshape(x, &shape)
 }
 
 pub fn moveaxis(x: &Value, src: &[isize], dst: &[isize]) -> Result<Value> {
     let nd = x.ndim();
     if src.len() != dst.len() {
-        return value_err!("`source` and `destination` arguments must have the same number of elements");
+        return value_err!(
+            "`source` and `destination` arguments must have the same number of elements"
+        );
     }
     let s = normalize_axes_ordered(src, nd)?;
     let d = normalize_axes_ordered(dst, nd)?;
     let mut order: SmallVec<[usize; 6]> = (0..nd).filter(|i| !s.contains(i)).collect();
-    let mut pairs: SmallVec<[(usize, usize); 6]> = d.iter().copied().zip(s.iter().copied()).collect();
+    let mut pairs: SmallVec<[(usize, usize); 6]> =
+        d.iter().copied().zip(s.iter().copied()).collect();
     pairs.sort_unstable();
     for (dst, src) in pairs {
         order.insert(dst, src);
@@ -159,10 +185,19 @@ pub fn swapaxes(x: &Value, a: isize, b: isize) -> Result<Value> {
 pub fn flip(x: &Value, axes: Option<&[isize]>) -> Result<Value> {
     let s = x.shape();
     let axes = normalize_axes(axes, s.len())?;
-    let starts: SmallVec<[usize; 6]> =
-        (0..s.len()).map(|i| if axes.contains(&i) { s[i].saturating_sub(1) } else { 0 }).collect();
-    let steps: SmallVec<[isize; 6]> = (0..s.len()).map(|i| if axes.contains(&i) { -1 } else { 1 }).collect();
-    if s.iter().any(|&d| d == 0) {
+    let starts: SmallVec<[usize; 6]> = (0..s.len())
+        .map(|i| {
+            if axes.contains(&i) {
+                s[i].saturating_sub(1)
+            } else {
+                0
+            }
+        })
+        .collect();
+    let steps: SmallVec<[isize; 6]> = (0..s.len())
+        .map(|i| if axes.contains(&i) { -1 } else { 1 })
+        .collect();
+    if s.contains(&0) {
         return Ok(x.clone());
     }
     slice(x, &starts, &steps, &s)
@@ -182,7 +217,10 @@ pub fn stack(xs: &[Value], axis: isize) -> Result<Value> {
             );
         }
     }
-    let parts: Vec<Value> = xs.iter().map(|x| expand_dims(x, &[axis])).collect::<Result<_>>()?;
+    let parts: Vec<Value> = xs
+        .iter()
+        .map(|x| expand_dims(x, &[axis]))
+        .collect::<Result<_>>()?;
     concatenate(&parts, axis)
 }
 
@@ -231,15 +269,21 @@ pub fn take_along_axis(x: &Value, idx: &Value, axis: Option<isize>) -> Result<Va
     let x_b = broadcast_to(&x_last, &xb)?;
     let i_b = broadcast_to(&i_last, &ib)?;
     let rows = numel(&batch);
-    let base = Tensor::from_slice(&(0..rows as i64).map(|r| r * n as i64).collect::<Vec<_>>(), &[rows])?;
+    let base = Tensor::from_slice(
+        &(0..rows as i64).map(|r| r * n as i64).collect::<Vec<_>>(),
+        &[rows],
+    )?;
     let mut bs: Shape = batch.clone();
     bs.push(1);
     let base = reshape(&Value::Concrete(base), &bs)?;
-    let neg = crate::ops::binary::compare(crate::ops::CompareOp::Lt, &i_b, &scalar(0.0, DType::I64))?;
+    let neg =
+        crate::ops::binary::compare(crate::ops::CompareOp::Lt, &i_b, &scalar(0.0, DType::I64))?;
     let i_w = crate::ops::binary::where_(&neg, &add(&i_b, &scalar(n as f64, DType::I64))?, &i_b)?;
     if let Ok(iv) = i_w.concrete() {
         if iv.to_vec::<i64>()?.iter().any(|&v| v < 0 || v >= n as i64) {
-            return Err(crate::Error::Index(format!("index out of bounds for axis {ax} with size {n}")));
+            return Err(crate::Error::Index(format!(
+                "index out of bounds for axis {ax} with size {n}"
+            )));
         }
     }
     let flat_idx = add(&i_w, &base)?;

@@ -30,7 +30,10 @@ fn wrap(idx: &Value, n: usize) -> Result<Value> {
 /// `idx + n * arange(size)` over the leading (batch) axis: flat row numbers
 /// into a `(size * n, ...)` array.
 fn offset_batch(idx: &Value, n: usize, size: usize) -> Result<Value> {
-    let ar = Tensor::from_slice(&(0..size as i64).map(|b| b * n as i64).collect::<Vec<_>>(), &[size])?;
+    let ar = Tensor::from_slice(
+        &(0..size as i64).map(|b| b * n as i64).collect::<Vec<_>>(),
+        &[size],
+    )?;
     let mut s: Shape = Shape::from_slice(&[size]);
     s.extend(std::iter::repeat_n(1, idx.ndim() - 1));
     add(&wrap(idx, n)?, &reshape(&Value::Concrete(ar), &s)?)
@@ -41,7 +44,9 @@ impl Rule for Gather {
         with_dtype!(inputs[0].dtype(), T => gather_rows::<T>(inputs[0], inputs[1]))
     }
     fn jvp(&self, p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
-        t[0].as_ref().map(|t| bind(&Prim::Gather(Gather), &[t.clone(), p[1].clone()])).transpose()
+        t[0].as_ref()
+            .map(|t| bind(&Prim::Gather(Gather), &[t.clone(), p[1].clone()]))
+            .transpose()
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
         let n = p[0].shape()[0];
@@ -62,14 +67,20 @@ impl Rule for Gather {
                 back.extend(k + 1..g.ndim());
                 Ok((transpose(&g, &back)?, true))
             }
-            (false, true) => Ok((bind(&Prim::Gather(Gather), &[x.clone(), idx.clone()])?, true)),
+            (false, true) => Ok((
+                bind(&Prim::Gather(Gather), &[x.clone(), idx.clone()])?,
+                true,
+            )),
             _ => {
                 let s = x.shape();
                 let n = s[1];
                 let mut flat: Shape = Shape::from_slice(&[size * n]);
                 flat.extend_from_slice(&s[2..]);
                 let xf = reshape(x, &flat)?;
-                Ok((bind(&Prim::Gather(Gather), &[xf, offset_batch(idx, n, size)?])?, true))
+                Ok((
+                    bind(&Prim::Gather(Gather), &[xf, offset_batch(idx, n, size)?])?,
+                    true,
+                ))
             }
         }
     }
@@ -84,10 +95,15 @@ impl Rule for ScatterAdd {
             else type_err!("scatter-add of bool arrays"))
     }
     fn jvp(&self, p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
-        t[0].as_ref().map(|t| scatter_add(t, &p[1], self.0)).transpose()
+        t[0].as_ref()
+            .map(|t| scatter_add(t, &p[1], self.0))
+            .transpose()
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
-        Ok(smallvec::smallvec![Some(bind(&Prim::Gather(Gather), &[ct.clone(), p[1].clone()])?), None])
+        Ok(smallvec::smallvec![
+            Some(bind(&Prim::Gather(Gather), &[ct.clone(), p[1].clone()])?),
+            None
+        ])
     }
     fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
         let (g, idx) = (&v[0], &v[1]);
@@ -99,13 +115,23 @@ impl Rule for ScatterAdd {
             let mut perm: SmallVec<[usize; 6]> = (1..=k).collect();
             perm.push(0);
             perm.extend(k + 1..nd);
-            let s = bind(&Prim::ScatterAdd(self.clone()), &[transpose(g, &perm)?, idx.clone()])?;
+            let s = bind(
+                &Prim::ScatterAdd(self.clone()),
+                &[transpose(g, &perm)?, idx.clone()],
+            )?;
             let mut back: SmallVec<[usize; 6]> = SmallVec::from_slice(&[1, 0]);
             back.extend(2..s.ndim());
             return Ok((transpose(&s, &back)?, true));
         }
-        let g = if b[0] { g.clone() } else { broadcast_batch(g, size)? };
-        let s = bind(&Prim::ScatterAdd(ScatterAdd(size * n)), &[g, offset_batch(idx, n, size)?])?;
+        let g = if b[0] {
+            g.clone()
+        } else {
+            broadcast_batch(g, size)?
+        };
+        let s = bind(
+            &Prim::ScatterAdd(ScatterAdd(size * n)),
+            &[g, offset_batch(idx, n, size)?],
+        )?;
         let mut shape: Shape = Shape::from_slice(&[size, n]);
         shape.extend_from_slice(&s.shape()[1..]);
         Ok((reshape(&s, &shape)?, true))
@@ -126,14 +152,19 @@ fn as_index(idx: &Value) -> Result<Value> {
 /// `x[idx]` along axis 0 (`idx` an integer array of any shape).
 pub fn gather(x: &Value, idx: &Value) -> Result<Value> {
     if x.ndim() == 0 {
-        return Err(crate::Error::Index("too many indices for a 0-d array".into()));
+        return Err(crate::Error::Index(
+            "too many indices for a 0-d array".into(),
+        ));
     }
     bind(&Prim::Gather(Gather), &[x.clone(), as_index(idx)?])
 }
 
 /// Rows of `g` added into zeros of `n` rows at `idx` (the adjoint of `gather`).
 pub fn scatter_add(g: &Value, idx: &Value, n: usize) -> Result<Value> {
-    bind(&Prim::ScatterAdd(ScatterAdd(n)), &[g.clone(), as_index(idx)?])
+    bind(
+        &Prim::ScatterAdd(ScatterAdd(n)),
+        &[g.clone(), as_index(idx)?],
+    )
 }
 
 /// Row numbers `i * stride + j` for combining several index arrays into one

@@ -35,16 +35,41 @@ impl Rule for MatMul {
         )
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
-        let ga = if needs[0] { Some(reduce_to_shape(&matmul_nd(ct, &mt(&p[1])?)?, &p[0].shape())?) } else { None };
-        let gb = if needs[1] { Some(reduce_to_shape(&matmul_nd(&mt(&p[0])?, ct)?, &p[1].shape())?) } else { None };
+        let ga = if needs[0] {
+            Some(reduce_to_shape(
+                &matmul_nd(ct, &mt(&p[1])?)?,
+                &p[0].shape(),
+            )?)
+        } else {
+            None
+        };
+        let gb = if needs[1] {
+            Some(reduce_to_shape(
+                &matmul_nd(&mt(&p[0])?, ct)?,
+                &p[1].shape(),
+            )?)
+        } else {
+            None
+        };
         Ok(smallvec::smallvec![ga, gb])
     }
     fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
-        let rank = v.iter().zip(b).map(|(x, &bt)| x.ndim() - bt as usize).max().unwrap_or(2);
+        let rank = v
+            .iter()
+            .zip(b)
+            .map(|(x, &bt)| x.ndim() - bt as usize)
+            .max()
+            .unwrap_or(2);
         let args: SmallVec<[Value; 2]> = v
             .iter()
             .zip(b)
-            .map(|(x, &bt)| if bt { align_batched(x, rank) } else { Ok(x.clone()) })
+            .map(|(x, &bt)| {
+                if bt {
+                    align_batched(x, rank)
+                } else {
+                    Ok(x.clone())
+                }
+            })
             .collect::<Result<_>>()?;
         Ok((bind(&Prim::MatMul(MatMul), &args)?, true))
     }
@@ -77,8 +102,16 @@ pub fn matmul(a: &Value, b: &Value) -> Result<Value> {
     if a.dtype() == DType::Bool {
         return type_err!("matmul of bool arrays is not supported");
     }
-    let a2 = if sa.len() == 1 { reshape(&a, &[1, sa[0]])? } else { a };
-    let b2 = if sb.len() == 1 { reshape(&b, &[sb[0], 1])? } else { b };
+    let a2 = if sa.len() == 1 {
+        reshape(&a, &[1, sa[0]])?
+    } else {
+        a
+    };
+    let b2 = if sb.len() == 1 {
+        reshape(&b, &[sb[0], 1])?
+    } else {
+        b
+    };
     let (ka, kb) = (a2.shape()[a2.ndim() - 1], b2.shape()[b2.ndim() - 2]);
     if ka != kb {
         return shape_err!(
@@ -89,14 +122,17 @@ pub fn matmul(a: &Value, b: &Value) -> Result<Value> {
             kb
         );
     }
-    crate::tensor::shape::broadcast_shapes(&a2.shape()[..a2.ndim() - 2], &b2.shape()[..b2.ndim() - 2])
-        .map_err(|_| {
-            crate::Error::Shape(format!(
-                "matmul: batch dimensions of shapes {} and {} cannot be broadcast",
-                fmt_shape(&sa),
-                fmt_shape(&sb)
-            ))
-        })?;
+    crate::tensor::shape::broadcast_shapes(
+        &a2.shape()[..a2.ndim() - 2],
+        &b2.shape()[..b2.ndim() - 2],
+    )
+    .map_err(|_| {
+        crate::Error::Shape(format!(
+            "matmul: batch dimensions of shapes {} and {} cannot be broadcast",
+            fmt_shape(&sa),
+            fmt_shape(&sb)
+        ))
+    })?;
     let r = matmul_nd(&a2, &b2)?;
     if sa.len() == 1 || sb.len() == 1 {
         let rs = r.shape();

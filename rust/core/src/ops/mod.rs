@@ -36,9 +36,15 @@ pub trait Rule {
     /// Forward evaluation on concrete tensors (calls kernels).
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor>;
     /// Tangent of the output from the input tangents (`None`: zero), or `None`.
-    fn jvp(&self, primals: &[Value], tangents: &[Option<Value>], out: &Value) -> Result<Option<Value>>;
+    fn jvp(
+        &self,
+        primals: &[Value],
+        tangents: &[Option<Value>],
+        out: &Value,
+    ) -> Result<Option<Value>>;
     /// Cotangent of each input whose `needs` flag is set, from the output cotangent.
-    fn vjp(&self, primals: &[Value], out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents>;
+    fn vjp(&self, primals: &[Value], out: &Value, ct: &Value, needs: &[bool])
+        -> Result<Cotangents>;
     /// Apply to values of which those flagged `batched` carry a leading batch axis of
     /// length `size`; returns the result and whether it carries one.
     fn batch(&self, vals: &[Value], batched: &[bool], size: usize) -> Result<(Value, bool)>;

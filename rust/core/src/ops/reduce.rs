@@ -43,7 +43,11 @@ pub struct Reduce {
 
 /// The shape with the reduced axes kept as 1.
 fn keep_shape(shape: &[usize], axes: &[usize]) -> Shape {
-    shape.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect()
+    shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect()
 }
 
 /// A reduced value broadcast back over the reduced axes of `in_shape`.
@@ -68,19 +72,33 @@ impl Reduce {
         let c = |v: f64| scalar_like(x, v);
         let is0 = compare(CompareOp::Eq, x, &c(0.0))?;
         let nz = where_(&is0, &c(1.0), x)?;
-        let p_nz = expand_back(&reduce(ReduceOp::Prod, &nz, &self.axes)?, &shape, &self.axes)?;
-        let zc = expand_back(&sum_axes(&convert(&is0, x.dtype())?, &self.axes)?, &shape, &self.axes)?;
+        let p_nz = expand_back(
+            &reduce(ReduceOp::Prod, &nz, &self.axes)?,
+            &shape,
+            &self.axes,
+        )?;
+        let zc = expand_back(
+            &sum_axes(&convert(&is0, x.dtype())?, &self.axes)?,
+            &shape,
+            &self.axes,
+        )?;
         let none = compare(CompareOp::Eq, &zc, &c(0.0))?;
         let one = compare(CompareOp::Eq, &zc, &c(1.0))?;
         let only_zero_here = compare(CompareOp::And, &one, &is0)?;
-        where_(&none, &div(&p_nz, &nz)?, &where_(&only_zero_here, &p_nz, &c(0.0))?)
+        where_(
+            &none,
+            &div(&p_nz, &nz)?,
+            &where_(&only_zero_here, &p_nz, &c(0.0))?,
+        )
     }
 }
 
 impl Rule for Reduce {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
-        if matches!(self.op, ReduceOp::Max | ReduceOp::Min) && self.axes.iter().any(|&a| x.shape()[a] == 0) {
+        if matches!(self.op, ReduceOp::Max | ReduceOp::Min)
+            && self.axes.iter().any(|&a| x.shape()[a] == 0)
+        {
             return Err(Error::Value(format!(
                 "zero-size array to reduction operation {} which has no identity (shape {})",
                 self.op.name(),
@@ -115,14 +133,20 @@ impl Rule for Reduce {
                 let (mask, count) = self.argmask(&p[0], out)?;
                 mul(&expand_back(&div(ct, &count)?, &shape, &self.axes)?, &mask)?
             }
-            ReduceOp::Prod => mul(&expand_back(ct, &shape, &self.axes)?, &self.prod_others(&p[0])?)?,
+            ReduceOp::Prod => mul(
+                &expand_back(ct, &shape, &self.axes)?,
+                &self.prod_others(&p[0])?,
+            )?,
         };
         Ok(smallvec::smallvec![Some(g)])
     }
 
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
         let axes = self.axes.iter().map(|a| a + 1).collect();
-        Ok((bind(&Prim::Reduce(Reduce { op: self.op, axes }), &v[..1])?, true))
+        Ok((
+            bind(&Prim::Reduce(Reduce { op: self.op, axes }), &v[..1])?,
+            true,
+        ))
     }
 
     fn differentiable(&self) -> bool {
@@ -135,7 +159,13 @@ pub fn reduce(op: ReduceOp, x: &Value, axes: &[usize]) -> Result<Value> {
     if axes.is_empty() {
         return Ok(x.clone());
     }
-    bind(&Prim::Reduce(Reduce { op, axes: Axes::from_slice(axes) }), std::slice::from_ref(x))
+    bind(
+        &Prim::Reduce(Reduce {
+            op,
+            axes: Axes::from_slice(axes),
+        }),
+        std::slice::from_ref(x),
+    )
 }
 
 /// Sum over already-normalised axes.
@@ -149,7 +179,8 @@ pub fn reduction(op: ReduceOp, x: &Value, axis: Option<&[isize]>, keepdims: bool
     let shape = x.shape();
     let axes = normalize_axes(axis, shape.len())?;
     let mut x = x.clone();
-    if matches!(op, ReduceOp::Sum | ReduceOp::Prod) && matches!(x.dtype(), DType::Bool | DType::I32) {
+    if matches!(op, ReduceOp::Sum | ReduceOp::Prod) && matches!(x.dtype(), DType::Bool | DType::I32)
+    {
         x = convert(&x, DType::I64)?;
     } else if x.dtype() == DType::Bool {
         x = convert(&x, DType::I64)?;
@@ -192,7 +223,10 @@ impl Rule for ArgReduce {
         Ok(smallvec::smallvec![None])
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
-        let p = Prim::ArgReduce(ArgReduce { max: self.max, axis: self.axis + 1 });
+        let p = Prim::ArgReduce(ArgReduce {
+            max: self.max,
+            axis: self.axis + 1,
+        });
         Ok((bind(&p, &v[..1])?, true))
     }
     fn differentiable(&self) -> bool {
@@ -244,14 +278,25 @@ impl Rule for Cumsum {
         Ok(r.permute_view(&inv))
     }
     fn jvp(&self, _p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
-        t[0].as_ref().map(|t| bind(&Prim::Cumsum(self.clone()), std::slice::from_ref(t))).transpose()
+        t[0].as_ref()
+            .map(|t| bind(&Prim::Cumsum(self.clone()), std::slice::from_ref(t)))
+            .transpose()
     }
     fn vjp(&self, _p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
-        let adj = Prim::Cumsum(Cumsum { axis: self.axis, reverse: !self.reverse });
-        Ok(smallvec::smallvec![Some(bind(&adj, std::slice::from_ref(ct))?)])
+        let adj = Prim::Cumsum(Cumsum {
+            axis: self.axis,
+            reverse: !self.reverse,
+        });
+        Ok(smallvec::smallvec![Some(bind(
+            &adj,
+            std::slice::from_ref(ct)
+        )?)])
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
-        let p = Prim::Cumsum(Cumsum { axis: self.axis + 1, reverse: self.reverse });
+        let p = Prim::Cumsum(Cumsum {
+            axis: self.axis + 1,
+            reverse: self.reverse,
+        });
         Ok((bind(&p, &v[..1])?, true))
     }
     fn differentiable(&self) -> bool {
@@ -265,6 +310,16 @@ pub fn cumsum(x: &Value, axis: Option<isize>) -> Result<Value> {
         None => (reshape(x, &[x.size()])?, 0),
         Some(a) => (x.clone(), normalize_axis(a, x.ndim())?),
     };
-    let src = if matches!(src.dtype(), DType::Bool | DType::I32) { convert(&src, DType::I64)? } else { src };
-    bind(&Prim::Cumsum(Cumsum { axis: ax, reverse: false }), &[src])
+    let src = if matches!(src.dtype(), DType::Bool | DType::I32) {
+        convert(&src, DType::I64)?
+    } else {
+        src
+    };
+    bind(
+        &Prim::Cumsum(Cumsum {
+            axis: ax,
+            reverse: false,
+        }),
+        &[src],
+    )
 }

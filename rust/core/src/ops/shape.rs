@@ -48,7 +48,10 @@ pub fn reshape(x: &Value, shape: &[usize]) -> Result<Value> {
             fmt_shape(shape)
         );
     }
-    bind(&Prim::Reshape(Reshape(Shape::from_slice(shape))), std::slice::from_ref(x))
+    bind(
+        &Prim::Reshape(Reshape(Shape::from_slice(shape))),
+        std::slice::from_ref(x),
+    )
 }
 
 /// Broadcast to a shape (NumPy rules), as a view.
@@ -63,7 +66,10 @@ impl Rule for BroadcastTo {
         t[0].as_ref().map(|t| broadcast_to(t, &self.0)).transpose()
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
-        Ok(smallvec::smallvec![Some(reduce_to_shape(ct, &p[0].shape())?)])
+        Ok(smallvec::smallvec![Some(reduce_to_shape(
+            ct,
+            &p[0].shape()
+        )?)])
     }
     fn batch(&self, v: &[Value], _b: &[bool], size: usize) -> Result<(Value, bool)> {
         let aligned = align_batched(&v[0], self.0.len())?;
@@ -82,7 +88,9 @@ pub fn broadcast_to(x: &Value, shape: &[usize]) -> Result<Value> {
         return Ok(x.clone());
     }
     let ok = xs.len() <= shape.len()
-        && broadcast_shapes(&xs, shape).map(|s| s.as_slice() == shape).unwrap_or(false);
+        && broadcast_shapes(&xs, shape)
+            .map(|s| s.as_slice() == shape)
+            .unwrap_or(false);
     if !ok {
         return shape_err!(
             "cannot broadcast an array of shape {} to shape {}",
@@ -90,7 +98,10 @@ pub fn broadcast_to(x: &Value, shape: &[usize]) -> Result<Value> {
             fmt_shape(shape)
         );
     }
-    bind(&Prim::BroadcastTo(BroadcastTo(Shape::from_slice(shape))), std::slice::from_ref(x))
+    bind(
+        &Prim::BroadcastTo(BroadcastTo(Shape::from_slice(shape))),
+        std::slice::from_ref(x),
+    )
 }
 
 /// Permute axes, as a view.
@@ -112,8 +123,9 @@ impl Rule for Transpose {
         Ok(smallvec::smallvec![Some(transpose(ct, &inv)?)])
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
-        let perm: SmallVec<[usize; 6]> =
-            std::iter::once(0).chain(self.0.iter().map(|p| p + 1)).collect();
+        let perm: SmallVec<[usize; 6]> = std::iter::once(0)
+            .chain(self.0.iter().map(|p| p + 1))
+            .collect();
         Ok((transpose(&v[0], &perm)?, true))
     }
     fn differentiable(&self) -> bool {
@@ -124,13 +136,24 @@ impl Rule for Transpose {
 pub fn transpose(x: &Value, perm: &[usize]) -> Result<Value> {
     let nd = x.ndim();
     let mut seen = vec![false; nd];
-    if perm.len() != nd || perm.iter().any(|&p| p >= nd || std::mem::replace(&mut seen[p], true)) {
-        return value_err!("axes {:?} are not a permutation of the {} axes of the array", perm, nd);
+    if perm.len() != nd
+        || perm
+            .iter()
+            .any(|&p| p >= nd || std::mem::replace(&mut seen[p], true))
+    {
+        return value_err!(
+            "axes {:?} are not a permutation of the {} axes of the array",
+            perm,
+            nd
+        );
     }
     if perm.iter().enumerate().all(|(i, &p)| i == p) {
         return Ok(x.clone());
     }
-    bind(&Prim::Transpose(Transpose(SmallVec::from_slice(perm))), std::slice::from_ref(x))
+    bind(
+        &Prim::Transpose(Transpose(SmallVec::from_slice(perm))),
+        std::slice::from_ref(x),
+    )
 }
 
 /// Basic slicing: on each axis take `lens[i]` elements from `starts[i]` in
@@ -147,17 +170,32 @@ impl Rule for Slice {
         Ok(inputs[0].slice_view(&self.starts, &self.steps, &self.lens))
     }
     fn jvp(&self, _p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
-        t[0].as_ref().map(|t| bind(&Prim::Slice(self.clone()), std::slice::from_ref(t))).transpose()
+        t[0].as_ref()
+            .map(|t| bind(&Prim::Slice(self.clone()), std::slice::from_ref(t)))
+            .transpose()
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
-        let un = Unslice { shape: p[0].shape(), starts: self.starts.clone(), steps: self.steps.clone() };
-        Ok(smallvec::smallvec![Some(bind(&Prim::Unslice(un), std::slice::from_ref(ct))?)])
+        let un = Unslice {
+            shape: p[0].shape(),
+            starts: self.starts.clone(),
+            steps: self.steps.clone(),
+        };
+        Ok(smallvec::smallvec![Some(bind(
+            &Prim::Unslice(un),
+            std::slice::from_ref(ct)
+        )?)])
     }
     fn batch(&self, v: &[Value], _b: &[bool], size: usize) -> Result<(Value, bool)> {
         let s = Slice {
-            starts: std::iter::once(0).chain(self.starts.iter().copied()).collect(),
-            steps: std::iter::once(1).chain(self.steps.iter().copied()).collect(),
-            lens: std::iter::once(size).chain(self.lens.iter().copied()).collect(),
+            starts: std::iter::once(0)
+                .chain(self.starts.iter().copied())
+                .collect(),
+            steps: std::iter::once(1)
+                .chain(self.steps.iter().copied())
+                .collect(),
+            lens: std::iter::once(size)
+                .chain(self.lens.iter().copied())
+                .collect(),
         };
         Ok((bind(&Prim::Slice(s), &v[..1])?, true))
     }
@@ -210,28 +248,48 @@ impl Rule for Unslice {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let g = inputs[0];
         let base = contiguous_strides(&self.shape);
-        let strides: SmallVec<[isize; 6]> = base.iter().zip(&self.steps).map(|(b, s)| b * s).collect();
+        let strides: SmallVec<[isize; 6]> =
+            base.iter().zip(&self.steps).map(|(b, s)| b * s).collect();
         let offset: isize = if g.size() == 0 {
             0
         } else {
-            self.starts.iter().zip(&base).map(|(&s, &b)| s as isize * b).sum()
+            self.starts
+                .iter()
+                .zip(&base)
+                .map(|(&s, &b)| s as isize * b)
+                .sum()
         };
         with_dtype!(g.dtype(), T => Tensor::build::<T>(&self.shape, |out| {
             scatter_into::<T>(g, out, &strides, offset as usize, |_, v| v)
         }))
     }
     fn jvp(&self, _p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
-        t[0].as_ref().map(|t| bind(&Prim::Unslice(self.clone()), std::slice::from_ref(t))).transpose()
+        t[0].as_ref()
+            .map(|t| bind(&Prim::Unslice(self.clone()), std::slice::from_ref(t)))
+            .transpose()
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
-        let s = Slice { starts: self.starts.clone(), steps: self.steps.clone(), lens: p[0].shape() };
-        Ok(smallvec::smallvec![Some(bind(&Prim::Slice(s), std::slice::from_ref(ct))?)])
+        let s = Slice {
+            starts: self.starts.clone(),
+            steps: self.steps.clone(),
+            lens: p[0].shape(),
+        };
+        Ok(smallvec::smallvec![Some(bind(
+            &Prim::Slice(s),
+            std::slice::from_ref(ct)
+        )?)])
     }
     fn batch(&self, v: &[Value], _b: &[bool], size: usize) -> Result<(Value, bool)> {
         let u = Unslice {
-            shape: std::iter::once(size).chain(self.shape.iter().copied()).collect(),
-            starts: std::iter::once(0).chain(self.starts.iter().copied()).collect(),
-            steps: std::iter::once(1).chain(self.steps.iter().copied()).collect(),
+            shape: std::iter::once(size)
+                .chain(self.shape.iter().copied())
+                .collect(),
+            starts: std::iter::once(0)
+                .chain(self.starts.iter().copied())
+                .collect(),
+            steps: std::iter::once(1)
+                .chain(self.steps.iter().copied())
+                .collect(),
         };
         Ok((bind(&Prim::Unslice(u), &v[..1])?, true))
     }
@@ -299,7 +357,13 @@ impl Rule for Concat {
         let parts: Vec<Value> = v
             .iter()
             .zip(b)
-            .map(|(x, &bt)| if bt { Ok(x.clone()) } else { broadcast_batch(x, size) })
+            .map(|(x, &bt)| {
+                if bt {
+                    Ok(x.clone())
+                } else {
+                    broadcast_batch(x, size)
+                }
+            })
             .collect::<Result<_>>()?;
         Ok((bind(&Prim::Concat(Concat(self.0 + 1)), &parts)?, true))
     }
@@ -333,8 +397,16 @@ pub fn concatenate(xs: &[Value], axis: isize) -> Result<Value> {
         }
         dt = DType::promote(dt, x.dtype());
     }
-    let parts: Vec<Value> =
-        xs.iter().map(|x| if x.dtype() == dt { Ok(x.clone()) } else { convert(x, dt) }).collect::<Result<_>>()?;
+    let parts: Vec<Value> = xs
+        .iter()
+        .map(|x| {
+            if x.dtype() == dt {
+                Ok(x.clone())
+            } else {
+                convert(x, dt)
+            }
+        })
+        .collect::<Result<_>>()?;
     if parts.len() == 1 {
         return Ok(parts[0].clone());
     }
@@ -373,7 +445,11 @@ impl Rule for Convert {
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
         let from = p[0].dtype();
-        Ok(smallvec::smallvec![if from.is_float() { Some(convert(ct, from)?) } else { None }])
+        Ok(smallvec::smallvec![if from.is_float() {
+            Some(convert(ct, from)?)
+        } else {
+            None
+        }])
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
         Ok((bind(&Prim::Convert(self.clone()), &v[..1])?, true))

@@ -136,7 +136,10 @@ impl UnaryOp {
     /// Ops that keep integer inputs integer (the rest compute in floating point).
     fn keeps_ints(self) -> bool {
         use UnaryOp::*;
-        matches!(self, Neg | Abs | Sign | Square | Floor | Ceil | Round | Relu)
+        matches!(
+            self,
+            Neg | Abs | Sign | Square | Floor | Ceil | Round | Relu
+        )
     }
 
     fn eval_float<T: Float>(self, x: &Tensor) -> Result<Tensor> {
@@ -182,7 +185,13 @@ impl UnaryOp {
             Asinh => map(x, T::asinh),
             Atanh => map(x, T::atanh),
             Sigmoid => map(x, T::sigmoid),
-            Relu => map(x, |a: T| if a > T::ZERO { a } else if a.is_nan() { a } else { T::ZERO }),
+            Relu => map(x, |a: T| {
+                if a > T::ZERO || a.is_nan() {
+                    a
+                } else {
+                    T::ZERO
+                }
+            }),
             Softplus => map(x, T::softplus),
             Erf => map(x, T::erf),
             Floor => map(x, |a: T| a.floor()),
@@ -250,7 +259,10 @@ impl UnaryOp {
                 &c(0.0),
             )?,
             Softplus => sigmoid(x)?,
-            Erf => mul(&c(std::f64::consts::FRAC_2_SQRT_PI), &exp(&neg(&square(x)?)?)?)?,
+            Erf => mul(
+                &c(std::f64::consts::FRAC_2_SQRT_PI),
+                &exp(&neg(&square(x)?)?)?,
+            )?,
         }))
     }
 }
@@ -296,7 +308,14 @@ impl Rule for UnaryOp {
 pub fn unary(op: UnaryOp, x: &Value) -> Result<Value> {
     let dt = x.dtype();
     if dt == DType::Bool && op != UnaryOp::Neg {
-        let xf = crate::ops::shape::convert(x, if op.keeps_ints() { DType::I64 } else { DType::F64 })?;
+        let xf = crate::ops::shape::convert(
+            x,
+            if op.keeps_ints() {
+                DType::I64
+            } else {
+                DType::F64
+            },
+        )?;
         return unary(op, &xf);
     }
     if !dt.is_float() && !op.keeps_ints() {
@@ -343,7 +362,7 @@ impl Rule for PredicateOp {
             }
             PredicateOp::IsNan => with_float!(x.dtype(), T => map(x, |a: T| a.is_nan()),
                 else Tensor::full(0.0, DType::Bool, x.shape())),
-            PredicateOp::IsFinite => with_float!(x.dtype(), T => map(x, |a: T| (a - a) == T::ZERO),
+            PredicateOp::IsFinite => with_float!(x.dtype(), T => map(x, finite::<T>),
                 else Tensor::full(1.0, DType::Bool, x.shape())),
         }
     }
@@ -361,12 +380,25 @@ impl Rule for PredicateOp {
     }
 }
 
+/// `x - x` is 0 for finite `x` and NaN for ±inf and NaN: one branch-free test.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+fn finite<T: Float>(a: T) -> bool {
+    (a - a) == T::ZERO
+}
+
 pub fn logical_not(x: &Value) -> Result<Value> {
     bind(&Prim::Predicate(PredicateOp::Not), std::slice::from_ref(x))
 }
 pub fn isnan(x: &Value) -> Result<Value> {
-    bind(&Prim::Predicate(PredicateOp::IsNan), std::slice::from_ref(x))
+    bind(
+        &Prim::Predicate(PredicateOp::IsNan),
+        std::slice::from_ref(x),
+    )
 }
 pub fn isfinite(x: &Value) -> Result<Value> {
-    bind(&Prim::Predicate(PredicateOp::IsFinite), std::slice::from_ref(x))
+    bind(
+        &Prim::Predicate(PredicateOp::IsFinite),
+        std::slice::from_ref(x),
+    )
 }

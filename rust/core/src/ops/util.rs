@@ -10,7 +10,9 @@ use crate::with_dtype;
 
 /// A 0-d constant of `dtype`.
 pub fn scalar(v: f64, dtype: DType) -> Value {
-    Value::Concrete(with_dtype!(dtype, T => Tensor::scalar(<T as crate::tensor::Element>::from_f64(v))))
+    Value::Concrete(
+        with_dtype!(dtype, T => Tensor::scalar(<T as crate::tensor::Element>::from_f64(v))),
+    )
 }
 
 /// A 0-d constant with the dtype of `like`.
@@ -40,7 +42,11 @@ pub fn reduce_to_shape(g: &Value, target: &[usize]) -> Result<Value> {
             axes.push(lead + i);
         }
     }
-    let s = if axes.is_empty() { g.clone() } else { reduce::sum_axes(g, &axes)? };
+    let s = if axes.is_empty() {
+        g.clone()
+    } else {
+        reduce::sum_axes(g, &axes)?
+    };
     shape::reshape(&s, target)
 }
 
@@ -84,7 +90,13 @@ pub fn batch_elementwise(
     let args: SmallVec<[Value; 4]> = vals
         .iter()
         .zip(batched)
-        .map(|(v, &b)| if b { align_batched(v, rank) } else { Ok(v.clone()) })
+        .map(|(v, &b)| {
+            if b {
+                align_batched(v, rank)
+            } else {
+                Ok(v.clone())
+            }
+        })
         .collect::<Result<_>>()?;
     Ok((crate::trace::bind(prim, &args)?, batched.iter().any(|&b| b)))
 }

