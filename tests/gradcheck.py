@@ -242,6 +242,55 @@ def check_jac(
         np.testing.assert_allclose(a, expected, rtol=rtol, atol=atol, err_msg=f"jacfwd vs FD ({i})")
 
 
+def check_hessian(
+    f: Callable,
+    args: Sequence[Any],
+    argnums: Any = None,
+    *,
+    seed: int | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    eps: float = EPS,
+) -> None:
+    """Second derivatives: the Hessian of ``s = sum(w * f(args))`` (random weights ``w``)
+    by ``fx.hessian`` (forward over reverse) and by ``jacrev(jacrev)`` equals the
+    finite-difference Jacobian of ``fx.grad(s)``."""
+    g, primals = partial_fn(f, args, argnums)
+    rng = _rng(seed)
+    w = random_like(g(*_as_tensor_tree(primals)), rng)
+
+    def s(*p):
+        out = g(*p)
+        total = 0.0
+        for o, wi in zip(tu.tree_leaves(out), tu.tree_leaves(w), strict=True):
+            total = total + fx.sum(o * wi)
+        return fx.asarray(total) if not isinstance(total, fx.Tensor) else total
+
+    nums = tuple(range(len(primals)))
+    grad_s = fx.grad(s, argnums=nums)
+    fd = fd_jacobian(lambda *p: grad_s(*p), primals, eps)
+    n = fd.shape[1]
+    for name, hfun in (("hessian", fx.hessian), ("jacrev(jacrev)", _jacrev_jacrev)):
+        h = hfun(s, argnums=nums)(*primals)
+        rows = []
+        for i in range(len(primals)):
+            rows.append(
+                np.concatenate(
+                    [
+                        to_np(h[i][j]).reshape(to_np(primals[i]).size, to_np(primals[j]).size)
+                        for j in range(len(primals))
+                    ],
+                    axis=1,
+                )
+            )
+        dense = np.concatenate(rows, axis=0) if rows else np.zeros((0, n))
+        np.testing.assert_allclose(dense, fd, rtol=rtol, atol=atol, err_msg=f"{name} vs FD")
+
+
+def _jacrev_jacrev(f: Callable, argnums: Any) -> Callable:
+    return fx.jacrev(fx.jacrev(f, argnums=argnums), argnums=argnums)
+
+
 def _take(x: Any, i: int, axis: int | None) -> Any:
     if axis is None:
         return x

@@ -296,6 +296,12 @@ def test_vmap_axis_size_mismatch_and_nothing_mapped() -> None:
         fx.vmap(lambda a: a, in_axes=None)(X)
 
 
+def test_vmap_negative_axis_size() -> None:
+    with pytest.raises(ValueError) as info:
+        fx.vmap(lambda a: a * 2, in_axes=None, axis_size=-1)(X)
+    assert "axis_size" in str(info.value) and "-1" in str(info.value)
+
+
 def test_vmap_value_dependent_branch() -> None:
     with pytest.raises(RuntimeError, match="vmap"):
         fx.vmap(lambda a: a if fx.sum(a) > 0 else -a)(np.ones((2, 3)))
@@ -367,6 +373,22 @@ def test_escaped_tracer_from_a_nested_level() -> None:
     np.testing.assert_allclose(np.asarray(g), 9 * X**2)
     with pytest.raises(RuntimeError):
         box[0] + 1.0
+
+
+def test_escaped_vjp_function_raises_runtime_error() -> None:
+    box = []
+
+    def f(a):
+        _, vjp_fn = fx.vjp(fx.sin, a)
+        box.append(vjp_fn)
+        return fx.sum(vjp_fn(np.ones(3))[0])
+
+    np.testing.assert_allclose(np.asarray(fx.grad(f)(X)), -np.sin(X), rtol=1e-15)
+    with pytest.raises(RuntimeError) as info:
+        box[0](np.ones(3))
+    assert "escaped" in str(info.value)
+    with pytest.raises(RuntimeError):
+        fx.grad(lambda c: fx.sum(box[0](c)[0]))(np.ones(3))
 
 
 # ---------------------------------------------- user exceptions propagate ---

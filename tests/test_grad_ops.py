@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from gradcheck import (
     batch_args,
+    check_hessian,
     check_jac,
     check_jvp,
     check_vjp,
@@ -467,6 +468,11 @@ def test_jacfwd_jacrev(c: Case) -> None:
     check_jac(c.f, c.args, c.nums, rtol=c.rtol, atol=c.atol)
 
 
+@pytest.mark.parametrize("c", CASES, ids=CASE_IDS)
+def test_second_derivatives(c: Case) -> None:
+    check_hessian(c.f, c.args, c.nums, rtol=max(c.rtol, 1e-5), atol=max(c.atol, 1e-6))
+
+
 @pytest.mark.parametrize("choice", ["0", "1", "mixed"])
 @pytest.mark.parametrize("c", VMAP_CASES, ids=VMAP_IDS)
 def test_vmap(c: Case, choice: str) -> None:
@@ -751,6 +757,12 @@ def test_at_set_gradients() -> None:
         ),
         ("at_add", lambda x, i: x.at[i].add(1.5 * x[0]), u(2, 4), np.array([[0, 2], [3, 3]])),
         ("at_set", lambda x, i: x.at[i].set(-x[1]), u(2, 4), np.array([[0, 2], [3, 1]])),
+        (
+            "at_multiply",
+            lambda x, i: x.at[i].multiply(x[1] + 2.0),
+            u(2, 4),
+            np.array([[0, 2], [3, 3]]),
+        ),
         (
             "cross_entropy_labels",
             lambda x, i: fx.nn.cross_entropy(x, i),

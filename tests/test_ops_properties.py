@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-SETTINGS = settings(max_examples=50, deadline=None)
+SETTINGS = settings(max_examples=50, deadline=None, derandomize=True)
 
 float_dtypes = st.sampled_from([np.float32, np.float64])
 any_dtypes = st.sampled_from([np.float32, np.float64, np.int32, np.int64])
@@ -276,3 +276,22 @@ def test_random_integer_array_indexing_matches_numpy(a, data):
     assert_close(fx.take(t, idx, axis=0), np.take(a, idx, axis=0))
     mask = data.draw(hnp.arrays(np.bool_, a.shape))
     assert_close(t[mask], a[mask])
+
+
+decimals = st.integers(-60, 60).map(lambda k: k / 10)
+nonzero_decimals = st.integers(1, 30).map(lambda k: k / 10) | st.integers(-30, -1).map(
+    lambda k: k / 10
+)
+
+
+@SETTINGS
+@given(
+    a=hnp.arrays(np.float64, st.integers(1, 8), elements=decimals),
+    b=nonzero_decimals,
+)
+def test_floor_divide_remainder_match_python_divmod(a, b):
+    # Python's float // and % (which NumPy follows), element by element
+    q = np.asarray(fx.floor_divide(fx.asarray(a), b))
+    r = np.asarray(fx.remainder(fx.asarray(a), b))
+    for x, qi, ri in zip(a.tolist(), q.tolist(), r.tolist(), strict=True):
+        assert (qi, ri) == divmod(x, b), (x, b)

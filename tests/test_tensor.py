@@ -264,6 +264,7 @@ def _expected_repr(a: np.ndarray) -> str:
         np.zeros((0,)),
         np.zeros((0, 3), np.float32),
         np.arange(24.0).reshape(2, 3, 4),
+        np.arange(2000.0),  # summarised with "..."
     ],
     ids=lambda a: f"{a.dtype}{a.shape}",
 )

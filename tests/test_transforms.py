@@ -656,3 +656,67 @@ def test_transform_outputs_are_ferrax_tensors() -> None:
         fx.vjp(lambda x: x, X)[1](X)[0],
     ):
         assert isinstance(out, fx.Tensor)
+
+
+def test_branch_on_an_unbatched_traced_value_inside_vmap() -> None:
+    xs = np.arange(6.0).reshape(2, 3)
+
+    def f(w):
+        return fx.sum(fx.vmap(lambda x: x * w if float(w) > 0 else x)(xs))
+
+    assert float(fx.grad(f)(2.0)) == xs.sum()
+    assert float(fx.grad(f)(-2.0)) == 0.0
+    # jacfwd: the primal is unbatched although the tangent basis is batched
+    j = fx.jacfwd(
+        lambda w: fx.vmap(lambda x, v: x * v if float(fx.sum(v)) > 0 else x, in_axes=(0, None))(
+            xs, w
+        )
+    )(np.array([1.0, 2.0, 3.0]))
+    expected = np.zeros((2, 3, 3))
+    for b in range(2):
+        expected[b] = np.diag(xs[b])
+    np.testing.assert_allclose(_np(j), expected)
+
+
+def test_has_aux_with_argnums_tuples_and_chunks() -> None:
+    a, b = np.array([0.0, 1.0, 2.0]), np.array([3.0, 4.0, 5.0])
+    (ga, gb), aux = fx.grad(lambda x, y: (fx.sum(x * y), "aux"), argnums=(0, 1), has_aux=True)(a, b)
+    np.testing.assert_allclose(_np(ga), b)
+    np.testing.assert_allclose(_np(gb), a)
+    assert aux == "aux"
+    (v, aux), (ga, gb) = fx.value_and_grad(
+        lambda x, y: (fx.sum(x * y), {"k": x}), argnums=(1, 0), has_aux=True
+    )(a, b)
+    assert float(v) == 14.0
+    np.testing.assert_allclose(_np(ga), a)  # argnums order is kept: (d/dy, d/dx)
+    np.testing.assert_allclose(_np(gb), b)
+    np.testing.assert_allclose(_np(aux["k"]), a)
+    for jac in (fx.jacrev, fx.jacfwd):
+        (ja, jb), aux = jac(
+            lambda x, y: (x * y, x + 1), argnums=(0, 1), has_aux=True, chunk_size=2
+        )(a, b)
+        np.testing.assert_allclose(_np(ja), np.diag(b))
+        np.testing.assert_allclose(_np(jb), np.diag(a))
+        np.testing.assert_allclose(_np(aux), a + 1)
+
+
+def test_none_leaves_in_outputs() -> None:
+    for jac in (fx.jacrev, fx.jacfwd):
+        j = jac(lambda x: (x * 2, None))(X)
+        assert j[1] is None
+        np.testing.assert_allclose(_np(j[0]), 2 * np.eye(3))
+    out = fx.vmap(lambda x: {"a": x, "n": None})(Y)
+    assert out["n"] is None
+    np.testing.assert_allclose(_np(out["a"]), Y)
+
+
+def test_hessian_argnums_tuple_is_nested() -> None:
+    a, b = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    h = fx.hessian(lambda x, y: fx.sum(x * x * y), argnums=(0, 1))(a, b)
+    assert isinstance(h, tuple) and all(isinstance(r, tuple) and len(r) == 2 for r in h)
+    np.testing.assert_allclose(_np(h[0][0]), np.diag(2 * b))
+    np.testing.assert_allclose(_np(h[0][1]), np.diag(2 * a))
+    np.testing.assert_allclose(_np(h[1][0]), np.diag(2 * a))
+    np.testing.assert_allclose(_np(h[1][1]), np.zeros((2, 2)))
+    h1 = fx.hessian(lambda x, y: fx.sum(x * x * y), argnums=1)(a, b)
+    np.testing.assert_allclose(_np(h1), np.zeros((2, 2)))

@@ -32,6 +32,7 @@ from ._ferrax import (
     Tensor,
     VjpFunction,
     __version__,
+    _register_hooks,
     abs,
     add,
     arange,
@@ -127,7 +128,6 @@ from ._ferrax import (
     zeros,
     zeros_like,
 )
-from ._ferrax import _register_hooks
 from ._transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 
 float32 = _np.dtype("float32")

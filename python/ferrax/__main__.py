@@ -39,7 +39,9 @@ def _line(name: str, value, err: float) -> None:
 
 
 def main() -> None:
-    print(f"ferrax {fx.__version__}  |  SIMD: {fx.simd_level()}  |  kernel threads: {fx.get_num_threads()}")
+    print(
+        f"ferrax {fx.__version__}  |  SIMD: {fx.simd_level()}  |  kernel threads: {fx.get_num_threads()}"
+    )
     print()
     print("Tensors and operations (computed by the Rust core)")
     x = fx.linspace(0.0, 1.0, 5)
@@ -109,8 +111,10 @@ def main() -> None:
     Hfd = _fd_jac(lambda x: fx.grad(energy)(x), w0)
     _line("hessian: softplus energy", H, np.abs(np.asarray(H) - Hfd).max())
     step = np.linalg.solve(np.asarray(H), np.asarray(fx.grad(energy)(w0)))
-    print(f"    one Newton step: |grad| {np.linalg.norm(np.asarray(fx.grad(energy)(w0))):.2e}"
-          f" -> {np.linalg.norm(np.asarray(fx.grad(energy)(w0 - step))):.2e}")
+    print(
+        f"    one Newton step: |grad| {np.linalg.norm(np.asarray(fx.grad(energy)(w0))):.2e}"
+        f" -> {np.linalg.norm(np.asarray(fx.grad(energy)(w0 - step))):.2e}"
+    )
 
     # vmap: per-example gradients
     per_ex = fx.vmap(fx.grad(lambda w, xi, yi: (fx.dot(xi, w) - yi) ** 2), in_axes=(None, 0, 0))(
@@ -124,7 +128,11 @@ def main() -> None:
         return np.sum(np.sin(x) ** 2)
 
     gx = fx.grad(numpy_code)(x0)
-    _line("grad of plain NumPy code (np.sin, np.sum)", gx, np.abs(np.asarray(gx) - _fd_grad(numpy_code, x0)).max())
+    _line(
+        "grad of plain NumPy code (np.sin, np.sum)",
+        gx,
+        np.abs(np.asarray(gx) - _fd_grad(numpy_code, x0)).max(),
+    )
 
     # nesting: third derivative, and no perturbation confusion
     d3 = fx.grad(fx.grad(fx.grad(lambda x: fx.sin(x))))(0.5)
@@ -138,7 +146,9 @@ def main() -> None:
     for _ in range(200):
         gfun(xs)
     dt = (time.perf_counter() - t0) / 200
-    print(f"Per-call time of grad on 16 elements: {dt * 1e6:.1f} us (see benches/ for the full suite)")
+    print(
+        f"Per-call time of grad on 16 elements: {dt * 1e6:.1f} us (see benches/ for the full suite)"
+    )
 
 
 if __name__ == "__main__":

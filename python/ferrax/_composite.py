@@ -18,6 +18,13 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else _C.asarray(x)
 
 
+def _axis(axis: int, ndim: int) -> int:
+    """Normalise an axis; out of range is NumPy's AxisError (a ValueError and IndexError)."""
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
+
+
 def permute_dims(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (the array-API name of :func:`transpose`).
 
@@ -43,8 +50,8 @@ def tensordot(a: Any, b: Any, axes: int | Sequence = 2) -> Tensor:
         ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
     if len(ax_a) != len(ax_b):
         raise ValueError("tensordot: the two axes lists must have the same length")
-    ax_a = [d % a.ndim for d in ax_a] if a.ndim else ax_a
-    ax_b = [d % b.ndim for d in ax_b] if b.ndim else ax_b
+    ax_a = [_axis(d, a.ndim) for d in ax_a]
+    ax_b = [_axis(d, b.ndim) for d in ax_b]
     for i, j in zip(ax_a, ax_b):
         if a.shape[i] != b.shape[j]:
             raise ValueError(
@@ -82,7 +89,9 @@ def vdot(a: Any, b: Any) -> Tensor:
     """
     a, b = _t(a), _t(b)
     if a.size != b.size:
-        raise ValueError(f"vdot: arrays of sizes {a.size} and {b.size} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
+        raise ValueError(
+            f"vdot: arrays of sizes {a.size} and {b.size} (shapes {tuple(a.shape)} and {tuple(b.shape)})"
+        )
     return _C.sum(_C.reshape(a, (-1,)) * _C.reshape(b, (-1,)))
 
 
@@ -114,12 +123,16 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     x = _t(x)
     if x.ndim < 2:
         raise ValueError("diagonal requires an array of at least two dimensions")
-    a1, a2 = axis1 % x.ndim, axis2 % x.ndim
+    a1, a2 = _axis(axis1, x.ndim), _axis(axis2, x.ndim)
     if a1 == a2:
         raise ValueError("axis1 and axis2 cannot be the same")
     y = _C.moveaxis(x, (a1, a2), (-2, -1))
     n, m = y.shape[-2], y.shape[-1]
-    rows = np.arange(max(0, -offset), min(n, m - offset)) if offset < m and -offset < n else np.arange(0)
+    rows = (
+        np.arange(max(0, -offset), min(n, m - offset))
+        if offset < m and -offset < n
+        else np.arange(0)
+    )
     idx = rows * m + rows + offset
     flat = _C.reshape(y, (*y.shape[:-2], n * m))
     return _C.take(flat, _C.asarray(idx.astype(np.int64)), axis=-1)
@@ -191,8 +204,12 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
         a2 = _C.transpose(a, tuple(sa.index(c) for c in batch + fa + contract))
         b2 = _C.transpose(b, tuple(sb.index(c) for c in batch + contract + fb))
         nb = [sizes[c] for c in batch]
-        a3 = _C.reshape(a2, (*nb, math.prod(sizes[c] for c in fa), math.prod(sizes[c] for c in contract)))
-        b3 = _C.reshape(b2, (*nb, math.prod(sizes[c] for c in contract), math.prod(sizes[c] for c in fb)))
+        a3 = _C.reshape(
+            a2, (*nb, math.prod(sizes[c] for c in fa), math.prod(sizes[c] for c in contract))
+        )
+        b3 = _C.reshape(
+            b2, (*nb, math.prod(sizes[c] for c in contract), math.prod(sizes[c] for c in fb))
+        )
         r = _C.matmul(a3, b3)
         r = _C.reshape(r, tuple(nb + [sizes[c] for c in fa] + [sizes[c] for c in fb]))
         terms = [(r, "".join(batch + fa + fb))] + rest
@@ -223,7 +240,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
     >>> [p.shape for p in fx.split(fx.ones(6), 3)]   # [(2,), (2,), (2,)]
     """
     x = _t(x)
-    ax = axis % x.ndim
+    ax = _axis(axis, x.ndim)
     n = x.shape[ax]
     if isinstance(indices_or_sections, (int, np.integer)):
         k = int(indices_or_sections)
@@ -265,7 +282,7 @@ def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Ten
     if axis is None:
         x = _C.reshape(x, (-1,))
         axis = 0
-    ax = axis % x.ndim
+    ax = _axis(axis, x.ndim)
     n = x.shape[ax]
     if isinstance(repeats, (int, np.integer)):
         r = int(repeats)

@@ -226,25 +226,35 @@ class _AtRef:
         x = self._x
         pos = self._positions()
         vals = self._flat_values(v, pos)
-        p = np.asarray(pos).reshape(-1)
-        _, first_in_rev = np.unique(p[::-1], return_index=True)
-        keep = np.sort(len(p) - 1 - first_in_rev)
-        if len(keep) != len(p):
-            vals = _C.take(vals, _C.asarray(keep))
-            p = p[keep]
-        idx = _C.asarray(p)
-        hit = _C._scatter_add(_C.ones(len(p), dtype=np.int64), idx, x.size)
+        p = _concrete(pos)
+        if p is None:
+            # traced (batched) indices: taken as distinct, as JAX does for scatter
+            idx = _C.reshape(pos, (-1,))
+        else:
+            _, first_in_rev = np.unique(p[::-1], return_index=True)
+            keep = np.sort(len(p) - 1 - first_in_rev)
+            if len(keep) != len(p):
+                vals = _C.take(vals, _C.asarray(keep))
+                p = p[keep]
+            idx = _C.asarray(p)
+        hit = _C._scatter_add(_C.ones_like(idx), idx, x.size)
         new = _C._scatter_add(vals, idx, x.size)
-        return _C.where(
-            _C.reshape(hit, tuple(x.shape)) > 0, _C.reshape(new, tuple(x.shape)), x
-        )
+        return _C.where(_C.reshape(hit, tuple(x.shape)) > 0, _C.reshape(new, tuple(x.shape)), x)
 
     def multiply(self, v: Any) -> Tensor:
         """``x`` with ``x[key] *= v`` (repeated indices multiply)."""
         x = self._x
         pos = self._positions()
         vals = self._flat_values(v, pos)
-        p = np.asarray(pos).reshape(-1)
+        p = _concrete(pos)
+        if p is None:
+            # traced (batched) indices, possibly repeated: one row of factors per
+            # indexed element, multiplied together (differentiable, O(k * size))
+            idx = _C.reshape(pos, (-1, 1))
+            hit = idx == _C.reshape(_C.arange(x.size), (1, -1))
+            rows = _C.where(hit, _C.reshape(vals, (-1, 1)), _C.ones_like(vals)[:1])
+            factor = _C.prod(rows, axis=0)
+            return x * _C.reshape(factor, tuple(x.shape))
         # group repeated positions by occurrence rank; each group has unique positions
         order = np.argsort(p, kind="stable")
         rank = np.empty_like(order)
@@ -259,9 +269,16 @@ class _AtRef:
         for r in range(int(rank.max()) + 1 if len(p) else 0):
             sel = np.flatnonzero(rank == r)
             idx = _C.asarray(p[sel])
-            factor = _C._scatter_add(_C.take(vals, _C.asarray(sel)) - 1.0, idx, x.size) + 1.0
+            factor = _C._scatter_add(_C.take(vals, _C.asarray(sel)) - 1, idx, x.size) + 1
             out = out * _C.reshape(factor, tuple(x.shape))
         return out
+
+
+def _concrete(pos: Tensor) -> np.ndarray | None:
+    """The flat positions as a NumPy array, or None when they are traced (under vmap)."""
+    if pos.is_traced:
+        return None
+    return np.asarray(pos).reshape(-1)
 
 
 def at(x: Tensor) -> _AtIndexer:

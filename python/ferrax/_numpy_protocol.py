@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _composite, _ferrax as _C, linalg
+from . import _composite, linalg
+from . import _ferrax as _C
 
 _UFUNCS: dict[str, Any] = {
     name: getattr(_C, name)
@@ -28,8 +29,9 @@ _UFUNCS.update(
     fabs=_C.abs,
     rint=_C.round,
     mod=_C.remainder,
-    fmax=_C.maximum,
-    fmin=_C.minimum,
+    # fmax/fmin: a NaN loses (unlike maximum/minimum, where it wins)
+    fmax=lambda a, b: _C.where(_C.isnan(b), a, _C.where(_C.isnan(a), b, _C.maximum(a, b))),
+    fmin=lambda a, b: _C.where(_C.isnan(b), a, _C.where(_C.isnan(a), b, _C.minimum(a, b))),
     bitwise_and=_C.logical_and,
     bitwise_or=_C.logical_or,
     bitwise_xor=_C.logical_xor,
@@ -127,7 +129,9 @@ _FUNCTIONS: dict[Any, Any] = {
         a, offset, axis1, axis2
     ),
     np.diagonal: _composite.diagonal,
-    np.reshape: lambda a, shape=None, order="C", **kw: _C.reshape(a, shape if shape is not None else kw["newshape"]),
+    np.reshape: lambda a, shape=None, order="C", **kw: _C.reshape(
+        a, shape if shape is not None else kw["newshape"]
+    ),
     np.transpose: lambda a, axes=None: _C.transpose(a, axes),
     np.swapaxes: _C.swapaxes,
     np.moveaxis: _C.moveaxis,
@@ -140,13 +144,23 @@ _FUNCTIONS: dict[Any, Any] = {
     np.flip: lambda a, axis=None: _C.flip(a, axis),
     np.tile: _composite.tile,
     np.repeat: _composite.repeat,
-    np.pad: lambda a, pad_width, mode="constant", **kw: _composite.pad(a, pad_width, mode, kw.get("constant_values", 0)),
+    np.pad: lambda a, pad_width, mode="constant", **kw: _composite.pad(
+        a, pad_width, mode, kw.get("constant_values", 0)
+    ),
     np.take: lambda a, indices, axis=None, out=None, mode=None: _C.take(a, indices, axis),
     np.take_along_axis: lambda arr, indices, axis: _C.take_along_axis(arr, indices, axis),
-    np.where: lambda c, x=None, y=None: _C.where(c, x, y) if x is not None else _unsupported_where(),
-    np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: _C.clip(a, kw.get("min", a_min), kw.get("max", a_max)),
-    np.round: lambda a, decimals=0, out=None: _C.round(a) if decimals == 0 else _unsupported_round(),
-    np.around: lambda a, decimals=0, out=None: _C.round(a) if decimals == 0 else _unsupported_round(),
+    np.where: lambda c, x=None, y=None: (
+        _C.where(c, x, y) if x is not None else _unsupported_where()
+    ),
+    np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: _C.clip(
+        a, kw.get("min", a_min), kw.get("max", a_max)
+    ),
+    np.round: lambda a, decimals=0, out=None: (
+        _C.round(a) if decimals == 0 else _unsupported_round()
+    ),
+    np.around: lambda a, decimals=0, out=None: (
+        _C.round(a) if decimals == 0 else _unsupported_round()
+    ),
     np.zeros_like: lambda a, dtype=None, **kw: _C.zeros_like(a, dtype),
     np.ones_like: lambda a, dtype=None, **kw: _C.ones_like(a, dtype),
     np.full_like: lambda a, fill_value, dtype=None, **kw: _C.full_like(a, fill_value, dtype),
@@ -169,4 +183,7 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     f = _FUNCTIONS.get(func)
     if f is None:
         raise _unsupported(getattr(func, "__name__", repr(func)))
+    if kwargs.get("out") is not None:
+        raise TypeError(f"numpy.{func.__name__}(..., out=...): ferrax tensors are immutable")
+    kwargs = {k: v for k, v in kwargs.items() if not (k == "out" and v is None)}
     return f(*args, **kwargs)

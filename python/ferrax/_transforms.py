@@ -58,7 +58,9 @@ def _split_aux(out: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
     if not has_aux:
         return out, None
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise TypeError(f"{name} with has_aux=True needs the function to return a pair (output, aux)")
+        raise TypeError(
+            f"{name} with has_aux=True needs the function to return a pair (output, aux)"
+        )
     return out[0], out[1]
 
 
@@ -306,7 +308,9 @@ def vmap(
         elif not (axes_spec is None or isinstance(axes_spec, (int, dict))):
             raise ValueError(f"vmap in_axes must be an int, None or a tuple, got {in_axes!r}")
         leaves, in_tree = tree_flatten(args)
-        flat_axes = _broadcast_prefix(axes_spec if isinstance(axes_spec, tuple) else (axes_spec,) * len(args), args, "in_axes")
+        flat_axes = _broadcast_prefix(
+            axes_spec if isinstance(axes_spec, tuple) else (axes_spec,) * len(args), args, "in_axes"
+        )
         norm: list = []
         sizes = set()
         for leaf, ax in zip(leaves, flat_axes):
@@ -323,9 +327,13 @@ def vmap(
             sizes.add(shape[ax])
         if len(sizes) > 1:
             raise ValueError(f"vmap got inconsistent sizes for the mapped axes: {sorted(sizes)}")
+        if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 0):
+            raise ValueError(f"vmap axis_size must be a non-negative int, got {axis_size!r}")
         if axis_size is not None:
             if sizes and axis_size not in sizes:
-                raise ValueError(f"vmap axis_size {axis_size} does not match the mapped size {sizes.pop()}")
+                raise ValueError(
+                    f"vmap axis_size {axis_size} does not match the mapped size {sizes.pop()}"
+                )
             size = axis_size
         elif sizes:
             size = sizes.pop()
@@ -355,7 +363,9 @@ def vmap(
                 o = _C.broadcast_to(_C.expand_dims(o, 0), (size, *o.shape))
             nd = o.ndim
             if not -nd <= oax < nd:
-                raise ValueError(f"vmap out_axes {oax} is out of range for an output of rank {nd - 1}")
+                raise ValueError(
+                    f"vmap out_axes {oax} is out of range for an output of rank {nd - 1}"
+                )
             results.append(_C.moveaxis(o, 0, oax) if oax % nd else o)
         return tree_unflatten(out_tree, results)
 
@@ -432,7 +442,9 @@ def jacrev(
             for j, s_in in enumerate(in_shapes):
                 full = pieces[j][0] if len(pieces[j]) == 1 else _C.concatenate(pieces[j], 0)
                 blocks.append(_C.reshape(full, s_out + s_in))
-            blocks_per_out.append(tree_unflatten(in_tree, blocks)[0] if single else tree_unflatten(in_tree, blocks))
+            blocks_per_out.append(
+                tree_unflatten(in_tree, blocks)[0] if single else tree_unflatten(in_tree, blocks)
+            )
         result = tree_unflatten(out_tree, blocks_per_out)
         return (result, aux) if has_aux else result
 
@@ -510,7 +522,9 @@ def jacfwd(
         blocks_per_out = []
         for k in range(n_out):
             row = [per_input[j][k] for j in range(len(in_leaves))]
-            blocks_per_out.append(tree_unflatten(in_tree, row)[0] if single else tree_unflatten(in_tree, row))
+            blocks_per_out.append(
+                tree_unflatten(in_tree, row)[0] if single else tree_unflatten(in_tree, row)
+            )
         result = tree_unflatten(out_tree, blocks_per_out)
         if has_aux:
             aux = _unbatch_aux(store)

@@ -7,7 +7,16 @@ from typing import Any
 
 from . import _ferrax as _C
 
-__all__ = ["cross_entropy", "gelu", "log_softmax", "logsumexp", "one_hot", "relu", "silu", "softmax"]
+__all__ = [
+    "cross_entropy",
+    "gelu",
+    "log_softmax",
+    "logsumexp",
+    "one_hot",
+    "relu",
+    "silu",
+    "softmax",
+]
 
 relu = _C.relu
 logsumexp = _C.logsumexp

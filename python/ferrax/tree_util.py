@@ -94,7 +94,9 @@ class PyTreeDef:
         if self.kind is list:
             return f"[{inner}]"
         if self.kind is dict:
-            return "{" + ", ".join(f"{k!r}: {c._str()}" for k, c in zip(self.aux, self.children)) + "}"
+            return (
+                "{" + ", ".join(f"{k!r}: {c._str()}" for k, c in zip(self.aux, self.children)) + "}"
+            )
         if self.kind is type(None):
             return "None"
         return f"{getattr(self.kind, '__name__', self.kind)}({inner})"
@@ -193,7 +195,9 @@ def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> P
     return tree_flatten(tree, is_leaf)[1]
 
 
-def tree_map(f: Callable, tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def tree_map(
+    f: Callable, tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None
+) -> Any:
     """Apply ``f`` leafwise over one or more pytrees of the same structure.
 
     >>> tree_map(lambda a, b: a + b, (1, [2]), (10, [20]))

@@ -17,7 +17,7 @@ pub enum Error {
     /// trace state. → RuntimeError
     Trace(String),
     /// An allocation failed. → MemoryError
-    OutOfMemory(usize),
+    OutOfMemory(u128),
     /// An error raised by a user callback (a Python exception), carried through
     /// the core unchanged so the bindings can re-raise it as it was.
     External(Box<dyn Any + Send>),
@@ -36,7 +36,13 @@ impl fmt::Display for Error {
         match self {
             Error::Shape(m) | Error::Value(m) | Error::Type(m) | Error::Index(m) => f.write_str(m),
             Error::Trace(m) => f.write_str(m),
-            Error::OutOfMemory(n) => write!(f, "could not allocate {n} bytes"),
+            Error::OutOfMemory(n) => {
+                write!(
+                    f,
+                    "could not allocate {n} bytes ({:.3} GiB)",
+                    *n as f64 / (1u64 << 30) as f64
+                )
+            }
             Error::External(_) => f.write_str("error raised by a user function"),
         }
     }

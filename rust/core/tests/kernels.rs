@@ -9,10 +9,14 @@ use proptest::prelude::*;
 const LENGTHS: [usize; 7] = [0, 1, 7, 15, 33, 1025, 65537];
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
         })
         .collect()
@@ -30,7 +34,11 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs()) || (a.is_nan() && b.is_nan())
 }
 
-type UnaryCase = (&'static str, fn(&Value) -> ferrax_core::Result<Value>, fn(f64) -> f64);
+type UnaryCase = (
+    &'static str,
+    fn(&Value) -> ferrax_core::Result<Value>,
+    fn(f64) -> f64,
+);
 
 #[test]
 fn unary_kernels_match_std_on_awkward_lengths_and_strides() {
@@ -40,18 +48,28 @@ fn unary_kernels_match_std_on_awkward_lengths_and_strides() {
         ("sin", unary::sin, f64::sin),
         ("cos", unary::cos, f64::cos),
         ("neg", unary::neg, |x| -x),
-        ("sqrt", |x| unary::sqrt(&unary::abs(x)?), |x: f64| x.abs().sqrt()),
+        (
+            "sqrt",
+            |x| unary::sqrt(&unary::abs(x)?),
+            |x: f64| x.abs().sqrt(),
+        ),
     ];
     for (name, f, r) in cases {
         for n in LENGTHS {
             let v = data(n, 7);
             let got = out(&f(&val(&v, &[n])).unwrap());
             for (g, x) in got.iter().zip(&v) {
-                assert!(close(*g, r(*x), 1e-14), "{name} n={n} x={x}: {g} vs {}", r(*x));
+                assert!(
+                    close(*g, r(*x), 1e-14),
+                    "{name} n={n} x={x}: {g} vs {}",
+                    r(*x)
+                );
             }
             // strided: every other element of a twice-as-long array
             let w = data(2 * n, 8);
-            let t = Tensor::from_slice(&w, &[n, 2]).unwrap().slice_view(&[0, 1], &[1, 1], &[n, 1]);
+            let t = Tensor::from_slice(&w, &[n, 2])
+                .unwrap()
+                .slice_view(&[0, 1], &[1, 1], &[n, 1]);
             let got = out(&f(&Value::Concrete(t)).unwrap());
             for (i, g) in got.iter().enumerate() {
                 let x = w[2 * i + 1];
@@ -94,7 +112,10 @@ fn reductions_match_reference_on_every_axis() {
             assert!(close(s0[j], r, 1e-14));
         }
         for i in 0..4 {
-            let r = v[i * n..(i + 1) * n].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let r = v[i * n..(i + 1) * n]
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max);
             assert_eq!(s1[i], r);
         }
     }
@@ -118,17 +139,29 @@ fn shape_strategy() -> impl Strategy<Value = Vec<usize>> {
 fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
     shape_strategy().prop_flat_map(|a| {
         let n = a.len();
-        (Just(a.clone()), prop::collection::vec(any::<bool>(), n), 0..=n).prop_map(
-            move |(a, ones, drop)| {
-                let b: Vec<usize> =
-                    a.iter().zip(&ones).map(|(&d, &one)| if one { 1 } else { d }).collect();
-                (a, b[drop..].to_vec())
-            },
+        (
+            Just(a.clone()),
+            prop::collection::vec(any::<bool>(), n),
+            0..=n,
         )
+            .prop_map(move |(a, ones, drop)| {
+                let b: Vec<usize> = a
+                    .iter()
+                    .zip(&ones)
+                    .map(|(&d, &one)| if one { 1 } else { d })
+                    .collect();
+                (a, b[drop..].to_vec())
+            })
     })
 }
 
-fn reference_binary(a: &[f64], sa: &[usize], b: &[f64], sb: &[usize], f: fn(f64, f64) -> f64) -> (Vec<usize>, Vec<f64>) {
+fn reference_binary(
+    a: &[f64],
+    sa: &[usize],
+    b: &[f64],
+    sb: &[usize],
+    f: fn(f64, f64) -> f64,
+) -> (Vec<usize>, Vec<f64>) {
     let s = broadcast_shapes(sa, sb).unwrap().to_vec();
     let n = numel(&s);
     let idx = |shape: &[usize], flat: usize| -> usize {

@@ -33,12 +33,22 @@ fn d(f: impl Fn(&Value) -> Result<Value>, x: &Value) -> Result<Value> {
 /// d/dx f at x, by forward mode.
 fn d_fwd(f: impl Fn(&Value) -> Result<Value>, x: &Value) -> Result<Value> {
     let one = ferrax_core::ops::scalar(1.0, x.dtype());
-    Ok(jvp(|xs| Ok(vec![f(&xs[0])?]), std::slice::from_ref(x), &[Some(one)])?.1.remove(0))
+    Ok(jvp(
+        |xs| Ok(vec![f(&xs[0])?]),
+        std::slice::from_ref(x),
+        &[Some(one)],
+    )?
+    .1
+    .remove(0))
 }
 
 #[test]
 fn grad_of_a_polynomial() {
-    let g = d(|x| sum(&binary::mul(x, &binary::mul(x, x)?)?), &v(&[1.0, 2.0])).unwrap();
+    let g = d(
+        |x| sum(&binary::mul(x, &binary::mul(x, x)?)?),
+        &v(&[1.0, 2.0]),
+    )
+    .unwrap();
     assert_eq!(vec_of(&g), vec![3.0, 12.0]);
 }
 
@@ -50,7 +60,10 @@ fn perturbation_confusion_is_avoided() {
     let fwd: Deriv = |f, x| d_fwd(f, x);
     for outer in [rev, fwd] {
         for inner in [rev, fwd] {
-            let r = outer(&|x: &Value| binary::mul(x, &inner(&|y: &Value| binary::add(x, y), &s(1.0))?), &s(1.0));
+            let r = outer(
+                &|x: &Value| binary::mul(x, &inner(&|y: &Value| binary::add(x, y), &s(1.0))?),
+                &s(1.0),
+            );
             assert_eq!(num(&r.unwrap()), 1.0);
         }
     }
@@ -105,11 +118,24 @@ fn vmap_matches_a_loop_and_keeps_unbatched_values_unbatched() {
 fn jacobian_by_vmap_of_vjp_equals_forward_mode() {
     // jacrev of x -> sin(x) * x at [0.5, 1.5]: diag(cos(x) x + sin(x))
     let x = v(&[0.5, 1.5]);
-    let (_, pb) = vjp(|xs| Ok(vec![binary::mul(&unary::sin(&xs[0])?, &xs[0])?]), &[x.clone()]).unwrap();
+    let (_, pb) = vjp(
+        |xs| Ok(vec![binary::mul(&unary::sin(&xs[0])?, &xs[0])?]),
+        &[x.clone()],
+    )
+    .unwrap();
     let eye = Value::Concrete(Tensor::from_slice(&[1.0, 0.0, 0.0, 1.0], &[2, 2]).unwrap());
-    let j = vmap(|c| pb.call(&[Some(c[0].clone())], true), &[eye], &[Some(0)], 2).unwrap();
+    let j = vmap(
+        |c| pb.call(&[Some(c[0].clone())], true),
+        &[eye],
+        &[Some(0)],
+        2,
+    )
+    .unwrap();
     let jr = vec_of(&j[0].0);
-    let want = [0.5f64.cos() * 0.5 + 0.5f64.sin(), 1.5f64.cos() * 1.5 + 1.5f64.sin()];
+    let want = [
+        0.5f64.cos() * 0.5 + 0.5f64.sin(),
+        1.5f64.cos() * 1.5 + 1.5f64.sin(),
+    ];
     assert!((jr[0] - want[0]).abs() < 1e-15 && jr[1] == 0.0 && jr[2] == 0.0);
     assert!((jr[3] - want[1]).abs() < 1e-15);
 }
@@ -119,7 +145,12 @@ fn an_error_inside_the_function_leaves_no_trace_state() {
     let r = grad(|_| Err(Error::Value("boom".into())), &[s(1.0)]);
     assert!(matches!(r, Err(Error::Value(m)) if m == "boom"));
     assert_eq!(depth(), 0);
-    let r = vmap(|_| Err(Error::Value("boom".into())), &[v(&[1.0])], &[Some(0)], 1);
+    let r = vmap(
+        |_| Err(Error::Value("boom".into())),
+        &[v(&[1.0])],
+        &[Some(0)],
+        1,
+    );
     assert!(r.is_err());
     assert_eq!(depth(), 0);
     // and the engine still works
@@ -144,14 +175,23 @@ fn an_escaped_tracer_is_refused() {
 
 #[test]
 fn non_scalar_grad_and_integer_inputs_are_type_errors() {
-    assert!(matches!(grad(|xs| Ok(xs[0].clone()), &[v(&[1.0, 2.0])]), Err(Error::Type(m)) if m.contains("(2,)")));
+    assert!(
+        matches!(grad(|xs| Ok(xs[0].clone()), &[v(&[1.0, 2.0])]), Err(Error::Type(m)) if m.contains("(2,)"))
+    );
     let i = Value::Concrete(Tensor::scalar(3i64));
-    assert!(matches!(grad(|xs| Ok(xs[0].clone()), &[i]), Err(Error::Type(_))));
+    assert!(matches!(
+        grad(|xs| Ok(xs[0].clone()), &[i]),
+        Err(Error::Type(_))
+    ));
 }
 
 #[test]
 fn max_gradient_splits_ties_evenly() {
-    let g = d(|x| reduce::reduction(ReduceOp::Max, x, None, false), &v(&[1.0, 3.0, 3.0])).unwrap();
+    let g = d(
+        |x| reduce::reduction(ReduceOp::Max, x, None, false),
+        &v(&[1.0, 3.0, 3.0]),
+    )
+    .unwrap();
     assert_eq!(vec_of(&g), vec![0.0, 0.5, 0.5]);
     let g = d(|x| composite::logsumexp(x, None, false), &v(&[0.0, 0.0])).unwrap();
     assert_eq!(vec_of(&g), vec![0.5, 0.5]);

@@ -30,7 +30,8 @@ fn copy_array<T: Element + numpy::Element>(
     };
     let ro = a.readonly();
     let shape: Vec<usize> = arr.shape().to_vec();
-    let t = if let Ok(s) = ro.as_slice() {
+    let c_order = a.is_c_contiguous();
+    let t = if let (true, Ok(s)) = (c_order, ro.as_slice()) {
         guard(|| Tensor::from_slice(s, &shape))?
     } else {
         let view = ro.as_array();
@@ -75,7 +76,21 @@ pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
             )))
         }
     };
-    let conv = numpy(py)?.call_method1("ascontiguousarray", (arr, target))?;
+    if d.kind() == b'u' && d.itemsize() == 8 {
+        let too_big: bool = arr
+            .call_method0("max")
+            .and_then(|m| m.gt(i64::MAX))
+            .unwrap_or(false);
+        if too_big {
+            return Err(pyo3::exceptions::PyOverflowError::new_err(
+                "uint64 values above 2**63-1 do not fit ferrax's int64",
+            ));
+        }
+    }
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("dtype", target)?;
+    kwargs.set_item("order", "C")?;
+    let conv = numpy(py)?.call_method("asarray", (arr,), Some(&kwargs))?;
     from_ndarray(conv.cast::<PyUntypedArray>()?)
 }
 
@@ -115,17 +130,24 @@ pub fn to_value(obj: &Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Value> {
     if obj.is_instance_of::<PyInt>() && !is_numpy_scalar(obj) {
         let dt = weak_dtype('i', ctx);
         return match obj.extract::<i64>() {
+            Ok(v) if dt == DType::I32 && i32::try_from(v).is_err() => {
+                Err(pyo3::exceptions::PyOverflowError::new_err(format!(
+                    "Python integer {v} out of bounds for int32"
+                )))
+            }
             Ok(v) if dt.is_int() => Ok(Value::Concrete(
                 ferrax_core::with_dtype!(dt, T => Tensor::scalar(T::from_i64(v))),
             )),
             Ok(v) => Ok(Value::Concrete(scalar_tensor(v as f64, dt))),
-            Err(_) => {
+            Err(_) if dt.is_float() => {
                 let v: f64 = obj.extract()?;
-                Ok(Value::Concrete(scalar_tensor(
-                    v,
-                    if dt.is_float() { dt } else { DType::F64 },
-                )))
+                Ok(Value::Concrete(scalar_tensor(v, dt)))
             }
+            Err(_) => Err(pyo3::exceptions::PyOverflowError::new_err(format!(
+                "Python integer {} out of bounds for {}",
+                obj.repr()?,
+                dt
+            ))),
         };
     }
     if let Ok(arr) = obj.cast::<PyUntypedArray>() {

@@ -12,9 +12,7 @@ pub fn to_pyerr(e: Error) -> PyErr {
         Error::Type(m) => PyTypeError::new_err(m),
         Error::Index(m) => PyIndexError::new_err(m),
         Error::Trace(m) => PyRuntimeError::new_err(m),
-        Error::OutOfMemory(n) => {
-            PyMemoryError::new_err(format!("ferrax could not allocate {n} bytes"))
-        }
+        e @ Error::OutOfMemory(_) => PyMemoryError::new_err(format!("ferrax {e}")),
         Error::External(b) => match b.downcast::<PyErr>() {
             Ok(e) => *e,
             Err(_) => PyRuntimeError::new_err("error raised by a user function"),

@@ -549,12 +549,18 @@ pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, P
 #[pyo3(signature = (n, m=None, k=0, dtype=None))]
 pub fn eye(
     py: Python<'_>,
-    n: usize,
-    m: Option<usize>,
+    n: isize,
+    m: Option<isize>,
     k: isize,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> R {
     let m = m.unwrap_or(n);
+    if n < 0 || m < 0 {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "negative dimensions are not allowed, got {n}x{m}"
+        )));
+    }
+    let (n, m) = (n as usize, m as usize);
     let dt = dtype_or(dtype, DType::F64)?;
     let t = ferrax_core::with_dtype!(dt, T => Tensor::build::<T>(&[n, m], |out| {
         for i in 0..n {
@@ -600,10 +606,16 @@ pub fn linspace(
     py: Python<'_>,
     start: f64,
     stop: f64,
-    num: usize,
+    num: isize,
     endpoint: bool,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> R {
+    if num < 0 {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "Number of samples, {num}, must be non-negative."
+        )));
+    }
+    let num = num as usize;
     let dt = dtype_or(dtype, DType::F64)?;
     let div = if endpoint { num.saturating_sub(1) } else { num };
     let step = if div > 0 {

@@ -112,15 +112,17 @@ impl PyTensor {
     /// NumPy's array interface: zero-copy, read-only export of concrete data.
     #[getter]
     fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let t =
-            match &self.v {
-                Value::Concrete(t) => t,
-                Value::Tracer(_) => return Err(PyTypeError::new_err(
+        let t = match &self.v {
+            Value::Concrete(t) => t,
+            Value::Tracer(_) => {
+                guard(|| self.v.check_live())?;
+                return Err(PyTypeError::new_err(
                     "cannot convert a traced ferrax value to a NumPy array inside a transform: \
                      the result would silently lose its derivative. Use ferrax operations, or \
                      fx.stop_gradient(x) and convert outside the transform",
-                )),
-            };
+                ));
+            }
+        };
         let d = PyDict::new(py);
         let isz = t.dtype().size_of();
         let addr = t.storage().data_address() + t.offset() * isz;
@@ -392,10 +394,12 @@ impl PyTensor {
 
     fn __float__(&self) -> PyResult<f64> {
         let t = guard(|| self.v.concrete())?;
+        one_element(&t)?;
         guard(|| t.item_f64())
     }
     fn __int__(&self) -> PyResult<i64> {
         let t = guard(|| self.v.concrete())?;
+        one_element(&t)?;
         let f = guard(|| t.item_f64())?;
         if !f.is_finite() {
             return Err(PyValueError::new_err(format!(
@@ -604,6 +608,17 @@ impl PyTensor {
         let f = cmp_fn(c);
         Ok(compute(py, self.v.size().max(b.size()), || f(&self.v, &b))?.into_any())
     }
+}
+
+/// NumPy: only size-1 arrays convert to Python scalars (a TypeError otherwise).
+fn one_element(t: &ferrax_core::Tensor) -> PyResult<()> {
+    if t.size() != 1 {
+        return Err(PyTypeError::new_err(format!(
+            "only length-1 tensors can be converted to Python scalars, got {} elements",
+            t.size()
+        )));
+    }
+    Ok(())
 }
 
 /// Keeps a tensor alive for as long as a NumPy array views its memory.

@@ -107,16 +107,20 @@ impl<T: Arith> Fold<T> for MinFold {
 }
 
 const LANES: usize = 16;
-const BLOCK: usize = LANES * 256;
+/// Elements folded by the lane accumulators before a partial result is merged.
+const BLOCK: usize = LANES * 64;
 
-/// Fold a contiguous slice: 16 independent lanes (vectorisable), blocked so a
-/// float sum's rounding error grows with the block count, not the length.
+/// Fold a contiguous slice: blocks of 16 independent lanes (vectorisable), and
+/// the block results merged pairwise (a binary-counter cascade), so a float
+/// sum's rounding error grows like log(n) rather than n, as NumPy's pairwise sum.
 #[inline(always)]
 fn fold_slice<T: Element, F: Fold<T>>(f: F, x: &[T]) -> T {
     pulp::Arch::new().dispatch(
         #[inline(always)]
         || {
-            let mut total = f.identity();
+            // stack[k] holds the merge of 2^k blocks (or identity)
+            let mut stack = [f.identity(); 48];
+            let mut filled = [false; 48];
             for block in x.chunks(BLOCK) {
                 let mut acc = [f.identity(); LANES];
                 let mut chunks = block.chunks_exact(LANES);
@@ -136,7 +140,20 @@ fn fold_slice<T: Element, F: Fold<T>>(f: F, x: &[T]) -> T {
                 for &v in chunks.remainder() {
                     r = f.combine(r, v);
                 }
-                total = f.combine(total, r);
+                let mut k = 0;
+                while filled[k] {
+                    r = f.combine(stack[k], r);
+                    filled[k] = false;
+                    k += 1;
+                }
+                stack[k] = r;
+                filled[k] = true;
+            }
+            let mut total = f.identity();
+            for k in (0..48).rev() {
+                if filled[k] {
+                    total = f.combine(total, stack[k]);
+                }
             }
             total
         },

@@ -58,7 +58,7 @@ macro_rules! int_impl {
                     return 0;
                 }
                 let q = self.wrapping_div(o);
-                if (self % o != 0) && ((self < 0) != (o < 0)) {
+                if (self.wrapping_rem(o) != 0) && ((self < 0) != (o < 0)) {
                     q - 1
                 } else {
                     q
@@ -129,16 +129,8 @@ impl BinaryOp {
             Max => map2(a, b, |x: T, y: T| if x > y || x.is_nan() { x } else { y }),
             Min => map2(a, b, |x: T, y: T| if x < y || x.is_nan() { x } else { y }),
             Atan2 => map2(a, b, T::atan2),
-            FloorDiv => map2(a, b, |x: T, y: T| (x / y).floor()),
-            Rem => map2(a, b, |x: T, y: T| {
-                let r = x - (x / y).floor() * y;
-                // keep the divisor's sign for exact zeros, as NumPy does
-                if r == T::ZERO {
-                    T::ZERO * y
-                } else {
-                    r
-                }
-            }),
+            FloorDiv => map2(a, b, |x: T, y: T| divmod(x, y).0),
+            Rem => map2(a, b, |x: T, y: T| divmod(x, y).1),
         }
     }
 
@@ -163,6 +155,39 @@ impl BinaryOp {
 #[inline(always)]
 fn pow_float<T: Float>(x: T, y: T) -> T {
     T::c(x.to_f64().powf(y.to_f64()))
+}
+
+/// NumPy's float `divmod` (npy_divmod): the remainder from `fmod` (exact) moved to
+/// the sign of the divisor, the quotient `(x - rem) / y` rounded to an integer.
+#[inline(always)]
+fn divmod<T: Float>(x: T, y: T) -> (T, T) {
+    let m = x.fmod(y);
+    if y == T::ZERO {
+        return (x / y, m);
+    }
+    let mut div = (x - m) / y;
+    let mut rem = m;
+    if m != T::ZERO {
+        if (y < T::ZERO) != (m < T::ZERO) {
+            rem = m + y;
+            div = div - T::ONE;
+        }
+    } else {
+        rem = if y < T::ZERO { -T::ZERO } else { T::ZERO };
+    }
+    let q = if div != T::ZERO {
+        let f = div.floor();
+        if div - f > T::c(0.5) {
+            f + T::ONE
+        } else {
+            f
+        }
+    } else if (x < T::ZERO) != (y < T::ZERO) {
+        -T::ZERO
+    } else {
+        T::ZERO
+    };
+    (q, rem)
 }
 
 impl Rule for BinaryOp {
@@ -394,24 +419,28 @@ pub fn pow(a: &Value, b: &Value) -> Result<Value> {
         let same = b.dtype() == a.dtype() || b.dtype().is_int();
         if bc.ndim() == 0 && a.dtype().is_float() && same {
             let e = bc.item_f64()?;
-            if e == 2.0 {
-                return crate::ops::unary::square(a);
-            } else if e == 1.0 {
-                return Ok(a.clone());
-            } else if e == 0.5 {
-                return crate::ops::unary::sqrt(a);
+            use crate::ops::unary::{reciprocal, rsqrt, sqrt, square};
+            match e {
+                1.0 => return Ok(a.clone()),
+                2.0 => return square(a),
+                3.0 => return mul(&square(a)?, a),
+                4.0 => return square(&square(a)?),
+                0.5 => return sqrt(a),
+                -0.5 => return rsqrt(a),
+                -1.0 => return reciprocal(a),
+                -2.0 => return reciprocal(&square(a)?),
+                _ => {}
             }
         }
     }
     if (a.dtype().is_int() || a.dtype() == DType::Bool) && b.dtype().is_int() {
-        {
-            if let Ok(bc) = b.concrete() {
-                let neg = with_dtype!(bc.dtype(), T => bc.to_vec::<T>()?.iter().any(|v| v.to_f64() < 0.0));
-                if neg {
-                    return Err(crate::Error::Value(
-                        "Integers to negative integer powers are not allowed.".into(),
-                    ));
-                }
+        if let Ok(bc) = b.concrete() {
+            let neg =
+                with_dtype!(bc.dtype(), T => bc.to_vec::<T>()?.iter().any(|v| v.to_f64() < 0.0));
+            if neg {
+                return Err(crate::Error::Value(
+                    "Integers to negative integer powers are not allowed.".into(),
+                ));
             }
         }
     }

@@ -53,6 +53,10 @@ pub fn std(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: usize) -> Re
 /// `log(sum(exp(x)))`, shifted by the (gradient-stopped) max for stability.
 pub fn logsumexp(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> {
     let x = float_of(x)?;
+    if count(&x.shape(), axis)? == 0 {
+        // log of an empty sum: -inf, as JAX and SciPy
+        return log(&reduction(ReduceOp::Sum, &x, axis, keepdims)?);
+    }
     let m = stop_gradient(&reduction(ReduceOp::Max, &x, axis, true)?)?;
     // a max of -inf (all -inf) or inf would give nan: shift by 0 there instead
     let finite = crate::ops::unary::isfinite(&m)?;

@@ -5,8 +5,8 @@ use smallvec::SmallVec;
 use crate::error::{Error, Result};
 use crate::kernels::reduce::{reduce as fold, MaxFold, MinFold, ProdFold, SumFold};
 use crate::kernels::scan::{arg_extremum_last, cumsum_last};
-use crate::ops::binary::{compare, div, mul, where_, CompareOp};
-use crate::ops::shape::{broadcast_to, convert, reshape};
+use crate::ops::binary::{compare, div, mul, CompareOp};
+use crate::ops::shape::{broadcast_to, convert, reshape, transpose};
 use crate::ops::{scalar_like, Cotangents, Prim, Rule};
 use crate::tensor::shape::{fmt_shape, normalize_axes, normalize_axis};
 use crate::tensor::{DType, Shape, Tensor};
@@ -66,31 +66,77 @@ impl Reduce {
         Ok((mask, count))
     }
 
-    /// ∂prod/∂x_i = product of the other elements, exact with zeros present.
+    /// ∂prod/∂x_i = the product of the other elements, as the product of the
+    /// exclusive cumulative products from the left and from the right. That is
+    /// a polynomial in `x` built from differentiable primitives, so it is exact
+    /// with zeros present and its own derivatives (Hessians of prod) are too.
     fn prod_others(&self, x: &Value) -> Result<Value> {
         let shape = x.shape();
-        let c = |v: f64| scalar_like(x, v);
-        let is0 = compare(CompareOp::Eq, x, &c(0.0))?;
-        let nz = where_(&is0, &c(1.0), x)?;
-        let p_nz = expand_back(
-            &reduce(ReduceOp::Prod, &nz, &self.axes)?,
-            &shape,
-            &self.axes,
-        )?;
-        let zc = expand_back(
-            &sum_axes(&convert(&is0, x.dtype())?, &self.axes)?,
-            &shape,
-            &self.axes,
-        )?;
-        let none = compare(CompareOp::Eq, &zc, &c(0.0))?;
-        let one = compare(CompareOp::Eq, &zc, &c(1.0))?;
-        let only_zero_here = compare(CompareOp::And, &one, &is0)?;
-        where_(
-            &none,
-            &div(&p_nz, &nz)?,
-            &where_(&only_zero_here, &p_nz, &c(0.0))?,
-        )
+        let nd = shape.len();
+        let kept: Axes = (0..nd).filter(|i| !self.axes.contains(i)).collect();
+        let mut perm = kept.clone();
+        perm.extend(self.axes.iter().copied());
+        let n: usize = self.axes.iter().map(|&a| shape[a]).product();
+        let mut flat_shape: Shape = kept.iter().map(|&a| shape[a]).collect();
+        let m = flat_shape.len();
+        flat_shape.push(n);
+        let flat = reshape(&transpose(x, &perm)?, &flat_shape)?;
+        let others = if n <= 1 {
+            crate::ops::binary::add(&mul(&flat, &scalar_like(x, 0.0))?, &scalar_like(x, 1.0))?
+        } else {
+            let left = shift_in_ones(&cumprod_last(&flat)?, 1)?;
+            let rev = flip(&cumprod_last(&flip(&flat, m)?)?, m)?;
+            let right = flip(&shift_in_ones(&flip(&rev, m)?, 1)?, m)?;
+            mul(&left, &right)?
+        };
+        let mut moved: Shape = kept.iter().map(|&a| shape[a]).collect();
+        moved.extend(self.axes.iter().map(|&a| shape[a]));
+        let mut inv: Axes = Axes::from_elem(0, nd);
+        for (i, &p) in perm.iter().enumerate() {
+            inv[p] = i;
+        }
+        transpose(&reshape(&others, &moved)?, &inv)
     }
+}
+
+/// Reverse the last axis (`axis` = its index).
+fn flip(x: &Value, axis: usize) -> Result<Value> {
+    crate::ops::composite::flip(x, Some(&[axis as isize]))
+}
+
+/// `[1]*k ++ x[..., :n-k]` along the last axis: a shift that brings in ones.
+fn shift_in_ones(x: &Value, k: usize) -> Result<Value> {
+    let s = x.shape();
+    let nd = s.len();
+    let n = s[nd - 1];
+    let mut ones_shape = s.clone();
+    ones_shape[nd - 1] = k.min(n);
+    let ones = Value::Concrete(Tensor::full(1.0, x.dtype(), &ones_shape)?);
+    if k >= n {
+        return Ok(ones);
+    }
+    let mut lens = s.clone();
+    lens[nd - 1] = n - k;
+    let kept = crate::ops::shape::slice(
+        x,
+        &SmallVec::<[usize; 6]>::from_elem(0, nd),
+        &SmallVec::<[isize; 6]>::from_elem(1, nd),
+        &lens,
+    )?;
+    crate::ops::shape::concatenate(&[ones, kept], -1)
+}
+
+/// Inclusive cumulative product along the last axis by a log-depth scan of
+/// multiplications (Hillis–Steele), so it differentiates like any product.
+fn cumprod_last(x: &Value) -> Result<Value> {
+    let n = *x.shape().last().unwrap_or(&1);
+    let mut y = x.clone();
+    let mut k = 1;
+    while k < n {
+        y = mul(&y, &shift_in_ones(&y, k)?)?;
+        k *= 2;
+    }
+    Ok(y)
 }
 
 impl Rule for Reduce {

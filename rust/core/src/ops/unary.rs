@@ -58,6 +58,8 @@ pub trait Float: Element + FloatMath + Arith + std::ops::Neg<Output = Self> {
     fn ceil(self) -> Self;
     fn round_even(self) -> Self;
     fn sqrt(self) -> Self;
+    /// C's `fmod`: `self - trunc(self / y) * y`, exactly.
+    fn fmod(self, y: Self) -> Self;
     fn c(v: f64) -> Self;
 }
 
@@ -83,6 +85,10 @@ macro_rules! float_impl {
             #[inline(always)]
             fn sqrt(self) -> Self {
                 <$t>::sqrt(self)
+            }
+            #[inline(always)]
+            fn fmod(self, y: Self) -> Self {
+                self % y
             }
             #[inline(always)]
             fn c(v: f64) -> Self {
@@ -228,7 +234,12 @@ impl UnaryOp {
         let one = || c(1.0);
         Ok(Some(match self {
             Neg => c(-1.0),
-            Abs => sign(x)?,
+            // JAX's convention: the derivative at 0 is +1
+            Abs => crate::ops::binary::where_(
+                &crate::ops::binary::compare(crate::ops::CompareOp::Ge, x, &c(0.0))?,
+                &one(),
+                &c(-1.0),
+            )?,
             Sign | Floor | Ceil | Round => return Ok(None),
             Exp => y.clone(),
             Exp2 => mul(y, &c(std::f64::consts::LN_2))?,

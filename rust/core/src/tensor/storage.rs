@@ -124,11 +124,12 @@ unsafe impl<T: Element> Sync for AlignedBuf<T> {}
 
 impl<T: Element> AlignedBuf<T> {
     fn layout(len: usize) -> Result<Layout> {
-        let bytes = len
-            .checked_mul(std::mem::size_of::<T>())
+        let wanted = len as u128 * std::mem::size_of::<T>() as u128;
+        let bytes = usize::try_from(wanted)
+            .ok()
             .filter(|&b| b <= isize::MAX as usize - ALIGN)
-            .ok_or(Error::OutOfMemory(usize::MAX))?;
-        Layout::from_size_align(bytes.max(1), ALIGN).map_err(|_| Error::OutOfMemory(bytes))
+            .ok_or(Error::OutOfMemory(wanted))?;
+        Layout::from_size_align(bytes.max(1), ALIGN).map_err(|_| Error::OutOfMemory(wanted))
     }
 
     /// A buffer of `len` zeros. Fails with `OutOfMemory` instead of aborting.
@@ -136,7 +137,7 @@ impl<T: Element> AlignedBuf<T> {
         let layout = Self::layout(len)?;
         // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
         let raw = unsafe { alloc::alloc_zeroed(layout) } as *mut T;
-        let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size()))?;
+        let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size() as u128))?;
         Ok(AlignedBuf { ptr, len })
     }
 

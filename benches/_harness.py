@@ -1,0 +1,83 @@
+"""Shared timing helpers for the benchmark scripts (no timed assertions anywhere)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+_OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def clean_env_or_reexec() -> None:
+    """This machine sets OpenBLAS variables that halve NumPy's GEMM speed: drop
+    them and restart the interpreter before NumPy is imported."""
+    if any(v in os.environ for v in _OPENBLAS_VARS):
+        env = {k: v for k, v in os.environ.items() if k not in _OPENBLAS_VARS}
+        os.execvpe(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def timeit(fn, min_calls: int = 5, min_time: float = 1.0, max_calls: int = 100_000) -> float:
+    """Median seconds per call: one warm-up, then at least `min_calls` and ~`min_time` s."""
+    fn()
+    samples: list[float] = []
+    start = time.perf_counter()
+    # batch very fast calls so timer resolution does not dominate
+    t0 = time.perf_counter()
+    fn()
+    single = time.perf_counter() - t0
+    reps = max(1, int(2e-4 / max(single, 1e-9)))
+    while len(samples) < min_calls or (
+        time.perf_counter() - start < min_time and len(samples) < max_calls
+    ):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        samples.append((time.perf_counter() - t0) / reps)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def machine_facts() -> str:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import ferrax as fx
+    import numpy as np
+
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(
+            f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        )
+    except ImportError:
+        blas = "threadpoolctl not installed"
+    return (
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores; {platform.system()} {platform.release()}\n"
+        f"- Python {platform.python_version()}, NumPy {np.__version__} (BLAS: {blas}), "
+        f"ferrax {fx.__version__} (SIMD {fx.simd_level()}, {fx.get_num_threads()} threads)\n"
+        f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for the run"
+    )
+
+
+def git_rev() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True).strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

@@ -1,0 +1,121 @@
+"""Forward operations of ferrax against NumPy, in one process.
+
+    python benches/ops_vs_numpy.py            # prints a Markdown table
+
+Inputs are float32/float64 from fixed seeds; each ferrax result is checked
+against NumPy's before it is timed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from _harness import clean_env_or_reexec, git_rev, machine_facts, timeit
+
+clean_env_or_reexec()
+
+import ferrax as fx  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def row(name: str, fx_fn, np_fn, check=None) -> str:
+    if check is not None:
+        check()
+    t_fx = timeit(fx_fn)
+    t_np = timeit(np_fn)
+    return f"| {name} | {t_np * 1e3:.4f} | {t_fx * 1e3:.4f} | {t_np / t_fx:.2f}x |"
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    lines = [
+        f"ferrax forward ops vs NumPy (commit {git_rev()})",
+        "",
+        machine_facts(),
+        "",
+        "| op | NumPy ms | ferrax ms | speed-up |",
+        "|---|---:|---:|---:|",
+    ]
+    unary = {
+        "exp": (fx.exp, np.exp),
+        "tanh": (fx.tanh, np.tanh),
+        "sin": (fx.sin, np.sin),
+        "cos": (fx.cos, np.cos),
+    }
+    for dtype in ("float32", "float64"):
+        for n in (100, 10_000, 1_000_000):
+            a = rng.uniform(-3, 3, n).astype(dtype)
+            b = rng.uniform(-3, 3, n).astype(dtype)
+            ta, tb = fx.asarray(a), fx.asarray(b)
+            for name, (f, g) in unary.items():
+                tol = 2e-6 if dtype == "float32" else 1e-13
+
+                def check(f=f, g=g, ta=ta, a=a, tol=tol):
+                    np.testing.assert_allclose(np.asarray(f(ta)), g(a), rtol=tol, atol=tol)
+
+                lines.append(
+                    row(
+                        f"{name} {dtype} n={n:.0e}",
+                        lambda f=f, ta=ta: f(ta),
+                        lambda g=g, a=a: g(a),
+                        check,
+                    )
+                )
+            # broadcast add: (n/100, 100) + (100,)
+            m = a.reshape(-1, 100)
+            v = b[:100]
+            tm, tv = fx.asarray(m), fx.asarray(v)
+            lines.append(
+                row(
+                    f"broadcast add {dtype} n={n:.0e}",
+                    lambda tm=tm, tv=tv: tm + tv,
+                    lambda m=m, v=v: m + v,
+                    lambda tm=tm, tv=tv, m=m, v=v: np.testing.assert_array_equal(
+                        np.asarray(tm + tv), m + v
+                    ),
+                )
+            )
+    x = rng.standard_normal((1000, 1000)).astype("float32")
+    tx = fx.asarray(x)
+    for axis in (0, 1, None):
+        for name, f, g in (("sum", fx.sum, np.sum), ("max", fx.max, np.max)):
+            lines.append(
+                row(
+                    f"{name} axis={axis} 1000x1000 float32",
+                    lambda f=f, axis=axis: f(tx, axis=axis),
+                    lambda g=g, axis=axis: g(x, axis=axis),
+                    lambda f=f, g=g, axis=axis: np.testing.assert_allclose(
+                        np.asarray(f(tx, axis=axis)), g(x, axis=axis), rtol=1e-3, atol=1e-2
+                    ),
+                )
+            )
+    for n in (64, 256, 1024):
+        a = rng.standard_normal((n, n)).astype("float32")
+        b = rng.standard_normal((n, n)).astype("float32")
+        ta, tb = fx.asarray(a), fx.asarray(b)
+        t = timeit(lambda ta=ta, tb=tb: ta @ tb)
+        tn = timeit(lambda a=a, b=b: a @ b)
+        np.testing.assert_allclose(np.asarray(ta @ tb), a @ b, rtol=1e-3, atol=1e-3)
+        flops = 2 * n**3
+        lines.append(
+            f"| matmul {n} float32 | {tn * 1e3:.4f} ({flops / tn / 1e9:.0f} GFLOP/s) | "
+            f"{t * 1e3:.4f} ({flops / t / 1e9:.0f} GFLOP/s) | {tn / t:.2f}x |"
+        )
+    small = fx.asarray(np.ones(4, dtype=np.float32))
+    small_np = np.ones(4, dtype=np.float32)
+    t = timeit(lambda: small * small, min_time=1.0)
+    tn = timeit(lambda: small_np * small_np, min_time=1.0)
+    lines.append(
+        f"| 4-element multiply (per call) | {tn * 1e6:.3f} us | {t * 1e6:.3f} us | {tn / t:.2f}x |"
+    )
+    t = timeit(lambda: fx.exp(small), min_time=1.0)
+    tn = timeit(lambda: np.exp(small_np), min_time=1.0)
+    lines.append(
+        f"| 4-element fx.exp (per call) | {tn * 1e6:.3f} us | {t * 1e6:.3f} us | {tn / t:.2f}x |"
+    )
+    print("\n".join(lines))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""The workloads of BENCHMARKS.md (W1-W9), each in its own subprocess.
+
+    python benches/workloads.py                 # all workloads, ferrax
+    python benches/workloads.py --only W1,W2
+
+For every (workload, backend): one first call (timed), one warm-up, then at
+least 5 timed calls and ~2 s; the median is reported with the subprocess's
+peak RSS. Inputs are float32 from fixed seeds. Peers (JAX, torch.func,
+autograd) plug in as further entries of BACKENDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from _harness import clean_env_or_reexec, git_rev, peak_rss_mb, timeit  # noqa: E402
+
+DESCRIPTIONS = {
+    "W1": "grad wrt x of sum(tanh(x*w+b)**2), 16 elements",
+    "W2": "value_and_grad, MLP 784-256-256-10 tanh, softmax CE, batch 128",
+    "W3": "jacrev of tanh(W@x+b)*sin(x), x in R^256",
+    "W4": "jacfwd of the same",
+    "W5": "hessian of sum(log1p(exp(A@x)))+0.5*sum(x**2), x in R^128, A 512x128",
+    "W6": "grad of sum(sin(x)*exp(-x**2)+cos(x)**3/(1+x**2)), 1e6 elements",
+    "W7": "vmap(grad(loss), (None,0,0)), W 100x10, batch 64",
+    "W8": "jvp of the W2 MLP logits wrt params, batch 128",
+    "W9": "grad wrt A of sum((A@B@C)**2), 1024x1024",
+}
+TARGETS_MS = {
+    "W1": 0.010,
+    "W2": 0.80,
+    "W3": 0.30,
+    "W4": 0.20,
+    "W5": 0.50,
+    "W6": 2.5,
+    "W7": 0.10,
+    "W8": 0.45,
+    "W9": 19.8,
+}
+
+
+def inputs(name: str):
+    import numpy as np
+
+    rng = np.random.default_rng(42)
+    f32 = np.float32
+    if name == "W1":
+        return {k: rng.standard_normal(16).astype(f32) for k in ("x", "w", "b")}
+    if name in ("W2", "W8"):
+        p = {
+            "W1": (rng.standard_normal((784, 256)) * 0.05).astype(f32),
+            "b1": np.zeros(256, f32),
+            "W2": (rng.standard_normal((256, 256)) * 0.05).astype(f32),
+            "b2": np.zeros(256, f32),
+            "W3": (rng.standard_normal((256, 10)) * 0.05).astype(f32),
+            "b3": np.zeros(10, f32),
+        }
+        x = rng.standard_normal((128, 784)).astype(f32)
+        y = np.eye(10, dtype=f32)[rng.integers(0, 10, 128)]
+        d = {k: rng.standard_normal(v.shape).astype(f32) for k, v in p.items()}
+        return {"params": p, "x": x, "y": y, "dir": d}
+    if name in ("W3", "W4"):
+        return {
+            "W": (rng.standard_normal((256, 256)) / 16).astype(f32),
+            "b": rng.standard_normal(256).astype(f32),
+            "x": rng.standard_normal(256).astype(f32),
+        }
+    if name == "W5":
+        return {
+            "A": (rng.standard_normal((512, 128)) / 11).astype(f32),
+            "x": rng.standard_normal(128).astype(f32),
+        }
+    if name == "W6":
+        return {"x": rng.standard_normal(1_000_000).astype(f32)}
+    if name == "W7":
+        return {
+            "W": (rng.standard_normal((100, 10)) * 0.1).astype(f32),
+            "x": rng.standard_normal((64, 100)).astype(f32),
+            "y": rng.standard_normal((64, 10)).astype(f32),
+        }
+    if name == "W9":
+        return {k: (rng.standard_normal((1024, 1024)) / 32).astype(f32) for k in ("A", "B", "C")}
+    raise KeyError(name)
+
+
+def ferrax_workload(name: str, d: dict):
+    import ferrax as fx
+
+    def mlp_logits(p, x):
+        h = fx.tanh(x @ p["W1"] + p["b1"])
+        h = fx.tanh(h @ p["W2"] + p["b2"])
+        return h @ p["W3"] + p["b3"]
+
+    if name == "W1":
+        f = fx.grad(lambda x, w, b: fx.sum(fx.tanh(x * w + b) ** 2))
+        return lambda: f(d["x"], d["w"], d["b"])
+    if name == "W2":
+
+        def loss(p, x, y):
+            return -fx.mean(fx.sum(y * fx.nn.log_softmax(mlp_logits(p, x)), axis=-1))
+
+        f = fx.value_and_grad(loss)
+        return lambda: f(d["params"], d["x"], d["y"])
+    if name in ("W3", "W4"):
+        W, b = d["W"], d["b"]
+        jac = fx.jacrev if name == "W3" else fx.jacfwd
+        f = jac(lambda x: fx.tanh(W @ x + b) * fx.sin(x))
+        return lambda: f(d["x"])
+    if name == "W5":
+        A = d["A"]
+        f = fx.hessian(lambda x: fx.sum(fx.log1p(fx.exp(A @ x))) + 0.5 * fx.sum(x**2))
+        return lambda: f(d["x"])
+    if name == "W6":
+        f = fx.grad(lambda x: fx.sum(fx.sin(x) * fx.exp(-(x**2)) + fx.cos(x) ** 3 / (1 + x**2)))
+        return lambda: f(d["x"])
+    if name == "W7":
+        f = fx.vmap(
+            fx.grad(lambda W, x, y: fx.sum((fx.tanh(x @ W) - y) ** 2)), in_axes=(None, 0, 0)
+        )
+        return lambda: f(d["W"], d["x"], d["y"])
+    if name == "W8":
+        p, x, t = d["params"], d["x"], d["dir"]
+        return lambda: fx.jvp(lambda q: mlp_logits(q, x), (p,), (t,))
+    if name == "W9":
+        B, C = d["B"], d["C"]
+        f = fx.grad(lambda A: fx.sum((A @ B @ C) ** 2))
+        return lambda: f(d["A"])
+    raise KeyError(name)
+
+
+BACKENDS = {"ferrax": ferrax_workload}
+
+
+def child(name: str, backend: str) -> None:
+    d = inputs(name)
+    fn = BACKENDS[backend](name, d)
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    median = timeit(fn, min_calls=5, min_time=2.0)
+    print(json.dumps({"first_ms": first * 1e3, "median_ms": median * 1e3, "rss_mb": peak_rss_mb()}))
+
+
+def import_time_ms(module: str) -> float:
+    def run(code: str) -> float:
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    return (run(f"import {module}") - run("pass")) * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default=",".join(DESCRIPTIONS))
+    ap.add_argument("--backends", default=",".join(BACKENDS))
+    ap.add_argument("--child", nargs=2, metavar=("WORKLOAD", "BACKEND"))
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    rows = [
+        f"Workloads of BENCHMARKS.md (commit {git_rev()}), median of >=5 calls and ~2 s, ms",
+        "",
+        "| id | workload | backend | first call | median | peak RSS MB | target |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for name in a.only.split(","):
+        for backend in a.backends.split(","):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", name, backend], capture_output=True, text=True
+            )
+            if out.returncode != 0:
+                rows.append(
+                    f"| {name} | {DESCRIPTIONS[name]} | {backend} | failed: {out.stderr.strip().splitlines()[-1]} | | | |"
+                )
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(
+                f"| {name} | {DESCRIPTIONS[name]} | {backend} | {r['first_ms']:.3f} | "
+                f"{r['median_ms']:.4f} | {r['rss_mb']:.0f} | {TARGETS_MS[name]} |"
+            )
+            print(rows[-1], file=sys.stderr)
+    rows += ["", f"`import ferrax`: {import_time_ms('ferrax'):.0f} ms"]
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    clean_env_or_reexec()
+    main()
