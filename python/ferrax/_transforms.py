@@ -131,26 +131,35 @@ def _stop(tree: Any) -> Any:
 # ------------------------------------------------------------------- grad ---
 
 
+def _check_scalar_output(out_tree: PyTreeDef, outs: list, name: str) -> None:
+    if out_tree.num_leaves != 1 or out_tree.kind is not None:
+        raise TypeError(
+            f"{name} requires a function returning one scalar array, got a {out_tree!r}"
+        )
+    out = outs[0]
+    if out.ndim != 0:
+        raise TypeError(
+            f"{name} requires a scalar output (shape ()), got shape {_shape_str(tuple(out.shape))}; "
+            "use fx.jacrev or fx.vjp for non-scalar outputs, or reduce it with .sum()"
+        )
+    if out.dtype.kind != "f":
+        raise TypeError(f"{name} requires a float output, got dtype {out.dtype}")
+
+
 def _grad_impl(fun, argnums, create_graph, has_aux, with_value, name):
+    single = isinstance(argnums, int) and not isinstance(argnums, bool) and not has_aux
+
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
+        if single and -len(args) <= argnums < len(args):
+            return _grad_single(fun, args, kwargs, argnums, create_graph, with_value, name)
         nums = _argnums_tuple(argnums, len(args), name)
         inner = _partial_args(fun, args, nums, kwargs)
         outs, out_tree, pullback, in_tree, aux = _vjp_core(
             inner, tuple(args[i] for i in nums), has_aux, name
         )
-        if out_tree.num_leaves != 1 or out_tree.kind is not None:
-            raise TypeError(
-                f"{name} requires a function returning one scalar array, got a {out_tree!r}"
-            )
+        _check_scalar_output(out_tree, outs, name)
         out = outs[0]
-        if out.ndim != 0:
-            raise TypeError(
-                f"{name} requires a scalar output (shape ()), got shape {_shape_str(tuple(out.shape))}; "
-                "use fx.jacrev or fx.vjp for non-scalar outputs, or reduce it with .sum()"
-            )
-        if out.dtype.kind != "f":
-            raise TypeError(f"{name} requires a float output, got dtype {out.dtype}")
         g = tree_unflatten(in_tree, pullback([1.0], create_graph))
         g = g[0] if isinstance(argnums, int) else g
         if not create_graph:
@@ -160,6 +169,33 @@ def _grad_impl(fun, argnums, create_graph, has_aux, with_value, name):
         return (g, aux) if has_aux else g
 
     return wrapped
+
+
+def _grad_single(fun, args, kwargs, i, create_graph, with_value, name):
+    """The common case of grad (one int argnums, no aux), with the least Python per call."""
+    leaves, in_tree = tree_flatten(args[i])
+    plain_leaf = in_tree.kind is None
+    store: list = []
+
+    def flat_fn(ls):
+        full = list(args)
+        full[i] = ls[0] if plain_leaf else tree_unflatten(in_tree, ls)
+        out = fun(*full, **kwargs)
+        if type(out) is Tensor:
+            store.append(None)
+            return [out], ()
+        out_leaves, out_tree = tree_flatten(out)
+        store.append(out_tree)
+        return out_leaves, ()
+
+    outs, pullback, _ = _C.vjp(flat_fn, leaves)
+    out_tree = store[0]
+    if out_tree is not None or outs[0].ndim != 0 or outs[0].dtype.kind != "f":
+        _check_scalar_output(out_tree or tree_flatten(outs[0])[1], outs, name)
+    grads = pullback((1.0,), create_graph)
+    g = grads[0] if plain_leaf else tree_unflatten(in_tree, grads)
+    out = outs[0] if create_graph else _C.stop_gradient(outs[0])
+    return (out, g) if with_value else g
 
 
 def grad(

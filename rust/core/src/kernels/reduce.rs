@@ -84,7 +84,8 @@ impl<T: Arith> Fold<T> for MaxFold {
     }
     #[inline(always)]
     fn combine(self, a: T, b: T) -> T {
-        if b > a || b.is_nan() {
+        // `|`, not `||`: no branch, so the lane loop vectorises into blends
+        if (b > a) | b.is_nan() {
             b
         } else {
             a
@@ -98,7 +99,7 @@ impl<T: Arith> Fold<T> for MinFold {
     }
     #[inline(always)]
     fn combine(self, a: T, b: T) -> T {
-        if b < a || b.is_nan() {
+        if (b < a) | b.is_nan() {
             b
         } else {
             a
