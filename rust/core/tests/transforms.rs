@@ -120,7 +120,7 @@ fn jacobian_by_vmap_of_vjp_equals_forward_mode() {
     let x = v(&[0.5, 1.5]);
     let (_, pb) = vjp(
         |xs| Ok(vec![binary::mul(&unary::sin(&xs[0])?, &xs[0])?]),
-        &[x.clone()],
+        std::slice::from_ref(&x),
     )
     .unwrap();
     let eye = Value::Concrete(Tensor::from_slice(&[1.0, 0.0, 0.0, 1.0], &[2, 2]).unwrap());

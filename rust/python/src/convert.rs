@@ -77,14 +77,15 @@ pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         }
     };
     if d.kind() == b'u' && d.itemsize() == 8 {
-        let too_big: bool = arr
-            .call_method0("max")
-            .and_then(|m| m.gt(i64::MAX))
-            .unwrap_or(false);
-        if too_big {
-            return Err(pyo3::exceptions::PyOverflowError::new_err(
-                "uint64 values above 2**63-1 do not fit ferrax's int64",
-            ));
+        let max = if arr.len() > 0 {
+            Some(arr.call_method0("max")?)
+        } else {
+            None
+        };
+        if let Some(m) = max.filter(|m| m.gt(i64::MAX).unwrap_or(false)) {
+            return Err(pyo3::exceptions::PyOverflowError::new_err(format!(
+                "Python integer {m} out of bounds for int64 (ferrax has no uint64)"
+            )));
         }
     }
     let kwargs = pyo3::types::PyDict::new(py);
@@ -164,7 +165,7 @@ pub fn is_py_scalar(obj: &Bound<'_, PyAny>) -> bool {
 fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> bool {
     obj.get_type()
         .module()
-        .map(|m| m.to_string() == "numpy")
+        .map(|m| m.to_str().map(|s| s == "numpy").unwrap_or(false))
         .unwrap_or(false)
 }
 

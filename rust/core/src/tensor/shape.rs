@@ -24,7 +24,12 @@ pub fn checked_numel(shape: &[usize]) -> Result<usize> {
     for &d in shape {
         n = match n.checked_mul(d) {
             Some(v) if v <= isize::MAX as usize => v,
-            _ => return value_err!("array of shape {} is too large (more elements than memory can address)", fmt_shape(shape)),
+            _ => {
+                return value_err!(
+                    "array of shape {} is too large (more elements than memory can address)",
+                    fmt_shape(shape)
+                )
+            }
         };
     }
     Ok(n)
