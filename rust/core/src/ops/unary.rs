@@ -100,6 +100,20 @@ macro_rules! float_impl {
 float_impl!(f32);
 float_impl!(f64);
 
+/// sin/cos/tan: the vectorised kernel, then a scalar fix-up of the rare elements
+/// beyond the fast range reduction. `f` is generic (not a `fn` pointer) so it
+/// inlines into the SIMD loop.
+fn trig<T: Float>(
+    x: &Tensor,
+    which: Trig,
+    f: impl Fn(T) -> T + Copy + Send + Sync,
+) -> Result<Tensor> {
+    unary_slices::<T, T>(x, move |s, o| {
+        map1(s, o, f);
+        fix_trig_large(s, o, which);
+    })
+}
+
 impl UnaryOp {
     pub fn name(self) -> &'static str {
         use UnaryOp::*;
@@ -150,12 +164,6 @@ impl UnaryOp {
 
     fn eval_float<T: Float>(self, x: &Tensor) -> Result<Tensor> {
         use UnaryOp::*;
-        let trig = |which: Trig, f: fn(T) -> T| {
-            unary_slices::<T, T>(x, move |s, o| {
-                map1(s, o, f);
-                fix_trig_large(s, o, which);
-            })
-        };
         match self {
             Neg => map(x, |a: T| -a),
             Abs => map(x, |a: T| a.abs()),
@@ -179,9 +187,9 @@ impl UnaryOp {
             Rsqrt => map(x, |a: T| T::ONE / a.sqrt()),
             Square => map(x, |a: T| a * a),
             Reciprocal => map(x, |a: T| T::ONE / a),
-            Sin => trig(Trig::Sin, T::sin),
-            Cos => trig(Trig::Cos, T::cos),
-            Tan => trig(Trig::Tan, T::tan),
+            Sin => trig(x, Trig::Sin, T::sin),
+            Cos => trig(x, Trig::Cos, T::cos),
+            Tan => trig(x, Trig::Tan, T::tan),
             Asin => map(x, T::asin),
             Acos => map(x, T::acos),
             Atan => map(x, T::atan),
