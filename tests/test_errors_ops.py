@@ -378,8 +378,12 @@ def test_huge_allocation(shape):
 def test_huge_allocation_via_broadcast_and_ops():
     big = fx.broadcast_to(fx.asarray(1.0), (1 << 31, 1 << 31))  # a view: no allocation
     assert big.shape == (1 << 31, 1 << 31)
+    # an op on a broadcast constant is evaluated once and stays a view: no allocation
+    shifted = big + 1.0
+    assert shifted.shape == (1 << 31, 1 << 31)
+    assert float(shifted[12345, 678]) == 2.0
     with pytest.raises((MemoryError, ValueError), match="alloc|large|memory"):
-        big + 1.0
+        big + fx.ones(1 << 31)
     with pytest.raises((MemoryError, ValueError), match="alloc|large|memory"):
         fx.ones((1 << 20,)) * fx.ones((1 << 22, 1))
     np.testing.assert_array_equal(np.asarray(fx.sum(fx.ones(4))), 4.0)

@@ -14,6 +14,12 @@ pub fn unary_slices<A: Element, R: Element>(
     x: &Tensor,
     f: impl Fn(&[A], &mut [R]) + Sync + Send,
 ) -> Result<Tensor> {
+    if is_one_value(x) {
+        // a broadcast constant: compute once, broadcast the result (a view)
+        let v = x.storage_slice::<A>()[x.offset()];
+        let r = Tensor::build::<R>(&[], |o| f(&[v], o))?;
+        return Ok(r.broadcast_view(x.shape()));
+    }
     let x = x.contiguous()?;
     let src = x
         .as_slice::<A>()
@@ -68,6 +74,12 @@ fn drive_rows<R: Element, const N: usize>(
     });
 }
 
+/// Whether `x` holds one value broadcast over several elements (every stride 0):
+/// then that value sits at `x.offset()`.
+fn is_one_value(x: &Tensor) -> bool {
+    x.size() > 1 && x.strides().iter().all(|&s| s == 0)
+}
+
 /// `f(a, b)` with NumPy broadcasting.
 pub fn binary<A: Element, B: Element, R: Element>(
     a: &Tensor,
@@ -75,6 +87,14 @@ pub fn binary<A: Element, B: Element, R: Element>(
     f: impl Fn(A, B) -> R + Sync + Send + Copy,
 ) -> Result<Tensor> {
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let a_one = a.size() == 1 || is_one_value(a);
+    let b_one = b.size() == 1 || is_one_value(b);
+    if a_one && b_one && shape.iter().product::<usize>() > 1 {
+        // both operands constant: one evaluation, broadcast
+        let va = a.storage_slice::<A>()[a.offset()];
+        let vb = b.storage_slice::<B>()[b.offset()];
+        return Ok(Tensor::scalar(f(va, vb)).broadcast_view(&shape));
+    }
     // Fast path: same shape, both contiguous.
     if let (Some(sa), Some(sb)) = (a.as_slice::<A>(), b.as_slice::<B>()) {
         if a.shape() == b.shape() {

@@ -135,8 +135,11 @@ impl<T: Element> AlignedBuf<T> {
     /// A buffer of `len` zeros. Fails with `OutOfMemory` instead of aborting.
     pub fn zeroed(len: usize) -> Result<Self> {
         let layout = Self::layout(len)?;
-        // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
-        let raw = unsafe { alloc::alloc_zeroed(layout) } as *mut T;
+        let raw = match reuse(layout) {
+            Some(p) => p.as_ptr() as *mut T,
+            // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
+            None => (unsafe { alloc::alloc_zeroed(layout) }) as *mut T,
+        };
         let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size() as u128))?;
         Ok(AlignedBuf { ptr, len })
     }
@@ -180,9 +183,68 @@ impl<T: Element> AlignedBuf<T> {
 impl<T: Element> Drop for AlignedBuf<T> {
     fn drop(&mut self) {
         let layout = Self::layout(self.len).expect("layout was valid at allocation");
-        // SAFETY: ptr was allocated by alloc_zeroed with exactly this layout.
-        unsafe { alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout) }
+        let p = self.ptr.cast::<u8>();
+        if !recycle(p, layout) {
+            // SAFETY: ptr was allocated (by alloc_zeroed, possibly via the cache) with
+            // exactly this layout, and is not used after this point.
+            unsafe { alloc::dealloc(p.as_ptr(), layout) }
+        }
     }
+}
+
+// ---- a small cache of large buffers -----------------------------------------
+//
+// A transform allocates and frees many same-sized temporaries (every op of a
+// gradient over a 1e6-element array makes a fresh 4-8 MB buffer). Fresh large
+// allocations come from mmap and pay a page fault per 4 KiB page on first
+// touch, which costs more than the SIMD kernel that fills them; recycling
+// freed buffers of the same size avoids that (they are re-zeroed on reuse).
+
+/// Buffers smaller than this go straight back to the allocator.
+const CACHE_MIN_BYTES: usize = 256 << 10;
+/// At most this many bytes are held in the cache.
+const CACHE_MAX_BYTES: usize = 256 << 20;
+const CACHE_MAX_ENTRIES: usize = 64;
+
+struct Cached(NonNull<u8>, Layout);
+// SAFETY: a cached pointer is owned by the cache alone (no other reference exists
+// once the buffer that owned it was dropped), so moving it between threads is fine.
+unsafe impl Send for Cached {}
+
+static CACHE: std::sync::Mutex<(usize, Vec<Cached>)> = std::sync::Mutex::new((0, Vec::new()));
+
+/// A zeroed block of exactly `layout` from the cache, if one is there.
+fn reuse(layout: Layout) -> Option<NonNull<u8>> {
+    if layout.size() < CACHE_MIN_BYTES {
+        return None;
+    }
+    let hit = {
+        let mut c = CACHE.lock().ok()?;
+        let i = c.1.iter().rposition(|b| b.1 == layout)?;
+        let b = c.1.swap_remove(i);
+        c.0 -= layout.size();
+        b.0
+    };
+    // SAFETY: the block was allocated with `layout` (checked above), is exclusively
+    // ours now, and write_bytes stays within its `layout.size()` bytes.
+    unsafe { std::ptr::write_bytes(hit.as_ptr(), 0, layout.size()) };
+    Some(hit)
+}
+
+/// Keep a freed block for reuse; false if the caller must deallocate it.
+fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
+    if layout.size() < CACHE_MIN_BYTES {
+        return false;
+    }
+    let Ok(mut c) = CACHE.lock() else {
+        return false;
+    };
+    if c.0 + layout.size() > CACHE_MAX_BYTES || c.1.len() >= CACHE_MAX_ENTRIES {
+        return false;
+    }
+    c.0 += layout.size();
+    c.1.push(Cached(p, layout));
+    true
 }
 
 /// The storage behind one or more tensors (views share it through an `Arc`).
@@ -241,6 +303,17 @@ mod tests {
             let b = AlignedBuf::<f32>::zeroed(len).unwrap();
             assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
             assert!(b.as_slice().iter().all(|&x| x == 0.0));
+        }
+    }
+
+    #[test]
+    fn recycled_buffers_come_back_zeroed() {
+        let n = (CACHE_MIN_BYTES / 8) + 3;
+        for round in 0..3 {
+            let mut b = AlignedBuf::<f64>::zeroed(n).unwrap();
+            assert!(b.as_slice().iter().all(|&x| x == 0.0), "round {round}");
+            assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
+            b.as_mut_slice().fill(7.0);
         }
     }
 
