@@ -26,7 +26,7 @@ def test_set_num_threads_changes_the_pool_and_not_the_results():
 
 
 def test_zero_threads_is_a_value_error():
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="between 1 and"):
         fx.set_num_threads(0)
 
 

@@ -153,6 +153,7 @@ def _advanced(y: Tensor, lens: list, adv_dims: list, arrays: list) -> Tensor:
 
 
 def _linear_index(arrays: list, sizes: list) -> Tensor:
+    arrays = [np.asarray(a) if isinstance(a, Tensor) and not a.is_traced else a for a in arrays]
     concrete = all(isinstance(a, np.ndarray) for a in arrays)
     if concrete:
         try:
@@ -172,12 +173,17 @@ def _linear_index(arrays: list, sizes: list) -> Tensor:
                 )
             lin = lin * n + np.where(a < 0, a + n, a)
         return _C.asarray(lin)
+    # traced (batched) indices: out-of-range entries map to a flat index that the
+    # gather kernel rejects with IndexError, never to a neighbouring element
     lin = None
+    ok = None
     for a, n in zip(arrays, sizes):
         a = _C.asarray(a, dtype=np.int64)
+        valid = (a >= -n) & (a < n)
+        ok = valid if ok is None else ok & valid
         a = _C.where(a < 0, a + n, a)
         lin = a if lin is None else lin * n + a
-    return lin
+    return _C.where(ok, lin, -(math.prod(sizes) + 1))
 
 
 class _AtIndexer:
@@ -239,6 +245,9 @@ class _AtRef:
             idx = _C.asarray(p)
         hit = _C._scatter_add(_C.ones_like(idx), idx, x.size)
         new = _C._scatter_add(vals, idx, x.size)
+        if p is None:
+            # traced indices may repeat: average the writes rather than adding them
+            new = new / _C.maximum(hit, 1).astype(new.dtype)
         return _C.where(_C.reshape(hit, tuple(x.shape)) > 0, _C.reshape(new, tuple(x.shape)), x)
 
     def multiply(self, v: Any) -> Tensor:

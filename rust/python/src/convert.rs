@@ -46,6 +46,25 @@ fn copy_array<T: Element + numpy::Element>(
 /// the way NumPy would widen them (float16 → float32, small ints → int32/int64).
 pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let py = arr.py();
+    // Typed slices need aligned data: realign (copy) the rare unaligned array first.
+    let aligned: bool = arr.getattr("flags")?.getattr("aligned")?.extract()?;
+    if !aligned {
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("requirements", ("A", "C"))?;
+        let copy = numpy(py)?.call_method("require", (arr,), Some(&kwargs))?;
+        return from_ndarray(copy.cast::<PyUntypedArray>()?);
+    }
+    if arr.dtype().kind() == b'b' {
+        // NumPy bools are bytes that may hold any value (e.g. a uint8 view): read
+        // bytes and compare with 0 rather than trusting them to be Rust bools.
+        let bytes = arr.call_method1("view", ("uint8",))?;
+        let a = bytes.cast::<PyArrayDyn<u8>>()?;
+        let ro = a.readonly();
+        let view = ro.as_array();
+        let n = view.len();
+        let buf = guard(|| AlignedBuf::from_iter_exact(n, view.iter().map(|&b| b != 0)))?;
+        return Ok(Tensor::from_buf(buf, arr.shape()));
+    }
     let done = match arr.dtype().kind() {
         b'f' => match copy_array::<f64>(arr)? {
             Some(t) => Some(t),
@@ -55,7 +74,6 @@ pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
             Some(t) => Some(t),
             None => copy_array::<i32>(arr)?,
         },
-        b'b' => copy_array::<bool>(arr)?,
         _ => None,
     };
     if let Some(t) = done {

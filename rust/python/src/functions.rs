@@ -506,6 +506,13 @@ pub fn full(
     let s = to_concrete_shape(shape)?;
     let fv = v(fill_value)?;
     let dt = dtype_or(dtype, fv.dtype())?;
+    if let Value::Tracer(_) = fv {
+        // a traced fill (inside a transform): keep its derivative
+        return wrap(
+            py,
+            guard(|| shp::broadcast_to(&shp::convert(&fv, dt)?, &s))?,
+        );
+    }
     let fv = fv.concrete().map_err(to_pyerr)?;
     let val = fv.item_f64().map_err(to_pyerr)?;
     wrap(
@@ -623,16 +630,17 @@ pub fn linspace(
     } else {
         0.0
     };
-    let vals: Vec<f64> = (0..num)
-        .map(|i| {
-            if endpoint && i + 1 == num && num > 1 {
+    // written straight into a fallible buffer: a huge `num` is a MemoryError
+    let t = Tensor::build::<f64>(&[num], |out| {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = if endpoint && i + 1 == num && num > 1 {
                 stop
             } else {
                 start + step * i as f64
-            }
-        })
-        .collect();
-    let t = Tensor::from_slice(&vals, &[num]).map_err(to_pyerr)?;
+            };
+        }
+    })
+    .map_err(to_pyerr)?;
     let x = Value::Concrete(t);
     wrap(py, guard(|| shp::convert(&x, dt))?)
 }
@@ -676,14 +684,13 @@ pub fn ones_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, 
 pub fn full_like(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
-    fill_value: f64,
+    fill_value: &Bound<'_, PyAny>,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> R {
     let (s, dt) = like(x, dtype)?;
-    wrap(
-        py,
-        Value::Concrete(Tensor::full_contiguous(fill_value, dt, &s).map_err(to_pyerr)?),
-    )
+    let shape = PyTuple::new(py, s.iter())?;
+    let dt_obj = crate::convert::dtype_object(py, dt)?;
+    full(py, shape.as_any(), fill_value, Some(&dt_obj))
 }
 
 /// One-hot rows `start..start+count` of the `n×n` identity, shaped

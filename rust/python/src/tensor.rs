@@ -400,6 +400,13 @@ impl PyTensor {
     fn __int__(&self) -> PyResult<i64> {
         let t = guard(|| self.v.concrete())?;
         one_element(&t)?;
+        if !t.dtype().is_float() {
+            // integers exactly (no trip through f64)
+            let c = guard(|| t.contiguous())?;
+            return Ok(ferrax_core::with_dtype!(t.dtype(), T => {
+                <T as ferrax_core::tensor::Element>::to_i64(c.as_slice::<T>().expect("contiguous")[0])
+            }));
+        }
         let f = guard(|| t.item_f64())?;
         if !f.is_finite() {
             return Err(PyValueError::new_err(format!(

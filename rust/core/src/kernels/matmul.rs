@@ -38,7 +38,12 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let sb = broadcast_strides(&b.shape()[..rb - 2], &b.strides()[..rb - 2], &batch);
     let so = contiguous_strides(&batch);
     let plan = RowPlan::<3>::new(&batch, [&so, &sa, &sb], [0, a.offset(), b.offset()]);
-    let mut offsets: Vec<[usize; 3]> = Vec::with_capacity(plan.rows() * plan.inner_len);
+    let count = plan.rows() * plan.inner_len;
+    crate::tensor::shape::checked_numel(&out_shape)?;
+    let mut offsets: Vec<[usize; 3]> = Vec::new();
+    offsets
+        .try_reserve_exact(count)
+        .map_err(|_| crate::Error::OutOfMemory(count as u128 * 24))?;
     plan.for_rows(0, plan.rows(), |_, [oo, oa, ob]| {
         for j in 0..plan.inner_len as isize {
             let [io, ia, ib] = plan.inner_strides;
@@ -87,14 +92,14 @@ struct Geometry {
 
 impl Geometry {
     /// Largest element offset a product reads from an operand starting at `base`.
-    fn span(rows: usize, cols: usize, rs: isize, cs: isize) -> (isize, isize) {
-        let mut lo = 0isize;
-        let mut hi = 0isize;
+    fn span(rows: usize, cols: usize, rs: isize, cs: isize) -> (i128, i128) {
+        let mut lo = 0i128;
+        let mut hi = 0i128;
         for (d, s) in [(rows, rs), (cols, cs)] {
             if d == 0 {
                 continue;
             }
-            let e = (d as isize - 1) * s;
+            let e = (d as i128 - 1) * s as i128;
             if e < 0 {
                 lo += e
             } else {
@@ -113,8 +118,8 @@ fn run_batches<T: Element>(out: &mut [T], da: &[T], db: &[T], offsets: &[[usize;
     let (blo, bhi) = Geometry::span(g.k, g.n, g.b_rs, g.b_cs);
     for &[oo, oa, ob] in offsets {
         assert!(oo + g.m * g.n <= out.len());
-        assert!(g.k == 0 || (oa as isize + alo >= 0 && ((oa as isize + ahi) as usize) < da.len()));
-        assert!(g.k == 0 || (ob as isize + blo >= 0 && ((ob as isize + bhi) as usize) < db.len()));
+        assert!(g.k == 0 || (oa as i128 + alo >= 0 && oa as i128 + ahi < da.len() as i128));
+        assert!(g.k == 0 || (ob as i128 + blo >= 0 && ob as i128 + bhi < db.len() as i128));
     }
     if batches > 1 && flops * batches >= PAR_FLOPS && num_threads() > 1 {
         use rayon::prelude::*;

@@ -8,6 +8,9 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
+/// An upper bound on the pool size that `set_num_threads` accepts.
+pub const MAX_THREADS: usize = 1024;
+
 /// Elements below which a kernel runs on one thread (ATen's choice).
 pub const GRAIN: usize = 32 * 1024;
 
@@ -17,7 +20,7 @@ fn default_threads() -> usize {
     std::env::var("FERRAX_NUM_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
+        .filter(|&n| n > 0 && n <= MAX_THREADS)
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -51,8 +54,8 @@ pub fn num_threads() -> usize {
 
 /// Replace the kernel pool by one of `n` threads (`n >= 1`).
 pub fn set_num_threads(n: usize) -> crate::Result<()> {
-    if n == 0 {
-        return crate::value_err!("number of threads must be at least 1, got 0");
+    if n == 0 || n > MAX_THREADS {
+        return crate::value_err!("number of threads must be between 1 and {MAX_THREADS}, got {n}");
     }
     *cell().write().unwrap_or_else(|e| e.into_inner()) = build(n);
     Ok(())

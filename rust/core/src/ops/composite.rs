@@ -273,10 +273,11 @@ pub fn take_along_axis(x: &Value, idx: &Value, axis: Option<isize>) -> Result<Va
     let x_b = broadcast_to(&x_last, &xb)?;
     let i_b = broadcast_to(&i_last, &ib)?;
     let rows = numel(&batch);
-    let base = Tensor::from_slice(
-        &(0..rows as i64).map(|r| r * n as i64).collect::<Vec<_>>(),
-        &[rows],
-    )?;
+    let base = Tensor::build::<i64>(&[rows], |o| {
+        for (r, v) in o.iter_mut().enumerate() {
+            *v = r as i64 * n as i64;
+        }
+    })?;
     let mut bs: Shape = batch.clone();
     bs.push(1);
     let base = reshape(&Value::Concrete(base), &bs)?;
@@ -290,7 +291,21 @@ pub fn take_along_axis(x: &Value, idx: &Value, axis: Option<isize>) -> Result<Va
             )));
         }
     }
-    let flat_idx = add(&i_w, &base)?;
+    // out-of-range entries (possible when the indices are traced) must not read
+    // a neighbouring row: send them outside the flattened array (IndexError)
+    let ge0 =
+        crate::ops::binary::compare(crate::ops::CompareOp::Ge, &i_w, &scalar(0.0, DType::I64))?;
+    let ltn = crate::ops::binary::compare(
+        crate::ops::CompareOp::Lt,
+        &i_w,
+        &scalar(n as f64, DType::I64),
+    )?;
+    let ok = crate::ops::binary::compare(crate::ops::CompareOp::And, &ge0, &ltn)?;
+    let flat_idx = crate::ops::binary::where_(
+        &ok,
+        &add(&i_w, &base)?,
+        &scalar(-((1i64 << 62) as f64), DType::I64),
+    )?;
     let g = gather(&reshape(&x_b, &[rows * n])?, &flat_idx)?;
     moveaxis(&g, &[-1], &[ax as isize])
 }

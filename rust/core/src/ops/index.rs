@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 
 use crate::error::Result;
 use crate::kernels::gather::{gather_rows, scatter_add_rows};
-use crate::ops::binary::{add, compare, mul, where_, CompareOp};
+use crate::ops::binary::{add, compare, where_, CompareOp};
 use crate::ops::shape::{convert, reshape, transpose};
 use crate::ops::{broadcast_batch, scalar, Cotangents, Prim, Rule};
 use crate::tensor::{DType, Shape, Tensor};
@@ -22,9 +22,17 @@ pub struct Gather;
 pub struct ScatterAdd(pub usize);
 
 /// Non-negative indices (NumPy's wrap-around of negatives) for an axis of `n`.
+/// Indices outside `[-n, n)` become a large negative number, so that after the
+/// batch offsets are added they still fall outside the flattened array and the
+/// gather kernel raises IndexError instead of reading a neighbouring row.
 fn wrap(idx: &Value, n: usize) -> Result<Value> {
-    let neg = compare(CompareOp::Lt, idx, &scalar(0.0, DType::I64))?;
-    where_(&neg, &add(idx, &scalar(n as f64, DType::I64))?, idx)
+    let i64c = |v: f64| scalar(v, DType::I64);
+    let neg = compare(CompareOp::Lt, idx, &i64c(0.0))?;
+    let wrapped = where_(&neg, &add(idx, &i64c(n as f64))?, idx)?;
+    let low = compare(CompareOp::Ge, &wrapped, &i64c(0.0))?;
+    let high = compare(CompareOp::Lt, &wrapped, &i64c(n as f64))?;
+    let ok = compare(CompareOp::And, &low, &high)?;
+    where_(&ok, &wrapped, &i64c(-((1i64 << 62) as f64)))
 }
 
 /// `idx + n * arange(size)` over the leading (batch) axis: flat row numbers
@@ -161,22 +169,16 @@ pub fn gather(x: &Value, idx: &Value) -> Result<Value> {
 
 /// Rows of `g` added into zeros of `n` rows at `idx` (the adjoint of `gather`).
 pub fn scatter_add(g: &Value, idx: &Value, n: usize) -> Result<Value> {
+    let (gs, is) = (g.shape(), idx.shape());
+    if gs.len() < is.len() || gs[..is.len()] != is[..] {
+        return Err(crate::Error::Shape(format!(
+            "scatter_add: updates of shape {} do not start with the index shape {}",
+            crate::tensor::shape::fmt_shape(&gs),
+            crate::tensor::shape::fmt_shape(&is)
+        )));
+    }
     bind(
         &Prim::ScatterAdd(ScatterAdd(n)),
         &[g.clone(), as_index(idx)?],
     )
-}
-
-/// Row numbers `i * stride + j` for combining several index arrays into one
-/// index of a flattened array (used by multi-array indexing).
-pub fn linear_index(parts: &[(Value, usize)]) -> Result<Value> {
-    let mut acc: Option<Value> = None;
-    for (idx, n) in parts {
-        let i = wrap(&as_index(idx)?, *n)?;
-        acc = Some(match acc {
-            None => i,
-            Some(a) => add(&mul(&a, &scalar(*n as f64, DType::I64))?, &i)?,
-        });
-    }
-    acc.ok_or_else(|| crate::Error::Value("no index arrays".into()))
 }

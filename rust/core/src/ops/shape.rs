@@ -41,6 +41,7 @@ pub fn reshape(x: &Value, shape: &[usize]) -> Result<Value> {
     if x.shape().as_slice() == shape {
         return Ok(x.clone());
     }
+    crate::tensor::shape::checked_numel(shape)?;
     if numel(&x.shape()) != numel(shape) {
         return shape_err!(
             "cannot reshape array of shape {} into shape {}",
@@ -87,6 +88,7 @@ pub fn broadcast_to(x: &Value, shape: &[usize]) -> Result<Value> {
     if xs.as_slice() == shape {
         return Ok(x.clone());
     }
+    crate::tensor::shape::checked_numel(shape)?;
     let ok = xs.len() <= shape.len()
         && broadcast_shapes(&xs, shape)
             .map(|s| s.as_slice() == shape)
@@ -215,8 +217,9 @@ pub fn slice(x: &Value, starts: &[usize], steps: &[isize], lens: &[usize]) -> Re
             return value_err!("slice step cannot be zero");
         }
         if lens[i] > 0 {
-            let last = starts[i] as isize + (lens[i] as isize - 1) * steps[i];
-            if starts[i] >= shape[i] || last < 0 || last >= shape[i] as isize {
+            // i128: a huge step must not wrap back into range
+            let last = starts[i] as i128 + (lens[i] as i128 - 1) * steps[i] as i128;
+            if starts[i] >= shape[i] || last < 0 || last >= shape[i] as i128 {
                 return Err(crate::Error::Index(format!(
                     "slice out of range on axis {i} of size {}",
                     shape[i]

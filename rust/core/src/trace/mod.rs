@@ -8,7 +8,7 @@
 
 pub mod tape;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
@@ -72,9 +72,12 @@ struct Level {
     kind: LevelKind,
 }
 
+/// Level ids, unique process-wide.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 thread_local! {
     static STACK: RefCell<Vec<Level>> = const { RefCell::new(Vec::new()) };
-    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+
 }
 
 /// Pushes a level on creation; pops it (and anything above it) when dropped,
@@ -86,11 +89,9 @@ pub struct LevelGuard {
 
 impl LevelGuard {
     pub fn push(kind: LevelKind) -> LevelGuard {
-        let id = NEXT_ID.with(|n| {
-            let id = n.get();
-            n.set(id + 1);
-            id
-        });
+        // ids are unique across threads, so a tracer leaked from another thread can
+        // never match a level of this one
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let depth = STACK.with(|s| {
             let mut s = s.borrow_mut();
             s.push(Level { id, kind });
@@ -298,7 +299,20 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
             .collect();
         return Ok(Value::Concrete(prim.eval(&ts)?));
     };
-    match top_kind(level.depth) {
+    let kind = top_kind(level.depth);
+    for v in inputs {
+        let ok = matches!(
+            (v.at(level), kind),
+            (None, _)
+                | (Some(TracerKind::Jvp { .. }), Top::Jvp)
+                | (Some(TracerKind::Rev { .. }), Top::Rev)
+                | (Some(TracerKind::Batch { .. }), Top::Batch(_))
+        );
+        if !ok {
+            return Err(Error::Trace("a traced value does not belong to the transform level it claims (it escaped its transform)".into()));
+        }
+    }
+    match kind {
         Top::Jvp => {
             let mut primals: SmallVec<[Value; 4]> = SmallVec::new();
             let mut tangents: SmallVec<[Option<Value>; 4]> = SmallVec::new();
