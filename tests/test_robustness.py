@@ -93,3 +93,15 @@ def test_scatter_add_checks_shapes():
 def test_at_set_under_vmap_with_repeated_indices_does_not_add():
     r = fx.vmap(lambda a, j: a.at[j].set(7.0))(np.zeros((2, 3)), np.array([[1, 1], [0, 2]]))
     np.testing.assert_array_equal(np.asarray(r), [[0.0, 7.0, 0.0], [7.0, 0.0, 7.0]])
+
+
+def test_numpy_protocol_honours_or_refuses_its_arguments():
+    x = fx.asarray(np.arange(6.0))
+    with pytest.raises(TypeError, match="order='F'"):
+        np.reshape(x, (2, 3), order="F")
+    a = np.full(100_000, 1.0000001, np.float32)
+    assert float(np.sum(fx.asarray(a), dtype=np.float64)) == pytest.approx(
+        np.sum(a, dtype=np.float64), rel=1e-12
+    )
+    assert np.cumsum(fx.asarray(np.array([1, 2], np.int32)), dtype=np.float32).dtype == np.float32
+    assert np.concatenate([x, x], dtype=np.float32).dtype == np.float32

@@ -80,18 +80,23 @@ def _reduction(f):
     def g(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if out is not None or kw.get("where", True) is not True or kw.get("initial") is not None:
             raise TypeError("ferrax reductions do not support out=, where= or initial=")
-        r = f(a, axis=axis, keepdims=keepdims)
-        return r.astype(dtype) if dtype is not None else r
+        # NumPy accumulates in `dtype`: convert first, not afterwards
+        return f(_cast(a, dtype), axis=axis, keepdims=keepdims)
 
     return g
+
+
+def _cast(a, dtype):
+    if dtype is None:
+        return a
+    return (a if isinstance(a, _C.Tensor) else _C.asarray(a)).astype(dtype)
 
 
 def _var(f):
     def g(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
         if out is not None or kw.get("where", True) is not True:
             raise TypeError("ferrax var/std do not support out= or where=")
-        r = f(a, axis=axis, keepdims=keepdims, ddof=ddof)
-        return r.astype(dtype) if dtype is not None else r
+        return f(_cast(a, dtype), axis=axis, keepdims=keepdims, ddof=ddof)
 
     return g
 
@@ -117,7 +122,7 @@ _FUNCTIONS: dict[Any, Any] = {
     np.std: _var(_C.std),
     np.argmax: _arg(_C.argmax),
     np.argmin: _arg(_C.argmin),
-    np.cumsum: lambda a, axis=None, dtype=None, out=None: _C.cumsum(a, axis=axis),
+    np.cumsum: lambda a, axis=None, dtype=None, out=None: _C.cumsum(_cast(a, dtype), axis=axis),
     np.dot: lambda a, b, out=None: _composite.dot(a, b),
     np.vdot: _composite.vdot,
     np.inner: _composite.inner,
@@ -129,8 +134,10 @@ _FUNCTIONS: dict[Any, Any] = {
         a, offset, axis1, axis2
     ),
     np.diagonal: _composite.diagonal,
-    np.reshape: lambda a, shape=None, order="C", **kw: _C.reshape(
-        a, shape if shape is not None else kw["newshape"]
+    np.reshape: lambda a, shape=None, order="C", **kw: (
+        _C.reshape(a, shape if shape is not None else kw["newshape"])
+        if order == "C"
+        else _unsupported_order(order)
     ),
     np.transpose: lambda a, axes=None: _C.transpose(a, axes),
     np.swapaxes: _C.swapaxes,
@@ -138,8 +145,12 @@ _FUNCTIONS: dict[Any, Any] = {
     np.expand_dims: _C.expand_dims,
     np.squeeze: lambda a, axis=None: _C.squeeze(a, axis),
     np.broadcast_to: lambda a, shape, subok=False: _C.broadcast_to(a, shape),
-    np.concatenate: lambda arrays, axis=0, out=None, **kw: _C.concatenate(arrays, axis),
-    np.stack: lambda arrays, axis=0, out=None, **kw: _C.stack(arrays, axis),
+    np.concatenate: lambda arrays, axis=0, out=None, dtype=None, **kw: _cast(
+        _C.concatenate(arrays, axis), dtype
+    ),
+    np.stack: lambda arrays, axis=0, out=None, dtype=None, **kw: _cast(
+        _C.stack(arrays, axis), dtype
+    ),
     np.split: _composite.split,
     np.flip: lambda a, axis=None: _C.flip(a, axis),
     np.tile: _composite.tile,
@@ -169,6 +180,10 @@ _FUNCTIONS: dict[Any, Any] = {
     np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
     np.linalg.norm: linalg.norm,
 }
+
+
+def _unsupported_order(order):
+    raise TypeError(f"numpy.reshape with order={order!r} is not supported on ferrax tensors")
 
 
 def _unsupported_where():
