@@ -4,7 +4,8 @@
 //! stays in Rust; indexing, `.at`, `repr` and the NumPy protocols delegate to
 //! Python hooks (registered by `ferrax/__init__.py`) where the logic is clearer.
 
-use ferrax_core::ops::{self, binary, unary, CompareOp};
+use ferrax_core::ops::reduce::reduction;
+use ferrax_core::ops::{self, binary, unary, CompareOp, ReduceOp};
 use ferrax_core::tensor::shape::resolve_reshape;
 use ferrax_core::{DType, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -57,6 +58,21 @@ pub fn compute(
         guard(f)?
     };
     wrap(py, v)
+}
+
+type R = PyResult<Py<PyTensor>>;
+
+impl PyTensor {
+    /// The reduction methods: parse `axis`, run `f` with the GIL released when large.
+    fn reduce_by(
+        &self,
+        py: Python<'_>,
+        axis: Option<&Bound<'_, PyAny>>,
+        f: impl FnOnce(&Value, Option<&[isize]>) -> ferrax_core::Result<Value> + Send,
+    ) -> R {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || f(&self.v, ax.as_deref()))
+    }
 }
 
 fn binop(
@@ -248,64 +264,24 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn sum(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::reduce::reduction(ops::ReduceOp::Sum, &self.v, ax.as_deref(), keepdims)
-        })
+    fn sum(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
+        self.reduce_by(py, axis, |x, a| reduction(ReduceOp::Sum, x, a, keepdims))
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn prod(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::reduce::reduction(ops::ReduceOp::Prod, &self.v, ax.as_deref(), keepdims)
-        })
+    fn prod(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
+        self.reduce_by(py, axis, |x, a| reduction(ReduceOp::Prod, x, a, keepdims))
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn max(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::reduce::reduction(ops::ReduceOp::Max, &self.v, ax.as_deref(), keepdims)
-        })
+    fn max(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
+        self.reduce_by(py, axis, |x, a| reduction(ReduceOp::Max, x, a, keepdims))
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn min(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::reduce::reduction(ops::ReduceOp::Min, &self.v, ax.as_deref(), keepdims)
-        })
+    fn min(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
+        self.reduce_by(py, axis, |x, a| reduction(ReduceOp::Min, x, a, keepdims))
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
-    fn mean(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::composite::mean(&self.v, ax.as_deref(), keepdims)
-        })
+    fn mean(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
+        self.reduce_by(py, axis, |x, a| ops::composite::mean(x, a, keepdims))
     }
     #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
     fn var(
@@ -314,11 +290,8 @@ impl PyTensor {
         axis: Option<&Bound<'_, PyAny>>,
         keepdims: bool,
         ddof: usize,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::composite::var(&self.v, ax.as_deref(), keepdims, ddof)
-        })
+    ) -> R {
+        self.reduce_by(py, axis, |x, a| ops::composite::var(x, a, keepdims, ddof))
     }
     #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
     fn std(
@@ -327,11 +300,8 @@ impl PyTensor {
         axis: Option<&Bound<'_, PyAny>>,
         keepdims: bool,
         ddof: usize,
-    ) -> PyResult<Py<PyTensor>> {
-        let ax = to_axes(axis)?;
-        compute(py, self.v.size(), || {
-            ops::composite::std(&self.v, ax.as_deref(), keepdims, ddof)
-        })
+    ) -> R {
+        self.reduce_by(py, axis, |x, a| ops::composite::std(x, a, keepdims, ddof))
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn argmax(
