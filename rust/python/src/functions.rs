@@ -631,7 +631,7 @@ pub fn linspace(
         0.0
     };
     // written straight into a fallible buffer: a huge `num` is a MemoryError
-    let t = Tensor::build::<f64>(&[num], |out| {
+    let t = Tensor::build_overwrite::<f64>(&[num], |out| {
         for (i, o) in out.iter_mut().enumerate() {
             *o = if endpoint && i + 1 == num && num > 1 {
                 stop

@@ -17,14 +17,14 @@ pub fn unary_slices<A: Element, R: Element>(
     if is_one_value(x) {
         // a broadcast constant: compute once, broadcast the result (a view)
         let v = x.storage_slice::<A>()[x.offset()];
-        let r = Tensor::build::<R>(&[], |o| f(&[v], o))?;
+        let r = Tensor::build_overwrite::<R>(&[], |o| f(&[v], o))?;
         return Ok(r.broadcast_view(x.shape()));
     }
     let x = x.contiguous()?;
     let src = x
         .as_slice::<A>()
         .expect("contiguous, dtype checked by caller");
-    Tensor::build::<R>(x.shape(), |out| {
+    Tensor::build_overwrite::<R>(x.shape(), |out| {
         for_chunks(out, |start, chunk| {
             f(&src[start..start + chunk.len()], chunk)
         });
@@ -98,7 +98,7 @@ pub fn binary<A: Element, B: Element, R: Element>(
     // Fast path: same shape, both contiguous.
     if let (Some(sa), Some(sb)) = (a.as_slice::<A>(), b.as_slice::<B>()) {
         if a.shape() == b.shape() {
-            return Tensor::build::<R>(&shape, |out| {
+            return Tensor::build_overwrite::<R>(&shape, |out| {
                 for_chunks(out, |s, c| {
                     simd::map2(&sa[s..s + c.len()], &sb[s..s + c.len()], c, f)
                 })
@@ -117,7 +117,7 @@ pub fn binary<A: Element, B: Element, R: Element>(
     );
     let [_, ia, ib] = plan.inner_strides;
     let len = plan.inner_len;
-    Tensor::build::<R>(&shape, |out| {
+    Tensor::build_overwrite::<R>(&shape, |out| {
         drive_rows(out, &plan, |[_, oa, ob], o| match (ia, ib) {
             (1, 1) => simd::map2(&da[oa..oa + len], &db[ob..ob + len], o, f),
             (1, 0) => simd::map2_scalar_rhs(&da[oa..oa + len], db[ob], o, f),
@@ -156,7 +156,7 @@ pub fn ternary<C: Element, A: Element, B: Element, R: Element>(
         [0, c.offset(), a.offset(), b.offset()],
     );
     let [_, ic, ia, ib] = plan.inner_strides;
-    Tensor::build::<R>(&shape, |out| {
+    Tensor::build_overwrite::<R>(&shape, |out| {
         drive_rows(out, &plan, |[_, oc, oa, ob], o| {
             for (j, r) in o.iter_mut().enumerate() {
                 let j = j as isize;
@@ -181,7 +181,7 @@ pub fn cast<A: Element, R: Element>(
     let plan = RowPlan::<2>::new(shape, [&out_strides, src.strides()], [0, src.offset()]);
     let [_, is] = plan.inner_strides;
     let len = plan.inner_len;
-    Tensor::build::<R>(shape, |out| {
+    Tensor::build_overwrite::<R>(shape, |out| {
         drive_rows(out, &plan, |[_, os], o| {
             if is == 1 {
                 simd::map1(&data[os..os + len], o, f);

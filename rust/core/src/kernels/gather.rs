@@ -25,7 +25,8 @@ pub fn gather_rows<T: Element>(x: &Tensor, idx: &Tensor) -> Result<Tensor> {
     let mut shape: Shape = idx.shape().into();
     shape.extend_from_slice(&x.shape()[1..]);
     let src = x.as_slice::<T>().expect("contiguous");
-    Tensor::try_build::<T>(&shape, |out| {
+    // every output row is one gathered row: written whole
+    Tensor::try_build_overwrite::<T>(&shape, |out| {
         for (k, &i) in ids.iter().enumerate() {
             let r = resolve(i, n)?;
             out[k * row..(k + 1) * row].copy_from_slice(&src[r * row..(r + 1) * row]);

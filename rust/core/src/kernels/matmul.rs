@@ -70,7 +70,8 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     with_dtype!(a.dtype(), T => {
         let da = a.storage_slice::<T>();
         let db = b.storage_slice::<T>();
-        Tensor::build::<T>(&out_shape, |out| {
+        // every product writes its whole m×n block (k == 0 writes zeros)
+        Tensor::build_overwrite::<T>(&out_shape, |out| {
             if m * n == 0 {
                 return;
             }
@@ -159,7 +160,8 @@ fn one_product<T: Element>(
     match T::DTYPE {
         DType::F32 | DType::F64 => {
             if g.k == 0 {
-                return; // out is already zero
+                out.fill(T::ZERO); // an empty sum
+                return;
             }
             // SAFETY: `run_batches` asserted that every element `gemm` reads,
             // a[oa + i*a_rs + p*a_cs] and b[ob + p*b_rs + j*b_cs] for i<m, p<k, j<n,

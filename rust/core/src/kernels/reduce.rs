@@ -219,7 +219,7 @@ pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Resul
     };
 
     let n_out = out_shape.iter().product::<usize>();
-    Tensor::build::<T>(&out_shape, |out| {
+    Tensor::build_overwrite::<T>(&out_shape, |out| {
         out.fill(f.identity());
         let work = rows * len;
         if !worth_parallel(work) {

@@ -11,7 +11,7 @@ pub fn cumsum_last<T: Element + std::ops::Add<Output = T>>(
     let x = x.contiguous()?;
     let len = *x.shape().last().unwrap_or(&1);
     let src = x.as_slice::<T>().expect("contiguous");
-    Tensor::build::<T>(x.shape(), |out| {
+    Tensor::build_overwrite::<T>(x.shape(), |out| {
         if len == 0 {
             return;
         }
@@ -38,7 +38,7 @@ pub fn arg_extremum_last<T: Element>(x: &Tensor, max: bool) -> Result<Tensor> {
     let len = *x.shape().last().unwrap_or(&1);
     let src = x.as_slice::<T>().expect("contiguous");
     let out_shape = &x.shape()[..x.ndim().saturating_sub(1)];
-    Tensor::build::<i64>(out_shape, |out| {
+    Tensor::build_overwrite::<i64>(out_shape, |out| {
         for (o, s) in out.iter_mut().zip(src.chunks(len.max(1))) {
             let mut best = 0usize;
             for j in 1..s.len() {

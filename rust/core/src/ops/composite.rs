@@ -273,7 +273,7 @@ pub fn take_along_axis(x: &Value, idx: &Value, axis: Option<isize>) -> Result<Va
     let x_b = broadcast_to(&x_last, &xb)?;
     let i_b = broadcast_to(&i_last, &ib)?;
     let rows = numel(&batch);
-    let base = Tensor::build::<i64>(&[rows], |o| {
+    let base = Tensor::build_overwrite::<i64>(&[rows], |o| {
         for (r, v) in o.iter_mut().enumerate() {
             *v = r as i64 * n as i64;
         }

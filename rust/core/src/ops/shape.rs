@@ -311,7 +311,8 @@ impl Rule for Concat {
         let mut shape: Shape = Shape::from_slice(inputs[0].shape());
         shape[axis] = inputs.iter().map(|t| t.shape()[axis]).sum();
         let strides = contiguous_strides(&shape);
-        with_dtype!(inputs[0].dtype(), T => Tensor::build::<T>(&shape, |out| {
+        // the parts tile the output along `axis`: every element is written
+        with_dtype!(inputs[0].dtype(), T => Tensor::build_overwrite::<T>(&shape, |out| {
             let mut at = 0usize;
             for t in inputs {
                 if t.size() > 0 {

@@ -153,7 +153,7 @@ impl Tensor {
     pub fn full_contiguous(value: f64, dtype: DType, shape: &[usize]) -> Result<Tensor> {
         let n = checked_numel(shape)?;
         with_dtype!(dtype, T => {
-            let mut buf = AlignedBuf::<T>::zeroed(n)?;
+            let mut buf = AlignedBuf::<T>::for_overwrite(n)?;
             buf.as_mut_slice().fill(T::from_f64(value));
             Ok(Tensor::from_buf(buf, shape))
         })
@@ -164,6 +164,31 @@ impl Tensor {
         let n = checked_numel(shape)?;
         let mut buf = AlignedBuf::<T>::zeroed(n)?;
         fill(buf.as_mut_slice());
+        Ok(Tensor::from_buf(buf, shape))
+    }
+
+    /// Like `build`, for a `fill` that writes every element: the buffer it gets
+    /// holds unspecified (valid) values instead of zeros, which saves a pass
+    /// over recycled memory. Kernels that accumulate into the output or leave
+    /// gaps must use `build`.
+    pub fn build_overwrite<T: Element>(
+        shape: &[usize],
+        fill: impl FnOnce(&mut [T]),
+    ) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        let mut buf = AlignedBuf::<T>::for_overwrite(n)?;
+        fill(buf.as_mut_slice());
+        Ok(Tensor::from_buf(buf, shape))
+    }
+
+    /// Like `build_overwrite`, for fallible fills (on error the tensor is dropped).
+    pub fn try_build_overwrite<T: Element>(
+        shape: &[usize],
+        fill: impl FnOnce(&mut [T]) -> Result<()>,
+    ) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        let mut buf = AlignedBuf::<T>::for_overwrite(n)?;
+        fill(buf.as_mut_slice())?;
         Ok(Tensor::from_buf(buf, shape))
     }
 

@@ -1,7 +1,9 @@
 //! Typed, 64-byte aligned, reference-counted buffers.
 //!
 //! Every element type we store (bool, i32, i64, f32, f64) is valid for the
-//! all-zero bit pattern, which is what makes `AlignedBuf::zeroed` sound.
+//! all-zero bit pattern, which is what makes `AlignedBuf::zeroed` sound. The
+//! numeric ones are valid for *every* bit pattern, which is what lets
+//! `AlignedBuf::for_overwrite` hand out a recycled block without clearing it.
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
@@ -135,7 +137,25 @@ impl<T: Element> AlignedBuf<T> {
     /// A buffer of `len` zeros. Fails with `OutOfMemory` instead of aborting.
     pub fn zeroed(len: usize) -> Result<Self> {
         let layout = Self::layout(len)?;
-        let raw = match reuse(layout) {
+        let raw = match reuse(layout, true) {
+            Some(p) => p.as_ptr() as *mut T,
+            // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
+            None => (unsafe { alloc::alloc_zeroed(layout) }) as *mut T,
+        };
+        let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size() as u128))?;
+        Ok(AlignedBuf { ptr, len })
+    }
+
+    /// A buffer of `len` elements whose values are unspecified (but valid `T`s):
+    /// for callers that overwrite every element. A recycled block keeps the
+    /// bytes of its last owner instead of paying a clearing pass (one full
+    /// write of the buffer, about a third of a simple op's memory traffic);
+    /// fresh memory is zeroed as in [`AlignedBuf::zeroed`] (for large blocks
+    /// the kernel's zero pages make that free). `bool` is valid only for the
+    /// bytes 0 and 1, so a recycled block for bools is always cleared.
+    pub fn for_overwrite(len: usize) -> Result<Self> {
+        let layout = Self::layout(len)?;
+        let raw = match reuse(layout, T::DTYPE == DType::Bool) {
             Some(p) => p.as_ptr() as *mut T,
             // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
             None => (unsafe { alloc::alloc_zeroed(layout) }) as *mut T,
@@ -145,7 +165,7 @@ impl<T: Element> AlignedBuf<T> {
     }
 
     pub fn from_slice(data: &[T]) -> Result<Self> {
-        let mut buf = Self::zeroed(data.len())?;
+        let mut buf = Self::for_overwrite(data.len())?;
         buf.as_mut_slice().copy_from_slice(data);
         Ok(buf)
     }
@@ -160,8 +180,10 @@ impl<T: Element> AlignedBuf<T> {
 
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: ptr points to `len` initialised (zeroed or written) elements that
-        // live as long as self; all-zero bits are a valid T (see module docs).
+        // SAFETY: ptr points to `len` initialised elements that live as long as
+        // self: every block starts zeroed (alloc_zeroed) and is only ever written
+        // with valid values; a recycled block is either cleared or, for the
+        // numeric types, holds bytes that are valid for any of them (module docs).
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
@@ -198,7 +220,8 @@ impl<T: Element> Drop for AlignedBuf<T> {
 // gradient over a 1e6-element array makes a fresh 4-8 MB buffer). Fresh large
 // allocations come from mmap and pay a page fault per 4 KiB page on first
 // touch, which costs more than the SIMD kernel that fills them; recycling
-// freed buffers of the same size avoids that (they are re-zeroed on reuse).
+// freed buffers of the same size avoids that. A reused block is cleared unless
+// the new owner overwrites it whole anyway (`for_overwrite`).
 
 /// Buffers smaller than this go straight back to the allocator.
 const CACHE_MIN_BYTES: usize = 256 << 10;
@@ -213,8 +236,9 @@ unsafe impl Send for Cached {}
 
 static CACHE: std::sync::Mutex<(usize, Vec<Cached>)> = std::sync::Mutex::new((0, Vec::new()));
 
-/// A zeroed block of exactly `layout` from the cache, if one is there.
-fn reuse(layout: Layout) -> Option<NonNull<u8>> {
+/// A block of exactly `layout` from the cache, if one is there; cleared to
+/// zero bytes when `clear`, else holding its last owner's (initialised) bytes.
+fn reuse(layout: Layout, clear: bool) -> Option<NonNull<u8>> {
     if layout.size() < CACHE_MIN_BYTES {
         return None;
     }
@@ -225,9 +249,11 @@ fn reuse(layout: Layout) -> Option<NonNull<u8>> {
         c.0 -= layout.size();
         b.0
     };
-    // SAFETY: the block was allocated with `layout` (checked above), is exclusively
-    // ours now, and write_bytes stays within its `layout.size()` bytes.
-    unsafe { std::ptr::write_bytes(hit.as_ptr(), 0, layout.size()) };
+    if clear {
+        // SAFETY: the block was allocated with `layout` (checked above), is exclusively
+        // ours now, and write_bytes stays within its `layout.size()` bytes.
+        unsafe { std::ptr::write_bytes(hit.as_ptr(), 0, layout.size()) };
+    }
     Some(hit)
 }
 
@@ -315,6 +341,19 @@ mod tests {
             assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
             b.as_mut_slice().fill(7.0);
         }
+    }
+
+    #[test]
+    fn bool_blocks_from_the_cache_are_cleared_even_for_overwrite() {
+        // A freed numeric block whose bytes are all 1 would read as `true`s
+        // (and any other byte would be an invalid bool) if handed out as is.
+        let n = (CACHE_MIN_BYTES / 8) + 5;
+        let mut f = AlignedBuf::<f64>::for_overwrite(n).unwrap();
+        f.as_mut_slice().fill(f64::from_bits(0x0101_0101_0101_0101));
+        drop(f);
+        let b = AlignedBuf::<bool>::for_overwrite(n * 8).unwrap();
+        assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
+        assert!(b.as_slice().iter().all(|&x| !x));
     }
 
     #[test]
