@@ -2,7 +2,7 @@
 //! threads are handled here once, so an op is one scalar function.
 
 use crate::error::Result;
-use crate::kernels::parallel::{for_chunks, pool, worth_parallel};
+use crate::kernels::parallel::{chunk_len, for_chunks, for_each_chunk_mut, worth_parallel};
 use crate::kernels::simd;
 use crate::kernels::strided::RowPlan;
 use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strides};
@@ -12,7 +12,7 @@ use crate::tensor::{Element, Tensor};
 /// Non-contiguous inputs are first made contiguous (one strided copy).
 pub fn unary_slices<A: Element, R: Element>(
     x: &Tensor,
-    f: impl Fn(&[A], &mut [R]) + Sync + Send,
+    f: impl Fn(&[A], &mut [R]) + Sync,
 ) -> Result<Tensor> {
     if is_one_value(x) {
         // a broadcast constant: compute once, broadcast the result (a view)
@@ -44,7 +44,7 @@ pub fn unary<A: Element, R: Element>(
 fn drive_rows<R: Element, const N: usize>(
     out: &mut [R],
     plan: &RowPlan<N>,
-    row: impl Fn([usize; N], &mut [R]) + Sync + Send,
+    row: impl Fn([usize; N], &mut [R]) + Sync,
 ) {
     let rows = plan.rows();
     let len = plan.inner_len;
@@ -58,19 +58,14 @@ fn drive_rows<R: Element, const N: usize>(
         });
         return;
     }
-    use rayon::prelude::*;
-    let per = (crate::kernels::parallel::chunk_len(rows * len) / len).max(1);
-    pool().install(|| {
-        out.par_chunks_mut(per * len)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                let start = c * per;
-                let end = (start + per).min(rows);
-                let mut it = chunk.chunks_mut(len);
-                plan.for_rows(start, end, |_, off| {
-                    row(off, it.next().expect("one chunk per row"))
-                });
-            });
+    let per = (chunk_len(rows * len) / len).max(1);
+    for_each_chunk_mut(out, per * len, |c, chunk| {
+        let start = c * per;
+        let end = (start + per).min(rows);
+        let mut it = chunk.chunks_mut(len);
+        plan.for_rows(start, end, |_, off| {
+            row(off, it.next().expect("one chunk per row"))
+        });
     });
 }
 

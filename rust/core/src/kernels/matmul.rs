@@ -4,7 +4,7 @@
 use gemm::Parallelism;
 
 use crate::error::Result;
-use crate::kernels::parallel::{num_threads, pool};
+use crate::kernels::parallel::{for_each_chunk_mut, num_threads, pool};
 use crate::kernels::strided::RowPlan;
 use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strides, Shape};
 use crate::tensor::{DType, Element, Tensor};
@@ -123,12 +123,9 @@ fn run_batches<T: Element>(out: &mut [T], da: &[T], db: &[T], offsets: &[[usize;
         assert!(g.k == 0 || (ob as i128 + blo >= 0 && ob as i128 + bhi < db.len() as i128));
     }
     if batches > 1 && flops * batches >= PAR_FLOPS && num_threads() > 1 {
-        use rayon::prelude::*;
-        let mn = g.m * g.n;
-        pool().install(|| {
-            out.par_chunks_mut(mn)
-                .zip(offsets.par_iter())
-                .for_each(|(o, &[_, oa, ob])| one_product(o, da, db, oa, ob, g, Parallelism::None))
+        for_each_chunk_mut(out, g.m * g.n, |i, o| {
+            let [_, oa, ob] = offsets[i];
+            one_product(o, da, db, oa, ob, g, Parallelism::None)
         });
     } else {
         let par = if flops >= PAR_FLOPS && num_threads() > 1 {

@@ -9,4 +9,5 @@ pub mod parallel;
 pub mod reduce;
 pub mod scan;
 pub mod simd;
+pub mod slice_fold;
 pub mod strided;

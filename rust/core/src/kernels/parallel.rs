@@ -1,10 +1,19 @@
 //! Where serial and parallel execution are decided, once for every kernel.
 //!
 //! Small work stays on the calling thread with no synchronisation at all;
-//! work above [`GRAIN`] elements is split into chunks on a rayon pool whose size
-//! `set_num_threads` / `FERRAX_NUM_THREADS` control.
+//! work above [`GRAIN`] elements is split into tasks ([`run_tasks`]) that the
+//! calling thread starts on at once, while workers of a rayon pool (whose size
+//! `set_num_threads` / `FERRAX_NUM_THREADS` control) join in as they wake.
+//!
+//! Why not `pool.install(|| par_iter)`: the caller then sleeps until pool
+//! workers wake, run and report back, and waking an idle worker takes 30-50 us
+//! on the virtual machines we run on, more than a whole 1e6-element
+//! reduction. With the caller working from the first instant, a worker that
+//! wakes late finds no work left and the op costs what the serial loop costs.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
@@ -74,19 +83,175 @@ pub fn chunk_len(n: usize) -> usize {
     (n.div_ceil(4 * t)).max(GRAIN / 4).max(1)
 }
 
+/// The state a parallel run shares with pool workers. It outlives the run (a
+/// worker may wake after the caller has returned), so the task is held as a
+/// lifetime-erased pointer that is only dereferenced for claimed indices.
+struct Shared {
+    /// Next unclaimed task index.
+    next: AtomicUsize,
+    /// Tasks finished (normally or by panic).
+    done: AtomicUsize,
+    tasks: usize,
+    panicked: AtomicBool,
+    task: *const (dyn Fn(usize) + Sync + 'static),
+}
+
+// SAFETY: `task` points to a `Sync` closure, so calling it from several threads
+// is allowed; it is dereferenced only for an index < `tasks` claimed through
+// `next`, and `run_tasks` does not return (so the closure is alive) until
+// `done == tasks`, i.e. until every such call has returned.
+unsafe impl Send for Shared {}
+// SAFETY: as for Send; every other field is atomic or immutable.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// Claim and run tasks until none are left.
+    fn work(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= self.tasks {
+                return;
+            }
+            // SAFETY: i < tasks was claimed by this thread alone, so the run that
+            // owns the closure is still waiting for it (see `unsafe impl Send`).
+            let task = unsafe { &*self.task };
+            if catch_unwind(AssertUnwindSafe(|| task(i))).is_err() {
+                self.panicked.store(true, Ordering::Relaxed);
+            }
+            // Release: the task's writes are visible to whoever sees the count.
+            self.done.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
+/// Run `task(i)` for every `i < tasks`, each exactly once: on the calling
+/// thread, which starts at once, and on up to `num_threads() - 1` pool
+/// workers, which claim the tasks left when they wake. Returns when all have
+/// finished; a panicking task is re-raised here (after the others finished).
+pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
+    let helpers = num_threads().min(tasks).saturating_sub(1);
+    if helpers == 0 {
+        (0..tasks).for_each(task);
+        return;
+    }
+    let task: &(dyn Fn(usize) + Sync) = &task;
+    // SAFETY: only the lifetime is erased (same fat-pointer layout); the pointer
+    // is dereferenced under the protocol described at `unsafe impl Send for Shared`.
+    let task: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(task) };
+    let shared = Arc::new(Shared {
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        tasks,
+        panicked: AtomicBool::new(false),
+        task,
+    });
+    let pool = pool();
+    for _ in 0..helpers {
+        let s = Arc::clone(&shared);
+        pool.spawn(move || s.work());
+    }
+    shared.work();
+    // Every task is claimed; wait for the ones still running elsewhere (each is
+    // at most one task long, and its thread is awake).
+    let mut spins = 0u32;
+    while shared.done.load(Ordering::Acquire) < tasks {
+        if spins < 1 << 12 {
+            std::hint::spin_loop();
+            spins += 1;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    if shared.panicked.load(Ordering::Relaxed) {
+        panic!("a parallel kernel task panicked");
+    }
+}
+
+/// `f(i)` for every `i < tasks` (in parallel as [`run_tasks`]), results in order.
+pub fn map_tasks<R: Send>(tasks: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let slots: Vec<Mutex<Option<R>>> = (0..tasks).map(|_| Mutex::new(None)).collect();
+    run_tasks(tasks, |i| {
+        let r = f(i);
+        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every task ran")
+        })
+        .collect()
+}
+
+/// Run `f(index, chunk)` over `out` cut into consecutive chunks of `chunk`
+/// elements (the last may be shorter), in parallel as [`run_tasks`].
+pub fn for_each_chunk_mut<T: Send>(
+    out: &mut [T],
+    chunk: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    let parts: Vec<Mutex<Option<&mut [T]>>> = out
+        .chunks_mut(chunk.max(1))
+        .map(|c| Mutex::new(Some(c)))
+        .collect();
+    run_tasks(parts.len(), |i| {
+        let part = parts[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("each chunk is claimed once");
+        f(i, part)
+    });
+}
+
 /// Run `f` over disjoint chunks of `out` (with the chunk's start index), in
 /// parallel when large, serially otherwise.
-pub fn for_chunks<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Send) {
+pub fn for_chunks<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync) {
     let n = out.len();
     if !worth_parallel(n) {
         f(0, out);
         return;
     }
-    use rayon::prelude::*;
     let chunk = chunk_len(n);
-    pool().install(|| {
-        out.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(i, c)| f(i * chunk, c));
-    });
+    for_each_chunk_mut(out, chunk, |i, c| f(i * chunk, c));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_task_runs_once_and_results_keep_their_order() {
+        for tasks in [0usize, 1, 2, 3, 17, 1000] {
+            let counts: Vec<AtomicUsize> = (0..tasks).map(|_| AtomicUsize::new(0)).collect();
+            run_tasks(tasks, |i| {
+                counts[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 1));
+            assert_eq!(
+                map_tasks(tasks, |i| i * i),
+                (0..tasks).map(|i| i * i).collect::<Vec<_>>()
+            );
+        }
+        let mut v = vec![0usize; 1001];
+        for_each_chunk_mut(&mut v, 100, |i, c| c.iter_mut().for_each(|x| *x = i));
+        assert!(v.iter().enumerate().all(|(j, &x)| x == j / 100));
+    }
+
+    #[test]
+    fn a_panicking_task_is_reraised_after_the_others_finish() {
+        let finished = AtomicUsize::new(0);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            run_tasks(8, |i| {
+                if i == 3 {
+                    panic!("boom");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
+        }));
+        assert!(r.is_err());
+        assert_eq!(finished.load(Ordering::Relaxed), 7);
+    }
 }

@@ -7,10 +7,9 @@
 //! `axis=0` case). Large inputs are split across threads into private partial
 //! outputs that are combined at the end.
 
-use smallvec::SmallVec;
-
 use crate::error::Result;
-use crate::kernels::parallel::{chunk_len, pool, worth_parallel};
+use crate::kernels::parallel::{chunk_len, map_tasks, num_threads, worth_parallel};
+use crate::kernels::slice_fold::SliceFold;
 use crate::kernels::strided::RowPlan;
 use crate::tensor::shape::{contiguous_strides, Shape};
 use crate::tensor::{Element, Tensor};
@@ -19,6 +18,9 @@ use crate::tensor::{Element, Tensor};
 pub trait Fold<T: Element>: Copy + Send + Sync {
     fn identity(self) -> T;
     fn combine(self, a: T, b: T) -> T;
+    /// The fold of a whole contiguous slice (the hot loop of full and
+    /// last-axis reductions).
+    fn fold_contiguous(self, x: &[T]) -> T;
 }
 
 #[derive(Clone, Copy)]
@@ -31,7 +33,9 @@ pub struct MaxFold;
 pub struct MinFold;
 
 /// Arithmetic an element type needs for folding (bools reduce through ints).
-pub trait Arith: Element + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+pub trait Arith:
+    Element + SliceFold + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
+{
     const LOWEST: Self;
     const HIGHEST: Self;
     /// `x != x`, false for integers.
@@ -65,6 +69,9 @@ impl<T: Arith> Fold<T> for SumFold {
     fn combine(self, a: T, b: T) -> T {
         a + b
     }
+    fn fold_contiguous(self, x: &[T]) -> T {
+        T::sum_of(x)
+    }
 }
 impl<T: Arith> Fold<T> for ProdFold {
     #[inline(always)]
@@ -74,6 +81,9 @@ impl<T: Arith> Fold<T> for ProdFold {
     #[inline(always)]
     fn combine(self, a: T, b: T) -> T {
         a * b
+    }
+    fn fold_contiguous(self, x: &[T]) -> T {
+        fold_slice(self, x)
     }
 }
 // max/min propagate NaN, as NumPy's do.
@@ -91,6 +101,9 @@ impl<T: Arith> Fold<T> for MaxFold {
             a
         }
     }
+    fn fold_contiguous(self, x: &[T]) -> T {
+        T::max_of(x)
+    }
 }
 impl<T: Arith> Fold<T> for MinFold {
     #[inline(always)]
@@ -105,60 +118,93 @@ impl<T: Arith> Fold<T> for MinFold {
             a
         }
     }
+    fn fold_contiguous(self, x: &[T]) -> T {
+        T::min_of(x)
+    }
 }
 
 const LANES: usize = 16;
 /// Elements folded by the lane accumulators before a partial result is merged.
 const BLOCK: usize = LANES * 64;
 
-/// Fold a contiguous slice: blocks of 16 independent lanes (vectorisable), and
-/// the block results merged pairwise (a binary-counter cascade), so a float
-/// sum's rounding error grows like log(n) rather than n, as NumPy's pairwise sum.
+/// Fold a contiguous slice: blocks of [`LANES`] independent lanes
+/// (vectorisable), and the block results merged pairwise (a binary-counter
+/// cascade), so a float sum's rounding error grows like log(n) rather than n,
+/// as NumPy's pairwise sum.
 #[inline(always)]
-fn fold_slice<T: Element, F: Fold<T>>(f: F, x: &[T]) -> T {
-    pulp::Arch::new().dispatch(
-        #[inline(always)]
-        || {
-            // stack[k] holds the merge of 2^k blocks (or identity)
-            let mut stack = [f.identity(); 48];
-            let mut filled = [false; 48];
-            for block in x.chunks(BLOCK) {
-                let mut acc = [f.identity(); LANES];
-                let mut chunks = block.chunks_exact(LANES);
-                for c in &mut chunks {
-                    for i in 0..LANES {
-                        acc[i] = f.combine(acc[i], c[i]);
-                    }
-                }
-                let mut w = LANES;
-                while w > 1 {
-                    w /= 2;
-                    for i in 0..w {
-                        acc[i] = f.combine(acc[i], acc[i + w]);
-                    }
-                }
-                let mut r = acc[0];
-                for &v in chunks.remainder() {
-                    r = f.combine(r, v);
-                }
-                let mut k = 0;
-                while filled[k] {
-                    r = f.combine(stack[k], r);
-                    filled[k] = false;
-                    k += 1;
-                }
-                stack[k] = r;
-                filled[k] = true;
-            }
-            let mut total = f.identity();
-            for k in (0..48).rev() {
-                if filled[k] {
-                    total = f.combine(total, stack[k]);
+pub(crate) fn fold_slice<T: Element, F: Fold<T>>(f: F, x: &[T]) -> T {
+    pulp::Arch::new().dispatch(FoldSlice { f, x })
+}
+
+/// `fold_slice` as a `WithSimd` body, so that it is compiled inside pulp's
+/// target-feature function (a dispatched closure may be outlined without
+/// them; see `kernels::simd`).
+struct FoldSlice<'a, T, F> {
+    f: F,
+    x: &'a [T],
+}
+
+impl<T: Element, F: Fold<T>> pulp::WithSimd for FoldSlice<'_, T, F> {
+    type Output = T;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> T {
+        let f = self.f;
+        // stack[k] holds the merge of 2^k blocks (or identity)
+        let mut stack = [f.identity(); 48];
+        let mut filled = [false; 48];
+        for block in self.x.chunks(BLOCK) {
+            let mut acc = [f.identity(); LANES];
+            let mut chunks = block.chunks_exact(LANES);
+            for c in &mut chunks {
+                for i in 0..LANES {
+                    acc[i] = f.combine(acc[i], c[i]);
                 }
             }
-            total
-        },
-    )
+            let mut w = LANES;
+            while w > 1 {
+                w /= 2;
+                for i in 0..w {
+                    acc[i] = f.combine(acc[i], acc[i + w]);
+                }
+            }
+            let mut r = acc[0];
+            for &v in chunks.remainder() {
+                r = f.combine(r, v);
+            }
+            let mut k = 0;
+            while filled[k] {
+                r = f.combine(stack[k], r);
+                filled[k] = false;
+                k += 1;
+            }
+            stack[k] = r;
+            filled[k] = true;
+        }
+        let mut total = f.identity();
+        for k in (0..48).rev() {
+            if filled[k] {
+                total = f.combine(total, stack[k]);
+            }
+        }
+        total
+    }
+}
+
+/// `out[i] = f(out[i], x[i])`: one input row folded into an output row.
+struct FoldInto<'a, T, F> {
+    f: F,
+    out: &'a mut [T],
+    x: &'a [T],
+}
+
+impl<T: Element, F: Fold<T>> pulp::WithSimd for FoldInto<'_, T, F> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        for (a, &b) in self.out.iter_mut().zip(self.x) {
+            *a = self.f.combine(*a, b);
+        }
+    }
 }
 
 /// Reduce `x` over the sorted, distinct `axes`; the result drops those axes.
@@ -189,7 +235,7 @@ pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Resul
         plan.for_rows(start, end, |_, [ox, oo]| {
             if io == 0 {
                 let r = if ix == 1 {
-                    fold_slice(f, &data[ox..ox + len])
+                    f.fold_contiguous(&data[ox..ox + len])
                 } else {
                     let mut r = f.identity();
                     for j in 0..len as isize {
@@ -199,16 +245,11 @@ pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Resul
                 };
                 out[oo] = f.combine(out[oo], r);
             } else if ix == 1 && io == 1 {
-                let o = &mut out[oo..oo + len];
-                let s = &data[ox..ox + len];
-                pulp::Arch::new().dispatch(
-                    #[inline(always)]
-                    || {
-                        for (a, &b) in o.iter_mut().zip(s) {
-                            *a = f.combine(*a, b);
-                        }
-                    },
-                );
+                pulp::Arch::new().dispatch(FoldInto {
+                    f,
+                    out: &mut out[oo..oo + len],
+                    x: &data[ox..ox + len],
+                });
             } else {
                 for j in 0..len as isize {
                     let k = (oo as isize + j * io) as usize;
@@ -226,28 +267,44 @@ pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Resul
             run(out, 0, rows);
         } else if rows == 1 && io == 0 && ix == 1 {
             // One long contiguous row: fold chunks in parallel.
-            use rayon::prelude::*;
             let [ox, oo] = plan.row_offsets(0);
             let s = &data[ox..ox + len];
-            let parts: Vec<T> = pool().install(|| {
-                s.par_chunks(chunk_len(len))
-                    .map(|c| fold_slice(f, c))
-                    .collect()
+            let chunk = chunk_len(len);
+            let parts = map_tasks(len.div_ceil(chunk), |i| {
+                f.fold_contiguous(&s[i * chunk..((i + 1) * chunk).min(len)])
             });
             out[oo] = parts.into_iter().fold(out[oo], |a, b| f.combine(a, b));
-        } else {
-            use rayon::prelude::*;
+        } else if io == 0 && rows == n_out {
+            // Each row folds into its own output element (e.g. the last axis of
+            // a tall array): rows are folded in parallel, results placed after.
             let per = (chunk_len(work) / len.max(1)).max(1);
-            let starts: SmallVec<[usize; 16]> = (0..rows).step_by(per).collect();
-            let partials: Vec<Vec<T>> = pool().install(|| {
-                starts
-                    .par_iter()
-                    .map(|&s| {
-                        let mut p = vec![f.identity(); n_out];
-                        run(&mut p, s, (s + per).min(rows));
-                        p
+            let folded = map_tasks(rows.div_ceil(per), |t| {
+                let mut r = Vec::with_capacity(per);
+                plan.for_rows(t * per, ((t + 1) * per).min(rows), |_, [ox, _]| {
+                    r.push(if ix == 1 {
+                        f.fold_contiguous(&data[ox..ox + len])
+                    } else {
+                        let mut acc = f.identity();
+                        for j in 0..len as isize {
+                            acc = f.combine(acc, data[(ox as isize + j * ix) as usize]);
+                        }
+                        acc
                     })
-                    .collect()
+                });
+                r
+            });
+            let mut results = folded.into_iter().flatten();
+            plan.for_rows(0, rows, |_, [_, oo]| {
+                out[oo] = results.next().expect("one result per row")
+            });
+        } else {
+            // Rows share outputs: one private partial output per thread.
+            let tasks = num_threads().min(rows);
+            let per = rows.div_ceil(tasks);
+            let partials = map_tasks(tasks, |t| {
+                let mut p = vec![f.identity(); n_out];
+                run(&mut p, t * per, ((t + 1) * per).min(rows));
+                p
             });
             for p in partials {
                 for (o, v) in out.iter_mut().zip(p) {
