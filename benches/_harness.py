@@ -47,12 +47,19 @@ def peak_rss_mb() -> float:
 
 def machine_facts() -> str:
     cpu = "unknown"
+    ids = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model") and key not in ids:
+                    ids[key] = value.strip()
+        cpu = ids.get("model name", cpu)
+        if "cpu family" in ids:
+            # "AMD EPYC" alone does not tell Zen 4 (family 25) from Zen 5 (26),
+            # which differ 2x in AVX-512 throughput
+            cpu += f" (family {ids['cpu family']}, model {ids.get('model', '?')})"
     except OSError:
         pass
     import ferrax as fx
