@@ -18,7 +18,6 @@ clean_env_or_reexec()
 import ferrax as fx  # noqa: E402
 import numpy as np  # noqa: E402
 
-
 _NUMPY_GEMM_ALONE = """
 import sys
 import numpy as np
