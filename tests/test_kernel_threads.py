@@ -44,3 +44,38 @@ def test_environment_variable_sets_the_default():
 
 def test_simd_level_is_reported():
     assert fx.simd_level() in {"avx512", "avx2+fma", "neon", "scalar"}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_large_reductions_match_numpy_on_every_path(threads, dtype):
+    """Sizes above the parallel grain, odd lengths (SIMD tails), a NaN or an inf
+    at random places, and the three parallel reduction paths: one long row,
+    one output per row (tall arrays, last axis) and shared outputs (axis 0)."""
+    rng = np.random.default_rng(7)
+    before = fx.get_num_threads()
+    fx.set_num_threads(threads)
+    try:
+        for shape in [(200_003,), (70_001, 3), (3, 70_001), (501, 257)]:
+            base = rng.standard_normal(shape).astype(dtype)
+            for poison in (None, np.nan, np.inf, -np.inf):
+                a = base.copy()
+                if poison is not None:
+                    a.flat[rng.integers(a.size)] = poison
+                t = fx.asarray(a)
+                for axis in (None, 0, -1):
+                    for name in ("max", "min", "sum"):
+                        got = np.asarray(getattr(fx, name)(t, axis=axis))
+                        want = getattr(np, name)(a.astype(np.float64), axis=axis)
+                        tol = 1e-4 if dtype == np.float32 else 1e-12
+                        np.testing.assert_allclose(
+                            got,
+                            want,
+                            rtol=tol,
+                            atol=tol * np.sqrt(a.size),
+                            err_msg=f"{name} {shape} {axis} {poison}",
+                        )
+                # a transposed view walks the strided paths
+                np.testing.assert_array_equal(np.asarray(fx.max(t.T, axis=0)), np.max(a.T, axis=0))
+    finally:
+        fx.set_num_threads(before)

@@ -242,6 +242,20 @@ mod tests {
         assert!(v.iter().enumerate().all(|(j, &x)| x == j / 100));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn chunks_cover_the_output_exactly_once(n in 0usize..5000, chunk in 1usize..700) {
+            let mut v = vec![usize::MAX; n];
+            for_each_chunk_mut(&mut v, chunk, |i, c| {
+                assert!(c.len() <= chunk);
+                c.iter_mut().enumerate().for_each(|(j, x)| *x = i * chunk + j)
+            });
+            proptest::prop_assert!(v.iter().enumerate().all(|(j, &x)| x == j));
+            let sums = map_tasks(n.div_ceil(chunk), |i| (i * chunk..((i + 1) * chunk).min(n)).sum::<usize>());
+            proptest::prop_assert_eq!(sums.iter().sum::<usize>(), (0..n).sum::<usize>());
+        }
+    }
+
     #[test]
     fn a_panicking_task_is_reraised_after_the_others_finish() {
         let finished = AtomicUsize::new(0);
