@@ -79,3 +79,39 @@ def test_large_reductions_match_numpy_on_every_path(threads, dtype):
                 np.testing.assert_array_equal(np.asarray(fx.max(t.T, axis=0)), np.max(a.T, axis=0))
     finally:
         fx.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parallel_matmul_paths_match_numpy(threads):
+    """Products big enough to be split: row blocks (mid-sized), gemm's own
+    split (large), batches; with reversed rows (negative strides) and
+    transposed views, whose row blocks start at shifted offsets."""
+    rng = np.random.default_rng(11)
+    before = fx.get_num_threads()
+    fx.set_num_threads(threads)
+    try:
+        for m, k, n in [(200, 130, 150), (97, 300, 120), (640, 320, 400)]:
+            a = rng.standard_normal((m, k))
+            b = rng.standard_normal((k, n))
+            ta, tb = fx.asarray(a), fx.asarray(b)
+            cases = {
+                "plain": (ta, tb, a, b),
+                "reversed rows": (ta[::-1], tb[::-1], a[::-1], b[::-1]),
+                "transposed": (
+                    fx.asarray(np.ascontiguousarray(a.T)).T,
+                    fx.asarray(np.ascontiguousarray(b.T)).T,
+                    a,
+                    b,
+                ),
+            }
+            for name, (tx, ty, x, y) in cases.items():
+                np.testing.assert_allclose(
+                    np.asarray(tx @ ty), x @ y, rtol=1e-10, atol=1e-10, err_msg=name
+                )
+        batch = rng.standard_normal((3, 150, 140))
+        other = rng.standard_normal((140, 130))
+        np.testing.assert_allclose(
+            np.asarray(fx.asarray(batch) @ other), batch @ other, rtol=1e-10, atol=1e-10
+        )
+    finally:
+        fx.set_num_threads(before)

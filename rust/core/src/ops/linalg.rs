@@ -53,7 +53,10 @@ impl Rule for MatMul {
         };
         Ok(smallvec::smallvec![ga, gb])
     }
-    fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
+    fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
+        if let Some(r) = batch_against_matrix(v, b, size)? {
+            return Ok((r, true));
+        }
         let rank = v
             .iter()
             .zip(b)
@@ -75,6 +78,39 @@ impl Rule for MatMul {
     }
     fn differentiable(&self) -> bool {
         true
+    }
+}
+
+/// One batched 2-D operand against an unbatched matrix (`vmap` of a
+/// matrix-vector product, a Jacobian's basis against weights): a single GEMM
+/// with the batch folded into the rows, instead of `size` thin products.
+/// The batch axis is at the front of the batched operand (`B`).
+/// - `x: (B, m, k) @ w: (k, n)` = `reshape(x, (B m, k)) @ w`, reshaped back;
+/// - `w: (m, k) @ x: (B, k, n)` = `(xᵀ @ wᵀ)ᵀ` per batch element, with
+///   `xᵀ: (B, n, k)` folded the same way (a view when `n == 1`).
+///
+/// `None` when the operands have another form.
+fn batch_against_matrix(v: &[Value], b: &[bool], size: usize) -> Result<Option<Value>> {
+    let (x_first, x, w) = match (b[0], b[1]) {
+        (true, false) => (true, &v[0], &v[1]),
+        (false, true) => (false, &v[1], &v[0]),
+        _ => return Ok(None),
+    };
+    if x.ndim() != 3 || w.ndim() != 2 {
+        return Ok(None);
+    }
+    if x_first {
+        let (m, k) = (x.shape()[1], x.shape()[2]);
+        let n = w.shape()[1];
+        let flat = reshape(x, &[size * m, k])?;
+        let r = matmul_nd(&flat, w)?;
+        Ok(Some(reshape(&r, &[size, m, n])?))
+    } else {
+        let (k, n) = (x.shape()[1], x.shape()[2]);
+        let m = w.shape()[0];
+        let xt = reshape(&mt(x)?, &[size * n, k])?;
+        let r = matmul_nd(&xt, &mt(w)?)?; // (B n, m)
+        Ok(Some(mt(&reshape(&r, &[size, n, m])?)?))
     }
 }
 
