@@ -33,6 +33,13 @@ pub fn guard<T>(f: impl FnOnce() -> ferrax_core::Result<T>) -> pyo3::PyResult<T>
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_pyerr(e)),
         Err(p) => {
+            // Computing a deferred value (`fusion`) happens behind infallible
+            // data accessors; its errors (allocation failure) arrive as panics
+            // carrying the core error.
+            let p = match p.downcast::<Error>() {
+                Ok(e) => return Err(to_pyerr(*e)),
+                Err(p) => p,
+            };
             let msg = p
                 .downcast_ref::<String>()
                 .map(|s| s.as_str())

@@ -1,7 +1,10 @@
 //! Generic drivers for elementwise kernels: strides, broadcasting, SIMD and
 //! threads are handled here once, so an op is one scalar function.
 
+use std::sync::Arc;
+
 use crate::error::Result;
+use crate::kernels::fusion;
 use crate::kernels::parallel::{chunk_len, for_chunks, for_each_chunk_mut, worth_parallel};
 use crate::kernels::simd;
 use crate::kernels::strided::RowPlan;
@@ -9,16 +12,27 @@ use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strid
 use crate::tensor::{Element, Tensor};
 
 /// Apply a slice kernel `f(input, output)` to every element of `x`.
-/// Non-contiguous inputs are first made contiguous (one strided copy).
+/// Non-contiguous inputs are first made contiguous (one strided copy); large
+/// contiguous ones give a deferred result (see `fusion`).
 pub fn unary_slices<A: Element, R: Element>(
     x: &Tensor,
-    f: impl Fn(&[A], &mut [R]) + Sync,
+    f: impl Fn(&[A], &mut [R]) + Send + Sync + 'static,
 ) -> Result<Tensor> {
     if is_one_value(x) {
         // a broadcast constant: compute once, broadcast the result (a view)
         let v = x.storage_slice::<A>()[x.offset()];
         let r = Tensor::build_overwrite::<R>(&[], |o| f(&[v], o))?;
         return Ok(r.broadcast_view(x.shape()));
+    }
+    if fusion::should_defer(x.size(), &[x]) {
+        let kernel: fusion::TileKernel =
+            Arc::new(move |ins, out| f(A::from_tile_in(ins[0]), R::from_tile_out(out)));
+        return Ok(fusion::defer(
+            R::DTYPE,
+            x.shape(),
+            smallvec::smallvec![x.clone()],
+            kernel,
+        ));
     }
     let x = x.contiguous()?;
     let src = x
@@ -34,7 +48,7 @@ pub fn unary_slices<A: Element, R: Element>(
 /// `f` applied to every element of `x`, vectorised.
 pub fn unary<A: Element, R: Element>(
     x: &Tensor,
-    f: impl Fn(A) -> R + Sync + Send + Copy,
+    f: impl Fn(A) -> R + Sync + Send + Copy + 'static,
 ) -> Result<Tensor> {
     unary_slices::<A, R>(x, move |src, out| simd::map1(src, out, f))
 }
@@ -79,7 +93,7 @@ fn is_one_value(x: &Tensor) -> bool {
 pub fn binary<A: Element, B: Element, R: Element>(
     a: &Tensor,
     b: &Tensor,
-    f: impl Fn(A, B) -> R + Sync + Send + Copy,
+    f: impl Fn(A, B) -> R + Sync + Send + Copy + 'static,
 ) -> Result<Tensor> {
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let a_one = a.size() == 1 || is_one_value(a);
@@ -89,6 +103,9 @@ pub fn binary<A: Element, B: Element, R: Element>(
         let va = a.storage_slice::<A>()[a.offset()];
         let vb = b.storage_slice::<B>()[b.offset()];
         return Ok(Tensor::scalar(f(va, vb)).broadcast_view(&shape));
+    }
+    if let Some(t) = defer_binary(a, b, a_one, b_one, &shape, f) {
+        return Ok(t);
     }
     // Fast path: same shape, both contiguous.
     if let (Some(sa), Some(sb)) = (a.as_slice::<A>(), b.as_slice::<B>()) {
@@ -126,6 +143,61 @@ pub fn binary<A: Element, B: Element, R: Element>(
             }
         })
     })
+}
+
+/// A deferred `f(a, b)` (see `fusion`) when the output is large and each
+/// operand is either contiguous of the output's size or one value.
+fn defer_binary<A: Element, B: Element, R: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    a_one: bool,
+    b_one: bool,
+    shape: &[usize],
+    f: impl Fn(A, B) -> R + Sync + Send + Copy + 'static,
+) -> Option<Tensor> {
+    let size: usize = shape.iter().product();
+    let full = |t: &Tensor| t.shape() == shape;
+    let (inputs, kernel): (_, fusion::TileKernel) = if full(a) && full(b) {
+        if !fusion::should_defer(size, &[a, b]) {
+            return None;
+        }
+        (
+            smallvec::smallvec![a.clone(), b.clone()],
+            Arc::new(move |ins, out| {
+                simd::map2(
+                    A::from_tile_in(ins[0]),
+                    B::from_tile_in(ins[1]),
+                    R::from_tile_out(out),
+                    f,
+                )
+            }),
+        )
+    } else if full(a) && b_one {
+        if !fusion::should_defer(size, &[a]) {
+            return None;
+        }
+        let vb = b.storage_slice::<B>()[b.offset()];
+        (
+            smallvec::smallvec![a.clone()],
+            Arc::new(move |ins, out| {
+                simd::map2_scalar_rhs(A::from_tile_in(ins[0]), vb, R::from_tile_out(out), f)
+            }),
+        )
+    } else if a_one && full(b) {
+        if !fusion::should_defer(size, &[b]) {
+            return None;
+        }
+        let va = a.storage_slice::<A>()[a.offset()];
+        (
+            smallvec::smallvec![b.clone()],
+            Arc::new(move |ins, out| {
+                simd::map2_scalar_lhs(va, B::from_tile_in(ins[0]), R::from_tile_out(out), f)
+            }),
+        )
+    } else {
+        return None;
+    };
+    Some(fusion::defer(R::DTYPE, shape, inputs, kernel))
 }
 
 /// `f(c, a, b)` with broadcasting over three operands (used by `where`).

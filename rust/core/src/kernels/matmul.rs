@@ -154,8 +154,8 @@ fn run_batches<T: Element>(out: &mut [T], da: &[T], db: &[T], offsets: &[[usize;
 const SPLIT_FLOPS: usize = 1 << 26;
 
 /// Rows of the output a parallel task computes come in multiples of this
-/// (a multiple of gemm's register tile heights).
-const ROW_BLOCK: usize = 48;
+/// (gemm's register tile height for float32 on AVX-512; a multiple of the others).
+const ROW_BLOCK: usize = 16;
 
 /// One `m×k @ k×n` product into the contiguous `out` (length m*n).
 fn one_product<T: Element>(

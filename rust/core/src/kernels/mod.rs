@@ -2,6 +2,7 @@
 
 pub mod copy;
 pub mod elementwise;
+pub mod fusion;
 pub mod gather;
 pub mod math;
 pub mod matmul;

@@ -106,7 +106,7 @@ float_impl!(f64);
 fn trig<T: Float>(
     x: &Tensor,
     which: Trig,
-    f: impl Fn(T) -> T + Copy + Send + Sync,
+    f: impl Fn(T) -> T + Copy + Send + Sync + 'static,
 ) -> Result<Tensor> {
     unary_slices::<T, T>(x, move |s, o| {
         map1(s, o, f);

@@ -120,6 +120,17 @@ impl Tensor {
         }
     }
 
+    /// A contiguous tensor over `storage` (which holds exactly `numel(shape)` elements).
+    pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(storage.len(), numel(shape));
+        Tensor {
+            storage: Arc::new(storage),
+            shape: Shape::from_slice(shape),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Tensor> {
         let n = checked_numel(shape)?;
         if n != data.len() {

@@ -9,6 +9,7 @@ use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
 use crate::error::{Error, Result};
+use crate::kernels::fusion::{Deferred, TileIn, TileOut};
 use crate::tensor::DType;
 
 /// Cache-line alignment: full-width AVX-512 loads never straddle lines.
@@ -24,7 +25,14 @@ pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + std::fmt::Debug
     fn to_i64(self) -> i64;
     fn from_i64(v: i64) -> Self;
     fn wrap(buf: AlignedBuf<Self>) -> Storage;
+    /// The elements, if `storage` holds this type (a deferred storage is
+    /// computed first).
     fn view(storage: &Storage) -> Option<&[Self]>;
+    /// A tile of a deferred chain (see `kernels::fusion`), and back.
+    fn tile_in(s: &[Self]) -> TileIn<'_>;
+    fn from_tile_in(t: TileIn<'_>) -> &[Self];
+    fn tile_out(s: &mut [Self]) -> TileOut<'_>;
+    fn from_tile_out(t: TileOut<'_>) -> &mut [Self];
 }
 
 macro_rules! element {
@@ -55,7 +63,30 @@ macro_rules! element {
             fn view(storage: &Storage) -> Option<&[Self]> {
                 match storage {
                     Storage::$dt(b) => Some(b.as_slice()),
+                    Storage::Deferred(d) => Self::view(d.resolve()),
                     _ => None,
+                }
+            }
+            #[inline]
+            fn tile_in(s: &[Self]) -> TileIn<'_> {
+                TileIn::$dt(s)
+            }
+            #[inline]
+            fn from_tile_in(t: TileIn<'_>) -> &[Self] {
+                match t {
+                    TileIn::$dt(s) => s,
+                    _ => unreachable!("a fused kernel got a tile of another dtype"),
+                }
+            }
+            #[inline]
+            fn tile_out(s: &mut [Self]) -> TileOut<'_> {
+                TileOut::$dt(s)
+            }
+            #[inline]
+            fn from_tile_out(t: TileOut<'_>) -> &mut [Self] {
+                match t {
+                    TileOut::$dt(s) => s,
+                    _ => unreachable!("a fused kernel got a tile of another dtype"),
                 }
             }
         }
@@ -280,6 +311,9 @@ pub enum Storage {
     I64(AlignedBuf<i64>),
     F32(AlignedBuf<f32>),
     F64(AlignedBuf<f64>),
+    /// Values of an elementwise chain not computed yet (`kernels::fusion`):
+    /// computed on first access to the data, then kept.
+    Deferred(Deferred),
 }
 
 impl Storage {
@@ -290,6 +324,7 @@ impl Storage {
             Storage::I64(_) => DType::I64,
             Storage::F32(_) => DType::F32,
             Storage::F64(_) => DType::F64,
+            Storage::Deferred(d) => d.dtype(),
         }
     }
 
@@ -300,6 +335,7 @@ impl Storage {
             Storage::I64(b) => b.len(),
             Storage::F32(b) => b.len(),
             Storage::F64(b) => b.len(),
+            Storage::Deferred(d) => d.len(),
         }
     }
 
@@ -315,6 +351,7 @@ impl Storage {
             Storage::I64(b) => b.as_slice().as_ptr() as usize,
             Storage::F32(b) => b.as_slice().as_ptr() as usize,
             Storage::F64(b) => b.as_slice().as_ptr() as usize,
+            Storage::Deferred(d) => d.resolve().data_address(),
         }
     }
 }

@@ -1,0 +1,349 @@
+//! Deferred elementwise chains, evaluated tile by tile.
+//!
+//! A chain of elementwise ops over large arrays (a forward pass and the VJP
+//! rules of its gradient, say) is bound by memory when every op makes a full
+//! pass: once the live arrays outgrow the caches, each op streams its inputs
+//! and output through DRAM. So on large inputs the elementwise drivers do not
+//! compute: they return a tensor whose storage is [`Deferred`], holding the op's
+//! tile kernel and its input tensors. The first access to the data (a kernel
+//! that is not elementwise, NumPy, `repr`) evaluates the whole pending chain
+//! below it in tiles of [`TILE`] elements: every intermediate of a tile stays
+//! in cache and only the leaves and the result touch memory.
+//!
+//! Each op's element function is the same as in the eager path, so results are
+//! bit-identical. Intermediates are not kept (a shared one is recomputed by each
+//! chain that reads it); the size of one chain is capped ([`MAX_NODES`]) so the
+//! recomputation stays bounded. Arrays below [`fusion_min`] elements (cache
+//! resident anyway) are computed eagerly, as are broadcasts and strided views.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use smallvec::SmallVec;
+
+use crate::error::{Error, Result};
+use crate::kernels::parallel::{for_each_chunk_mut, num_threads, worth_parallel};
+use crate::tensor::shape::numel;
+use crate::tensor::{AlignedBuf, DType, Element, Storage, Tensor};
+use crate::with_dtype;
+
+/// Elements per tile: a tile of every node of a full chain fits in L2.
+pub const TILE: usize = 2048;
+
+/// Largest number of pending ops one chain may hold; a new op over larger
+/// chains computes its inputs first.
+pub const MAX_NODES: usize = 48;
+
+/// Default for [`fusion_min`].
+const DEFAULT_FUSION_MIN: usize = 64 * 1024;
+
+/// Arrays with at least this many elements are deferred.
+/// `FERRAX_FUSION_MIN` overrides it at start-up (the tests set 1, to run every
+/// op through the deferred path; a huge value turns deferral off).
+pub fn fusion_min() -> usize {
+    static MIN: OnceLock<usize> = OnceLock::new();
+    *MIN.get_or_init(|| {
+        std::env::var("FERRAX_FUSION_MIN")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(DEFAULT_FUSION_MIN)
+            .max(1)
+    })
+}
+
+/// A tile of a node's input, typed.
+#[derive(Clone, Copy)]
+pub enum TileIn<'a> {
+    Bool(&'a [bool]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+/// A tile of a node's output, typed.
+pub enum TileOut<'a> {
+    Bool(&'a mut [bool]),
+    I32(&'a mut [i32]),
+    I64(&'a mut [i64]),
+    F32(&'a mut [f32]),
+    F64(&'a mut [f64]),
+}
+
+impl<'a> TileIn<'a> {
+    fn range(self, start: usize, end: usize) -> TileIn<'a> {
+        match self {
+            TileIn::Bool(s) => TileIn::Bool(&s[start..end]),
+            TileIn::I32(s) => TileIn::I32(&s[start..end]),
+            TileIn::I64(s) => TileIn::I64(&s[start..end]),
+            TileIn::F32(s) => TileIn::F32(&s[start..end]),
+            TileIn::F64(s) => TileIn::F64(&s[start..end]),
+        }
+    }
+}
+
+/// An op's kernel over one tile: `inputs` in the order of the op's inputs.
+pub type TileKernel = Arc<dyn Fn(&[TileIn<'_>], TileOut<'_>) + Send + Sync>;
+
+/// What a deferred storage computes.
+struct Plan {
+    /// Contiguous tensors with exactly the output's number of elements.
+    inputs: SmallVec<[Tensor; 2]>,
+    kernel: TileKernel,
+}
+
+/// The storage of a tensor whose values are not computed yet.
+pub struct Deferred {
+    dtype: DType,
+    len: usize,
+    /// Pending ops in the chain below, this one included (an upper bound:
+    /// shared nodes are counted once per path).
+    nodes: usize,
+    value: OnceLock<Box<Storage>>,
+    /// Dropped once `value` is set (releasing the inputs).
+    plan: Mutex<Option<Arc<Plan>>>,
+}
+
+impl Deferred {
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The computed values (computing the chain on first call). Allocation
+    /// failure panics with an [`Error::OutOfMemory`] payload, which the
+    /// bindings turn into `MemoryError`.
+    pub fn resolve(&self) -> &Storage {
+        self.value.get_or_init(|| {
+            let plan = self
+                .pending()
+                .expect("a deferred value keeps its plan until computed");
+            let storage = match evaluate(self.dtype, self.len, &plan) {
+                Ok(s) => s,
+                Err(e) => std::panic::panic_any(e),
+            };
+            *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            Box::new(storage)
+        })
+    }
+
+    /// The plan, if the values are not computed yet.
+    fn pending(&self) -> Option<Arc<Plan>> {
+        if self.value.get().is_some() {
+            return None;
+        }
+        self.plan.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The deferred storage behind `t` if `t` reads it whole and in order (a
+/// tile of `t` is then the same tile of the storage's chain). Slices, offset
+/// views and the like of a deferred storage read it as a computed leaf.
+fn whole_deferred(t: &Tensor) -> Option<&Deferred> {
+    match &**t.storage() {
+        Storage::Deferred(d) if t.offset() == 0 && t.size() == d.len && t.is_contiguous() => {
+            Some(d)
+        }
+        _ => None,
+    }
+}
+
+/// Pending ops below `t` (0 if its values exist).
+fn pending_nodes(t: &Tensor) -> usize {
+    match whole_deferred(t) {
+        Some(d) if d.value.get().is_none() => d.nodes,
+        _ => 0,
+    }
+}
+
+/// Whether an elementwise op producing `size` elements from `inputs` (all of
+/// exactly that size) should be deferred.
+pub fn should_defer(size: usize, inputs: &[&Tensor]) -> bool {
+    size >= fusion_min() && inputs.iter().all(|t| t.size() == size && t.is_contiguous())
+}
+
+/// A tensor of `shape` and `dtype` whose values are `kernel` applied to
+/// `inputs` (contiguous, each of `numel(shape)` elements), computed when read.
+pub fn defer(
+    dtype: DType,
+    shape: &[usize],
+    inputs: SmallVec<[Tensor; 2]>,
+    kernel: TileKernel,
+) -> Tensor {
+    let mut nodes = 1 + inputs.iter().map(pending_nodes).sum::<usize>();
+    if nodes > MAX_NODES {
+        // Cap the chain: compute the inputs now, so this op starts a new one.
+        for t in &inputs {
+            if let Some(d) = whole_deferred(t) {
+                d.resolve();
+            }
+        }
+        nodes = 1;
+    }
+    let len = numel(shape);
+    let storage = Storage::Deferred(Deferred {
+        dtype,
+        len,
+        nodes,
+        value: OnceLock::new(),
+        plan: Mutex::new(Some(Arc::new(Plan { inputs, kernel }))),
+    });
+    Tensor::from_storage(storage, shape)
+}
+
+/// Where a node of a chain reads an input from.
+#[derive(Clone, Copy)]
+enum Arg {
+    /// A tensor with values (index into `Chain::leaves`).
+    Leaf(usize),
+    /// The tile of an earlier node.
+    Node(usize),
+}
+
+/// A pending chain in evaluation order; the last node is the root.
+struct Chain {
+    leaves: Vec<Tensor>,
+    nodes: Vec<(Arc<Plan>, DType, SmallVec<[Arg; 2]>)>,
+    /// Deferred storages already placed, by address, and their node.
+    seen: Vec<(usize, usize)>,
+}
+
+impl Chain {
+    fn arg(&mut self, t: &Tensor) -> Arg {
+        let key = Arc::as_ptr(t.storage()) as usize;
+        if let Some(&(_, i)) = self.seen.iter().find(|(p, _)| *p == key) {
+            return Arg::Node(i);
+        }
+        if let Some(d) = whole_deferred(t) {
+            if let Some(plan) = d.pending() {
+                let i = self.add(plan, d.dtype);
+                self.seen.push((key, i));
+                return Arg::Node(i);
+            }
+        }
+        self.leaves.push(t.clone());
+        Arg::Leaf(self.leaves.len() - 1)
+    }
+
+    fn add(&mut self, plan: Arc<Plan>, dtype: DType) -> usize {
+        let args = plan.inputs.iter().map(|t| self.arg(t)).collect();
+        self.nodes.push((plan, dtype, args));
+        self.nodes.len() - 1
+    }
+}
+
+/// Compute a chain whose root is `plan` into a fresh storage of `len` elements.
+fn evaluate(dtype: DType, len: usize, plan: &Arc<Plan>) -> Result<Storage> {
+    let mut chain = Chain {
+        leaves: Vec::new(),
+        nodes: Vec::new(),
+        seen: Vec::new(),
+    };
+    chain.add(plan.clone(), dtype);
+    // Leaves as whole slices (computing any deferred leaf is done here, before
+    // the tile loop: `resolve` of a shared, already computed node is a load).
+    let leaves: Vec<TileIn<'_>> = chain
+        .leaves
+        .iter()
+        .map(|t| with_dtype!(t.dtype(), T => T::tile_in(t.as_slice::<T>().expect("contiguous leaf"))))
+        .collect();
+    // Scratch tiles: one per node but the root, allocated per task.
+    let scratch = |chain: &Chain| -> Result<Vec<Storage>> {
+        chain.nodes[..chain.nodes.len() - 1]
+            .iter()
+            .map(|(_, dt, _)| with_dtype!(*dt, T => Ok(T::wrap(AlignedBuf::<T>::for_overwrite(TILE)?))))
+            .collect()
+    };
+    // Tiles grouped into tasks of several tiles (one scratch set per task).
+    let per_task = if worth_parallel(len) {
+        (len.div_ceil(4 * num_threads() * TILE)).max(1) * TILE
+    } else {
+        len.max(1)
+    };
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    let storage = with_dtype!(dtype, R => {
+        let mut out = AlignedBuf::<R>::for_overwrite(len)?;
+        for_each_chunk_mut(out.as_mut_slice(), per_task, |task, part| {
+            let mut bufs = match scratch(&chain) {
+                Ok(b) => b,
+                Err(e) => {
+                    *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    return;
+                }
+            };
+            let base = task * per_task;
+            let mut start = 0;
+            while start < part.len() {
+                let end = (start + TILE).min(part.len());
+                run_tile(&chain, &leaves, &mut bufs, base + start, base + end, R::tile_out(&mut part[start..end]));
+                start = end;
+            }
+        });
+        R::wrap(out)
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(storage),
+    }
+}
+
+/// Every node of `chain` over elements `start..end`; the root writes `out`.
+fn run_tile(
+    chain: &Chain,
+    leaves: &[TileIn<'_>],
+    bufs: &mut [Storage],
+    start: usize,
+    end: usize,
+    out: TileOut<'_>,
+) {
+    let n = end - start;
+    let last = chain.nodes.len() - 1;
+    for (i, (plan, _, args)) in chain.nodes[..last].iter().enumerate() {
+        let (done, rest) = bufs.split_at_mut(i);
+        let ins: SmallVec<[TileIn<'_>; 3]> = args
+            .iter()
+            .map(|a| input(*a, leaves, done, start, end, n))
+            .collect();
+        (plan.kernel)(&ins, tile_out(&mut rest[0], n));
+    }
+    let (plan, _, args) = &chain.nodes[last];
+    let ins: SmallVec<[TileIn<'_>; 3]> = args
+        .iter()
+        .map(|a| input(*a, leaves, bufs, start, end, n))
+        .collect();
+    (plan.kernel)(&ins, out);
+}
+
+/// The tile an argument reads: a range of a leaf or an earlier node's scratch.
+fn input<'a>(
+    a: Arg,
+    leaves: &[TileIn<'a>],
+    done: &'a [Storage],
+    start: usize,
+    end: usize,
+    n: usize,
+) -> TileIn<'a> {
+    match a {
+        Arg::Leaf(l) => leaves[l].range(start, end),
+        Arg::Node(k) => {
+            with_dtype!(done[k].dtype(), T => T::tile_in(&T::view(&done[k]).expect("scratch dtype")[..n]))
+        }
+    }
+}
+
+fn tile_out(s: &mut Storage, n: usize) -> TileOut<'_> {
+    match s {
+        Storage::Bool(b) => TileOut::Bool(&mut b.as_mut_slice()[..n]),
+        Storage::I32(b) => TileOut::I32(&mut b.as_mut_slice()[..n]),
+        Storage::I64(b) => TileOut::I64(&mut b.as_mut_slice()[..n]),
+        Storage::F32(b) => TileOut::F32(&mut b.as_mut_slice()[..n]),
+        Storage::F64(b) => TileOut::F64(&mut b.as_mut_slice()[..n]),
+        Storage::Deferred(_) => unreachable!("scratch tiles are computed storages"),
+    }
+}
