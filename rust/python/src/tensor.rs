@@ -60,6 +60,19 @@ pub fn compute(
     wrap(py, v)
 }
 
+/// Compute deferred values of `t` (if any) with the GIL released.
+pub fn realize(py: Python<'_>, t: &ferrax_core::Tensor) -> PyResult<()> {
+    if t.is_realized() {
+        return Ok(());
+    }
+    py.detach(|| {
+        guard(|| {
+            t.realize();
+            Ok(())
+        })
+    })
+}
+
 type R = PyResult<Py<PyTensor>>;
 
 impl PyTensor {
@@ -139,6 +152,7 @@ impl PyTensor {
                 ));
             }
         };
+        realize(py, t)?;
         let d = PyDict::new(py);
         let isz = t.dtype().size_of();
         let addr = t.storage().data_address() + t.offset() * isz;
@@ -178,6 +192,23 @@ impl PyTensor {
             return arr.call_method0("copy");
         }
         Ok(arr)
+    }
+
+    /// Compute the values now and return this tensor.
+    ///
+    /// Large elementwise results are computed lazily, a whole chain of ops at a
+    /// time, when first read (NumPy conversion, printing, a reduction or
+    /// matmul...). Reading does this implicitly; call this to time a
+    /// computation or to do its work at a chosen point (as JAX's method of
+    /// the same name).
+    ///
+    /// >>> y = fx.exp(fx.arange(3.0)).block_until_ready()
+    fn block_until_ready(slf: &Bound<'_, Self>) -> PyResult<Py<Self>> {
+        let me = slf.borrow();
+        if let Value::Concrete(t) = &me.v {
+            realize(slf.py(), t)?;
+        }
+        Ok(slf.clone().unbind())
     }
 
     /// A NumPy array with the values (read-only, zero-copy where the layout allows).

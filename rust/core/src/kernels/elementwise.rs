@@ -157,7 +157,9 @@ fn defer_binary<A: Element, B: Element, R: Element>(
 ) -> Option<Tensor> {
     let size: usize = shape.iter().product();
     let full = |t: &Tensor| t.shape() == shape;
-    let (inputs, kernel): (_, fusion::TileKernel) = if full(a) && full(b) {
+    // A one-value operand (a scalar, or a broadcast one like the cotangent of
+    // a sum) is captured by value, whatever its layout.
+    let (inputs, kernel): (_, fusion::TileKernel) = if full(a) && full(b) && !a_one && !b_one {
         if !fusion::should_defer(size, &[a, b]) {
             return None;
         }
@@ -172,7 +174,7 @@ fn defer_binary<A: Element, B: Element, R: Element>(
                 )
             }),
         )
-    } else if full(a) && b_one {
+    } else if full(a) && b_one && !a_one {
         if !fusion::should_defer(size, &[a]) {
             return None;
         }
@@ -183,7 +185,7 @@ fn defer_binary<A: Element, B: Element, R: Element>(
                 simd::map2_scalar_rhs(A::from_tile_in(ins[0]), vb, R::from_tile_out(out), f)
             }),
         )
-    } else if a_one && full(b) {
+    } else if a_one && full(b) && !b_one {
         if !fusion::should_defer(size, &[b]) {
             return None;
         }

@@ -95,9 +95,6 @@ struct Plan {
 pub struct Deferred {
     dtype: DType,
     len: usize,
-    /// Pending ops in the chain below, this one included (an upper bound:
-    /// shared nodes are counted once per path).
-    nodes: usize,
     value: OnceLock<Box<Storage>>,
     /// Dropped once `value` is set (releasing the inputs).
     plan: Mutex<Option<Arc<Plan>>>,
@@ -114,6 +111,10 @@ impl Deferred {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    pub fn is_resolved(&self) -> bool {
+        self.value.get().is_some()
     }
 
     /// The computed values (computing the chain on first call). Allocation
@@ -154,12 +155,30 @@ fn whole_deferred(t: &Tensor) -> Option<&Deferred> {
     }
 }
 
-/// Pending ops below `t` (0 if its values exist).
-fn pending_nodes(t: &Tensor) -> usize {
-    match whole_deferred(t) {
-        Some(d) if d.value.get().is_none() => d.nodes,
-        _ => 0,
+/// Distinct pending ops in the chains below `inputs`, counted up to `limit`
+/// (a shared op counts once: a forward value read by several VJP rules).
+fn pending_ops(inputs: &[Tensor], limit: usize) -> usize {
+    fn visit(t: &Tensor, seen: &mut SmallVec<[usize; 64]>, limit: usize) {
+        if seen.len() > limit {
+            return;
+        }
+        let Some(d) = whole_deferred(t) else { return };
+        let key = d as *const Deferred as usize;
+        if seen.contains(&key) {
+            return;
+        }
+        if let Some(plan) = d.pending() {
+            seen.push(key);
+            for u in &plan.inputs {
+                visit(u, seen, limit);
+            }
+        }
     }
+    let mut seen = SmallVec::new();
+    for t in inputs {
+        visit(t, &mut seen, limit);
+    }
+    seen.len()
 }
 
 /// Whether an elementwise op producing `size` elements from `inputs` (all of
@@ -176,21 +195,18 @@ pub fn defer(
     inputs: SmallVec<[Tensor; 2]>,
     kernel: TileKernel,
 ) -> Tensor {
-    let mut nodes = 1 + inputs.iter().map(pending_nodes).sum::<usize>();
-    if nodes > MAX_NODES {
+    if 1 + pending_ops(&inputs, MAX_NODES) > MAX_NODES {
         // Cap the chain: compute the inputs now, so this op starts a new one.
         for t in &inputs {
             if let Some(d) = whole_deferred(t) {
                 d.resolve();
             }
         }
-        nodes = 1;
     }
     let len = numel(shape);
     let storage = Storage::Deferred(Deferred {
         dtype,
         len,
-        nodes,
         value: OnceLock::new(),
         plan: Mutex::new(Some(Arc::new(Plan { inputs, kernel }))),
     });
@@ -226,6 +242,15 @@ impl Chain {
                 self.seen.push((key, i));
                 return Arg::Node(i);
             }
+        }
+        // the same data read twice (`x * x`) is one leaf
+        let same = |l: &Tensor| {
+            Arc::ptr_eq(l.storage(), t.storage())
+                && l.offset() == t.offset()
+                && l.dtype() == t.dtype()
+        };
+        if let Some(i) = self.leaves.iter().position(same) {
+            return Arg::Leaf(i);
         }
         self.leaves.push(t.clone());
         Arg::Leaf(self.leaves.len() - 1)

@@ -244,6 +244,23 @@ impl Tensor {
         &self.storage
     }
 
+    /// Compute the values now if they are deferred (`kernels::fusion`); a
+    /// no-op for computed data. Errors (allocation failure) panic with the
+    /// core error as payload, as every other first read of deferred data does.
+    pub fn realize(&self) {
+        if let Storage::Deferred(d) = &*self.storage {
+            d.resolve();
+        }
+    }
+
+    /// Whether the values are computed (false for a pending deferred chain).
+    pub fn is_realized(&self) -> bool {
+        match &*self.storage {
+            Storage::Deferred(d) => d.is_resolved(),
+            _ => true,
+        }
+    }
+
     /// Row-major contiguous (size-1 dims may have any stride).
     pub fn is_contiguous(&self) -> bool {
         if self.shape.contains(&0) {
