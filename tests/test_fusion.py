@@ -96,6 +96,22 @@ def test_long_chains_are_cut_and_stay_exact():
     np.testing.assert_allclose(np.asarray(y), want, rtol=1e-14)
 
 
+def test_intermediates_read_in_reverse_order_are_right():
+    """Reading a chain's intermediates last-first makes each read recompute the
+    chain below it; from the third time an op is needed it is kept instead."""
+    x = np.linspace(-1, 1, N)
+    steps = [fx.asarray(x)]
+    want = [x]
+    for k in range(40):
+        steps.append(fx.sin(steps[-1]) + 0.1 * k)
+        want.append(np.sin(want[-1]) + 0.1 * k)
+    for k in range(40, 0, -1):
+        np.testing.assert_allclose(float(fx.sum(steps[k])), want[k].sum(), rtol=1e-12, atol=1e-8)
+        np.testing.assert_allclose(
+            np.asarray(steps[k] * 2.0), want[k] * 2.0, rtol=1e-12, atol=1e-13
+        )
+
+
 def test_concurrent_readers_of_one_pending_value_agree():
     x = np.linspace(-2, 2, N)
     y = fx.sin(x) * fx.cos(x) + fx.exp(-x)

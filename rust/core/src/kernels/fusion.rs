@@ -11,11 +11,14 @@
 //! in cache and only the leaves and the result touch memory.
 //!
 //! Each op's element function is the same as in the eager path, so results are
-//! bit-identical. Intermediates are not kept (a shared one is recomputed by each
-//! chain that reads it); the size of one chain is capped ([`MAX_NODES`]) so the
-//! recomputation stays bounded. Arrays below [`fusion_min`] elements (cache
+//! bit-identical. Intermediates are not kept: one shared by two chains (a
+//! forward value that the gradient reads again) is recomputed by the second,
+//! which is cheaper than a memory pass; a third chain that needs it computes
+//! and keeps it ([`MAX_INLINE`]), so work never grows beyond 3x. The size of
+//! one chain is capped ([`MAX_NODES`]). Arrays below [`fusion_min`] elements (cache
 //! resident anyway) are computed eagerly, as are broadcasts and strided views.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use smallvec::SmallVec;
@@ -32,6 +35,9 @@ pub const TILE: usize = 2048;
 /// Largest number of pending ops one chain may hold; a new op over larger
 /// chains computes its inputs first.
 pub const MAX_NODES: usize = 48;
+
+/// How many chains may recompute a pending op before one keeps it.
+pub const MAX_INLINE: usize = 2;
 
 /// Default for [`fusion_min`].
 const DEFAULT_FUSION_MIN: usize = 64 * 1024;
@@ -96,6 +102,8 @@ pub struct Deferred {
     dtype: DType,
     len: usize,
     value: OnceLock<Box<Storage>>,
+    /// Chains that have computed this op as an intermediate.
+    inlined: AtomicUsize,
     /// Dropped once `value` is set (releasing the inputs).
     plan: Mutex<Option<Arc<Plan>>>,
 }
@@ -208,6 +216,7 @@ pub fn defer(
         dtype,
         len,
         value: OnceLock::new(),
+        inlined: AtomicUsize::new(0),
         plan: Mutex::new(Some(Arc::new(Plan { inputs, kernel }))),
     });
     Tensor::from_storage(storage, shape)
@@ -237,7 +246,9 @@ impl Chain {
             return Arg::Node(i);
         }
         if let Some(d) = whole_deferred(t) {
-            if let Some(plan) = d.pending() {
+            if d.inlined.fetch_add(1, Ordering::Relaxed) >= MAX_INLINE {
+                d.resolve(); // computed and kept: a leaf from now on
+            } else if let Some(plan) = d.pending() {
                 let i = self.add(plan, d.dtype);
                 self.seen.push((key, i));
                 return Arg::Node(i);
