@@ -383,3 +383,57 @@ fn tile_out(s: &mut Storage, n: usize) -> TileOut<'_> {
         Storage::Deferred(_) => unreachable!("scratch tiles are computed storages"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{binary, unary, UnaryOp};
+    use crate::Value;
+
+    fn val(v: &[f64]) -> Value {
+        Value::Concrete(Tensor::from_slice(v, &[v.len()]).unwrap())
+    }
+
+    fn tensor(v: &Value) -> &Tensor {
+        v.as_concrete().unwrap()
+    }
+
+    #[test]
+    fn a_chain_is_pending_until_read_and_equals_the_scalar_reference() {
+        let n = DEFAULT_FUSION_MIN + 3 * TILE + 17; // tiles and a ragged tail
+        let xs: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 250.0 - 2.0).collect();
+        let x = val(&xs);
+        let e = unary::unary(UnaryOp::Exp, &x).unwrap();
+        let s = binary::mul(&e, &val(&[0.5])).unwrap(); // scalar operand captured
+        let y = binary::add(&s, &e).unwrap(); // `e` shared: one node of the chain
+        assert!(!tensor(&y).is_realized() || fusion_min() > n);
+        let got = tensor(&y).to_vec::<f64>().unwrap();
+        assert!(tensor(&y).is_realized());
+        for (g, v) in got.iter().zip(&xs) {
+            let want = 1.5 * v.exp();
+            assert!((g - want).abs() <= 1e-15 * want, "{g} vs {want}");
+        }
+        // the intermediate was not kept, and reading it now computes it alone
+        assert!(!tensor(&e).is_realized() || fusion_min() > n);
+        assert_eq!(tensor(&e).to_vec::<f64>().unwrap().len(), n);
+    }
+
+    #[test]
+    fn chains_are_cut_at_the_node_limit() {
+        let n = DEFAULT_FUSION_MIN;
+        let mut y = val(&vec![1.0; n]);
+        let mut steps = Vec::new();
+        for _ in 0..3 * MAX_NODES {
+            y = binary::add(&y, &val(&[1.0])).unwrap();
+            steps.push(y.clone());
+        }
+        // nothing was read, yet the cap computed some steps along the way
+        let computed = steps.iter().filter(|s| tensor(s).is_realized()).count();
+        assert!(
+            (2..=3).contains(&computed) || fusion_min() > n,
+            "{computed}"
+        );
+        let v = tensor(&y).to_vec::<f64>().unwrap();
+        assert!(v.iter().all(|&a| a == 1.0 + 3.0 * MAX_NODES as f64));
+    }
+}
