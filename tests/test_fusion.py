@@ -86,6 +86,33 @@ def test_mixed_dtypes_comparisons_and_reductions_of_pending_values():
     np.testing.assert_allclose(np.asarray((t * 2).astype(fx.float64)), (x * 2).astype(np.float64))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_whole_array_reductions_of_pending_chains(dtype):
+    """sum/max/min/mean over all of a pending chain fold its tiles as they are
+    computed (the chain is never written out); NaN still propagates."""
+    x = np.linspace(-3, 3, N).astype(dtype)
+    t = fx.asarray(x)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    ref = np.sin(x.astype(np.float64)) * 2.0 + 1.0
+    for name in ("sum", "max", "min", "mean"):
+        got = float(getattr(fx, name)(fx.sin(t) * 2.0 + 1.0))
+        np.testing.assert_allclose(got, getattr(np, name)(ref), rtol=tol, err_msg=name)
+    # 2-D, reduced over both axes; and a loss read through value_and_grad
+    m = fx.reshape(fx.exp(t[: 4 * (N // 4)]), (4, N // 4))
+    np.testing.assert_allclose(
+        float(fx.sum(m)), np.exp(x[: 4 * (N // 4)].astype(np.float64)).sum(), rtol=tol
+    )
+    val, g = fx.value_and_grad(lambda v: fx.sum(fx.sin(v) ** 2))(t)
+    np.testing.assert_allclose(float(val), np.sum(np.sin(x.astype(np.float64)) ** 2), rtol=tol)
+    np.testing.assert_allclose(
+        np.asarray(g), np.sin(2 * x.astype(np.float64)), rtol=10 * tol, atol=10 * tol
+    )
+    bad = x.copy()
+    bad[N // 2] = np.nan
+    assert np.isnan(float(fx.max(fx.asarray(bad) * 2.0)))
+    assert np.isnan(float(fx.sum(fx.asarray(bad) + 1.0)))
+
+
 def test_long_chains_are_cut_and_stay_exact():
     x = np.linspace(0, 1, N)
     y = fx.asarray(x)

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
-use crate::kernels::parallel::{for_each_chunk_mut, num_threads, worth_parallel};
+use crate::kernels::parallel::{for_each_chunk_mut, map_tasks, num_threads, worth_parallel};
 use crate::tensor::shape::numel;
 use crate::tensor::{AlignedBuf, DType, Element, Storage, Tensor};
 use crate::with_dtype;
@@ -90,7 +90,15 @@ impl<'a> TileIn<'a> {
 /// An op's kernel over one tile: `inputs` in the order of the op's inputs.
 pub type TileKernel = Arc<dyn Fn(&[TileIn<'_>], TileOut<'_>) + Send + Sync>;
 
-/// What a deferred storage computes.
+/// What a deferred storage computes: an elementwise op over its inputs
+/// (part of a chain), or a whole-array reduction of a chain (its root).
+#[derive(Clone)]
+enum Pending {
+    Map(Arc<Plan>),
+    Fold(Arc<dyn Fn() -> Result<Storage> + Send + Sync>),
+}
+
+/// An elementwise op of a chain.
 struct Plan {
     /// Contiguous tensors with exactly the output's number of elements.
     inputs: SmallVec<[Tensor; 2]>,
@@ -105,7 +113,7 @@ pub struct Deferred {
     /// Chains that have computed this op as an intermediate.
     inlined: AtomicUsize,
     /// Dropped once `value` is set (releasing the inputs).
-    plan: Mutex<Option<Arc<Plan>>>,
+    plan: Mutex<Option<Pending>>,
 }
 
 impl Deferred {
@@ -130,10 +138,17 @@ impl Deferred {
     /// bindings turn into `MemoryError`.
     pub fn resolve(&self) -> &Storage {
         self.value.get_or_init(|| {
-            let plan = self
-                .pending()
+            let pending = self
+                .plan
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
                 .expect("a deferred value keeps its plan until computed");
-            let storage = match evaluate(self.dtype, self.len, &plan) {
+            let computed = match pending {
+                Pending::Map(plan) => evaluate(self.dtype, self.len, &plan),
+                Pending::Fold(thunk) => thunk(),
+            };
+            let storage = match computed {
                 Ok(s) => s,
                 Err(e) => std::panic::panic_any(e),
             };
@@ -142,12 +157,16 @@ impl Deferred {
         })
     }
 
-    /// The plan, if the values are not computed yet.
+    /// The elementwise op, if the values are not computed yet (a pending
+    /// reduction is not part of any chain: it is read as a computed leaf).
     fn pending(&self) -> Option<Arc<Plan>> {
         if self.value.get().is_some() {
             return None;
         }
-        self.plan.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        match &*self.plan.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(Pending::Map(p)) => Some(p.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -217,7 +236,7 @@ pub fn defer(
         len,
         value: OnceLock::new(),
         inlined: AtomicUsize::new(0),
-        plan: Mutex::new(Some(Arc::new(Plan { inputs, kernel }))),
+        plan: Mutex::new(Some(Pending::Map(Arc::new(Plan { inputs, kernel })))),
     });
     Tensor::from_storage(storage, shape)
 }
@@ -274,34 +293,52 @@ impl Chain {
     }
 }
 
-/// Compute a chain whose root is `plan` into a fresh storage of `len` elements.
-fn evaluate(dtype: DType, len: usize, plan: &Arc<Plan>) -> Result<Storage> {
-    let mut chain = Chain {
-        leaves: Vec::new(),
-        nodes: Vec::new(),
-        seen: Vec::new(),
-    };
-    chain.add(plan.clone(), dtype);
-    // Leaves as whole slices (computing any deferred leaf is done here, before
-    // the tile loop: `resolve` of a shared, already computed node is a load).
-    let leaves: Vec<TileIn<'_>> = chain
-        .leaves
-        .iter()
-        .map(|t| with_dtype!(t.dtype(), T => T::tile_in(t.as_slice::<T>().expect("contiguous leaf"))))
-        .collect();
-    // Scratch tiles: one per node but the root, allocated per task.
-    let scratch = |chain: &Chain| -> Result<Vec<Storage>> {
-        chain.nodes[..chain.nodes.len() - 1]
+impl Chain {
+    /// The pending chain whose root is `plan` (of `dtype`).
+    fn of(plan: &Arc<Plan>, dtype: DType) -> Chain {
+        let mut chain = Chain {
+            leaves: Vec::new(),
+            nodes: Vec::new(),
+            seen: Vec::new(),
+        };
+        chain.add(plan.clone(), dtype);
+        chain
+    }
+
+    /// Leaves as whole slices (computing any deferred leaf happens here, before
+    /// the tile loop: `resolve` of an already computed node is a load).
+    fn leaf_slices(&self) -> Vec<TileIn<'_>> {
+        self.leaves
+            .iter()
+            .map(|t| with_dtype!(t.dtype(), T => T::tile_in(t.as_slice::<T>().expect("contiguous leaf"))))
+            .collect()
+    }
+
+    /// Scratch tiles: one per node but the root (one set per task).
+    fn scratch(&self) -> Result<Vec<Storage>> {
+        self.nodes[..self.nodes.len() - 1]
             .iter()
             .map(|(_, dt, _)| with_dtype!(*dt, T => Ok(T::wrap(AlignedBuf::<T>::for_overwrite(TILE)?))))
             .collect()
-    };
-    // Tiles grouped into tasks of several tiles (one scratch set per task).
-    let per_task = if worth_parallel(len) {
+    }
+}
+
+/// Elements per task: several tiles (one scratch set per task), a few tasks
+/// per thread.
+fn task_len(len: usize) -> usize {
+    if worth_parallel(len) {
         (len.div_ceil(4 * num_threads() * TILE)).max(1) * TILE
     } else {
         len.max(1)
-    };
+    }
+}
+
+/// Compute a chain whose root is `plan` into a fresh storage of `len` elements.
+fn evaluate(dtype: DType, len: usize, plan: &Arc<Plan>) -> Result<Storage> {
+    let chain = Chain::of(plan, dtype);
+    let leaves = chain.leaf_slices();
+    let scratch = |chain: &Chain| chain.scratch();
+    let per_task = task_len(len);
     let failed: Mutex<Option<Error>> = Mutex::new(None);
     let storage = with_dtype!(dtype, R => {
         let mut out = AlignedBuf::<R>::for_overwrite(len)?;
@@ -326,6 +363,75 @@ fn evaluate(dtype: DType, len: usize, plan: &Arc<Plan>) -> Result<Storage> {
     match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some(e) => Err(e),
         None => Ok(storage),
+    }
+}
+
+/// Whether `x` is a pending elementwise chain read whole (a reduction over all
+/// of it can be deferred with [`defer_fold`]).
+pub fn is_pending_chain(x: &Tensor) -> bool {
+    whole_deferred(x).is_some_and(|d| d.pending().is_some())
+}
+
+/// A 0-d tensor whose value is the reduction of the pending chain `x` (see
+/// [`is_pending_chain`]), computed when read: each tile of the chain is
+/// folded by `fold_tile` as it is computed (the chain's result is never
+/// written), and the tile results are combined pairwise in order.
+pub fn defer_fold<T: Element>(
+    x: &Tensor,
+    fold_tile: impl Fn(&[T]) -> T + Send + Sync + 'static,
+    combine: impl Fn(T, T) -> T + Send + Sync + 'static,
+    identity: T,
+) -> Tensor {
+    let plan = whole_deferred(x)
+        .and_then(|d| d.pending())
+        .expect("defer_fold of a pending chain");
+    let len = x.size();
+    let thunk = move || -> Result<Storage> {
+        let chain = Chain::of(&plan, T::DTYPE);
+        let leaves = chain.leaf_slices();
+        let per_task = task_len(len);
+        let parts = map_tasks(len.div_ceil(per_task), |task| -> Result<Vec<T>> {
+            let mut bufs = chain.scratch()?;
+            let mut root = AlignedBuf::<T>::for_overwrite(TILE)?;
+            let (lo, hi) = (task * per_task, ((task + 1) * per_task).min(len));
+            let mut partial = Vec::with_capacity((hi - lo).div_ceil(TILE));
+            let mut start = lo;
+            while start < hi {
+                let end = (start + TILE).min(hi);
+                let tile = &mut root.as_mut_slice()[..end - start];
+                run_tile(&chain, &leaves, &mut bufs, start, end, T::tile_out(tile));
+                partial.push(fold_tile(tile));
+                start = end;
+            }
+            Ok(partial)
+        });
+        let mut tiles = Vec::new();
+        for p in parts {
+            tiles.extend(p?);
+        }
+        let total = pairwise(&tiles, &combine).unwrap_or(identity);
+        Ok(T::wrap(AlignedBuf::from_slice(&[total])?))
+    };
+    let storage = Storage::Deferred(Deferred {
+        dtype: T::DTYPE,
+        len: 1,
+        value: OnceLock::new(),
+        inlined: AtomicUsize::new(0),
+        plan: Mutex::new(Some(Pending::Fold(Arc::new(thunk)))),
+    });
+    Tensor::from_storage(storage, &[])
+}
+
+/// `combine` over `v` as a balanced tree (a float sum's error grows like
+/// log(len)); `None` for an empty slice.
+fn pairwise<T: Copy>(v: &[T], combine: &impl Fn(T, T) -> T) -> Option<T> {
+    match v.len() {
+        0 => None,
+        1 => Some(v[0]),
+        n => {
+            let (a, b) = v.split_at(n / 2);
+            Some(combine(pairwise(a, combine)?, pairwise(b, combine)?))
+        }
     }
 }
 
@@ -416,6 +522,27 @@ mod tests {
         // the intermediate was not kept, and reading it now computes it alone
         assert!(!tensor(&e).is_realized() || fusion_min() > n);
         assert_eq!(tensor(&e).to_vec::<f64>().unwrap().len(), n);
+    }
+
+    #[test]
+    fn whole_array_folds_of_a_chain_are_deferred_and_pairwise() {
+        let n = DEFAULT_FUSION_MIN + 5 * TILE + 3;
+        let xs: Vec<f64> = (0..n).map(|i| (i % 977) as f64 * 0.01).collect();
+        let x = val(&xs);
+        let y = binary::mul(&x, &val(&[3.0])).unwrap();
+        let s = crate::ops::reduce::reduction(crate::ops::ReduceOp::Sum, &y, None, false).unwrap();
+        let m = crate::ops::reduce::reduction(crate::ops::ReduceOp::Max, &y, None, false).unwrap();
+        if fusion_min() <= n {
+            assert!(!tensor(&s).is_realized() && !tensor(&y).is_realized());
+        }
+        let want: f64 = xs.iter().map(|v| v * 3.0).sum();
+        let got = tensor(&s).item_f64().unwrap();
+        assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+        assert_eq!(tensor(&m).item_f64().unwrap(), 976.0 * 0.01 * 3.0);
+        // reading the reductions did not write the chain out
+        assert!(!tensor(&y).is_realized() || fusion_min() > n);
+        assert_eq!(pairwise(&[1, 2, 3, 4, 5], &|a, b| a + b), Some(15));
+        assert_eq!(pairwise::<i32>(&[], &|a, b| a + b), None);
     }
 
     #[test]

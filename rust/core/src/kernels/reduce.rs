@@ -8,6 +8,7 @@
 //! outputs that are combined at the end.
 
 use crate::error::Result;
+use crate::kernels::fusion;
 use crate::kernels::parallel::{chunk_len, map_tasks, num_threads, worth_parallel};
 use crate::kernels::slice_fold::SliceFold;
 use crate::kernels::strided::RowPlan;
@@ -208,7 +209,21 @@ impl<T: Element, F: Fold<T>> pulp::WithSimd for FoldInto<'_, T, F> {
 }
 
 /// Reduce `x` over the sorted, distinct `axes`; the result drops those axes.
-pub fn reduce<T: Element, F: Fold<T>>(x: &Tensor, axes: &[usize], f: F) -> Result<Tensor> {
+pub fn reduce<T: Element, F: Fold<T> + 'static>(
+    x: &Tensor,
+    axes: &[usize],
+    f: F,
+) -> Result<Tensor> {
+    if !axes.is_empty() && axes.len() == x.ndim() && fusion::is_pending_chain(x) {
+        // A whole-array fold of a pending elementwise chain folds its tiles as
+        // they are computed: the chain's values are never written out.
+        return Ok(fusion::defer_fold(
+            x,
+            move |tile: &[T]| f.fold_contiguous(tile),
+            move |a, b| f.combine(a, b),
+            f.identity(),
+        ));
+    }
     let shape = x.shape();
     let out_shape: Shape = shape
         .iter()
