@@ -149,6 +149,16 @@ def main() -> None:
     print(
         f"Per-call time of grad on 16 elements: {dt * 1e6:.1f} us (see benches/ for the full suite)"
     )
+    big = np.linspace(-3.0, 3.0, 1_000_000, dtype=np.float32)
+    gbig = fx.grad(lambda x: fx.sum(fx.sin(x) * fx.exp(-(x**2)) + fx.cos(x) ** 3 / (1 + x**2)))
+    gbig(big).block_until_ready()
+    t0 = time.perf_counter()
+    for _ in range(10):
+        gbig(big).block_until_ready()
+    dt = (time.perf_counter() - t0) / 10
+    print(
+        f"Gradient of a 1e6-element elementwise chain, fused into cache-sized tiles: {dt * 1e3:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
