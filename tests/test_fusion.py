@@ -113,6 +113,22 @@ def test_whole_array_reductions_of_pending_chains(dtype):
     assert np.isnan(float(fx.sum(fx.asarray(bad) + 1.0)))
 
 
+def test_long_loops_through_slices_of_pending_results_stay_flat():
+    """`x = x[1:] + 1` reads a pending result through an offset view: that
+    input is computed when the new op is made, so nothing nests (a deep nest
+    used to overflow the stack when computed or dropped)."""
+    x = fx.asarray(np.zeros(90_000))
+    for _ in range(20_000):
+        x = x[1:] + 1.0
+    got = np.asarray(x)
+    assert got.shape == (70_000,)
+    np.testing.assert_array_equal(got, np.full(70_000, 20_000.0))
+    y = fx.asarray(np.zeros(90_000))
+    for _ in range(20_000):
+        y = y[1:] + 1.0
+    del y  # dropping an unread result must not recurse either
+
+
 def test_long_chains_are_cut_and_stay_exact():
     x = np.linspace(0, 1, N)
     y = fx.asarray(x)

@@ -222,6 +222,18 @@ pub fn defer(
     inputs: SmallVec<[Tensor; 2]>,
     kernel: TileKernel,
 ) -> Tensor {
+    // A pending storage read through a view (a slice, an offset) is a leaf of
+    // this chain: compute it now, so that pending ops only ever link through
+    // whole reads, which the cap below counts (otherwise a loop of `x[1:] + 1`
+    // would nest pending ops without bound, and computing or dropping them
+    // would recurse that deep).
+    for t in &inputs {
+        if let Storage::Deferred(d) = &**t.storage() {
+            if whole_deferred(t).is_none() {
+                d.resolve();
+            }
+        }
+    }
     if 1 + pending_ops(&inputs, MAX_NODES) > MAX_NODES {
         // Cap the chain: compute the inputs now, so this op starts a new one.
         for t in &inputs {
@@ -372,21 +384,47 @@ pub fn is_pending_chain(x: &Tensor) -> bool {
     whole_deferred(x).is_some_and(|d| d.pending().is_some())
 }
 
+/// Bytes of chain input that unread reductions may keep alive: a kept loss
+/// (`losses.append(fx.sum(...))`) holds its whole chain until read, so past
+/// this budget new reductions are computed at once.
+const FOLD_BUDGET_BYTES: usize = 64 << 20;
+
+/// Bytes currently held by pending reductions (see [`FOLD_BUDGET_BYTES`]).
+static FOLD_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// A share of the fold budget, returned when the reduction is computed or dropped.
+struct FoldShare(usize);
+
+impl Drop for FoldShare {
+    fn drop(&mut self) {
+        FOLD_BYTES.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
+
 /// A 0-d tensor whose value is the reduction of the pending chain `x` (see
-/// [`is_pending_chain`]), computed when read: each tile of the chain is
-/// folded by `fold_tile` as it is computed (the chain's result is never
-/// written), and the tile results are combined pairwise in order.
+/// [`is_pending_chain`]): each tile of the chain is folded by `fold_tile` as
+/// it is computed (the chain's result is never written), and the tile results
+/// are combined pairwise in order. Computed when read, or at once when unread
+/// reductions already hold [`FOLD_BUDGET_BYTES`]. `None` if `x` was computed
+/// meanwhile (by another thread): the caller reduces it as usual.
 pub fn defer_fold<T: Element>(
     x: &Tensor,
     fold_tile: impl Fn(&[T]) -> T + Send + Sync + 'static,
     combine: impl Fn(T, T) -> T + Send + Sync + 'static,
     identity: T,
-) -> Tensor {
-    let plan = whole_deferred(x)
-        .and_then(|d| d.pending())
-        .expect("defer_fold of a pending chain");
+) -> Option<Tensor> {
+    let plan = whole_deferred(x).and_then(|d| d.pending())?;
     let len = x.size();
+    let bytes = len * std::mem::size_of::<T>();
+    let share = if FOLD_BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes > FOLD_BUDGET_BYTES {
+        FOLD_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+        None
+    } else {
+        Some(FoldShare(bytes))
+    };
+    let compute_now = share.is_none();
     let thunk = move || -> Result<Storage> {
+        let _held = &share;
         let chain = Chain::of(&plan, T::DTYPE);
         let leaves = chain.leaf_slices();
         let per_task = task_len(len);
@@ -419,7 +457,11 @@ pub fn defer_fold<T: Element>(
         inlined: AtomicUsize::new(0),
         plan: Mutex::new(Some(Pending::Fold(Arc::new(thunk)))),
     });
-    Tensor::from_storage(storage, &[])
+    let t = Tensor::from_storage(storage, &[]);
+    if compute_now {
+        t.realize();
+    }
+    Some(t)
 }
 
 /// `combine` over `v` as a balanced tree (a float sum's error grows like
@@ -543,6 +585,27 @@ mod tests {
         assert!(!tensor(&y).is_realized() || fusion_min() > n);
         assert_eq!(pairwise(&[1, 2, 3, 4, 5], &|a, b| a + b), Some(15));
         assert_eq!(pairwise::<i32>(&[], &|a, b| a + b), None);
+    }
+
+    #[test]
+    fn unread_reductions_hold_a_bounded_amount_of_input() {
+        let n = 1 << 20;
+        if fusion_min() > n {
+            return;
+        }
+        let kept: Vec<Value> = (0..20)
+            .map(|k| {
+                let x = val(&vec![k as f64; n]);
+                let y = binary::mul(&x, &val(&[2.0])).unwrap();
+                crate::ops::reduce::reduction(crate::ops::ReduceOp::Sum, &y, None, false).unwrap()
+            })
+            .collect();
+        // 20 x 8 MiB of chain input against a 64 MiB budget: most were computed at once
+        let computed = kept.iter().filter(|s| tensor(s).is_realized()).count();
+        assert!(computed >= 20 - FOLD_BUDGET_BYTES / (8 * n), "{computed}");
+        for (k, s) in kept.iter().enumerate() {
+            assert_eq!(tensor(s).item_f64().unwrap(), 2.0 * k as f64 * n as f64);
+        }
     }
 
     #[test]

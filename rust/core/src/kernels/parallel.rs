@@ -96,6 +96,9 @@ struct Shared {
     done: AtomicUsize,
     tasks: usize,
     panicked: AtomicBool,
+    /// The first panic's payload, re-raised by the caller (a core error inside
+    /// a task then still reaches Python as its own exception).
+    payload: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     task: *const (dyn Fn(usize) + Sync + 'static),
 }
 
@@ -118,8 +121,12 @@ impl Shared {
             // SAFETY: i < tasks was claimed by this thread alone, so the run that
             // owns the closure is still waiting for it (see `unsafe impl Send`).
             let task = unsafe { &*self.task };
-            if catch_unwind(AssertUnwindSafe(|| task(i))).is_err() {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| task(i))) {
                 self.panicked.store(true, Ordering::Relaxed);
+                let mut first = self.payload.lock().unwrap_or_else(|e| e.into_inner());
+                if first.is_none() {
+                    *first = Some(p);
+                }
             }
             // Release: the task's writes are visible to whoever sees the count.
             self.done.fetch_add(1, Ordering::Release);
@@ -146,6 +153,7 @@ pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
         done: AtomicUsize::new(0),
         tasks,
         panicked: AtomicBool::new(false),
+        payload: Mutex::new(None),
         task,
     });
     let pool = pool();
@@ -166,7 +174,15 @@ pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
         }
     }
     if shared.panicked.load(Ordering::Relaxed) {
-        panic!("a parallel kernel task panicked");
+        let payload = shared
+            .payload
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match payload {
+            Some(p) => std::panic::resume_unwind(p),
+            None => panic!("a parallel kernel task panicked"),
+        }
     }
 }
 

@@ -217,12 +217,15 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
     if !axes.is_empty() && axes.len() == x.ndim() && fusion::is_pending_chain(x) {
         // A whole-array fold of a pending elementwise chain folds its tiles as
         // they are computed: the chain's values are never written out.
-        return Ok(fusion::defer_fold(
+        let folded = fusion::defer_fold(
             x,
             move |tile: &[T]| f.fold_contiguous(tile),
             move |a, b| f.combine(a, b),
             f.identity(),
-        ));
+        );
+        if let Some(t) = folded {
+            return Ok(t);
+        }
     }
     let shape = x.shape();
     let out_shape: Shape = shape
