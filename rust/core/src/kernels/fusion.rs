@@ -349,13 +349,12 @@ fn task_len(len: usize) -> usize {
 fn evaluate(dtype: DType, len: usize, plan: &Arc<Plan>) -> Result<Storage> {
     let chain = Chain::of(plan, dtype);
     let leaves = chain.leaf_slices();
-    let scratch = |chain: &Chain| chain.scratch();
     let per_task = task_len(len);
     let failed: Mutex<Option<Error>> = Mutex::new(None);
     let storage = with_dtype!(dtype, R => {
         let mut out = AlignedBuf::<R>::for_overwrite(len)?;
         for_each_chunk_mut(out.as_mut_slice(), per_task, |task, part| {
-            let mut bufs = match scratch(&chain) {
+            let mut bufs = match chain.scratch() {
                 Ok(b) => b,
                 Err(e) => {
                     *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);

@@ -12,7 +12,7 @@
 //! wakes late finds no work left and the op costs what the serial loop costs.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -95,7 +95,6 @@ struct Shared {
     /// Tasks finished (normally or by panic).
     done: AtomicUsize,
     tasks: usize,
-    panicked: AtomicBool,
     /// The first panic's payload, re-raised by the caller (a core error inside
     /// a task then still reaches Python as its own exception).
     payload: Mutex<Option<Box<dyn std::any::Any + Send>>>,
@@ -122,7 +121,6 @@ impl Shared {
             // owns the closure is still waiting for it (see `unsafe impl Send`).
             let task = unsafe { &*self.task };
             if let Err(p) = catch_unwind(AssertUnwindSafe(|| task(i))) {
-                self.panicked.store(true, Ordering::Relaxed);
                 let mut first = self.payload.lock().unwrap_or_else(|e| e.into_inner());
                 if first.is_none() {
                     *first = Some(p);
@@ -152,7 +150,6 @@ pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
         next: AtomicUsize::new(0),
         done: AtomicUsize::new(0),
         tasks,
-        panicked: AtomicBool::new(false),
         payload: Mutex::new(None),
         task,
     });
@@ -173,16 +170,13 @@ pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
             std::thread::yield_now();
         }
     }
-    if shared.panicked.load(Ordering::Relaxed) {
-        let payload = shared
-            .payload
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        match payload {
-            Some(p) => std::panic::resume_unwind(p),
-            None => panic!("a parallel kernel task panicked"),
-        }
+    let payload = shared
+        .payload
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(p) = payload {
+        std::panic::resume_unwind(p);
     }
 }
 

@@ -172,10 +172,10 @@ impl Tensor {
 
     /// Build a contiguous tensor by writing into a fresh zeroed buffer.
     pub fn build<T: Element>(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Result<Tensor> {
-        let n = checked_numel(shape)?;
-        let mut buf = AlignedBuf::<T>::zeroed(n)?;
-        fill(buf.as_mut_slice());
-        Ok(Tensor::from_buf(buf, shape))
+        Self::fill_new(shape, true, |o| {
+            fill(o);
+            Ok(())
+        })
     }
 
     /// Like `build`, for a `fill` that writes every element: the buffer it gets
@@ -186,10 +186,10 @@ impl Tensor {
         shape: &[usize],
         fill: impl FnOnce(&mut [T]),
     ) -> Result<Tensor> {
-        let n = checked_numel(shape)?;
-        let mut buf = AlignedBuf::<T>::for_overwrite(n)?;
-        fill(buf.as_mut_slice());
-        Ok(Tensor::from_buf(buf, shape))
+        Self::fill_new(shape, false, |o| {
+            fill(o);
+            Ok(())
+        })
     }
 
     /// Like `build_overwrite`, for fallible fills (on error the tensor is dropped).
@@ -197,10 +197,7 @@ impl Tensor {
         shape: &[usize],
         fill: impl FnOnce(&mut [T]) -> Result<()>,
     ) -> Result<Tensor> {
-        let n = checked_numel(shape)?;
-        let mut buf = AlignedBuf::<T>::for_overwrite(n)?;
-        fill(buf.as_mut_slice())?;
-        Ok(Tensor::from_buf(buf, shape))
+        Self::fill_new(shape, false, fill)
     }
 
     /// Like `build`, for fallible fills.
@@ -208,8 +205,21 @@ impl Tensor {
         shape: &[usize],
         fill: impl FnOnce(&mut [T]) -> Result<()>,
     ) -> Result<Tensor> {
+        Self::fill_new(shape, true, fill)
+    }
+
+    /// A fresh buffer for `shape` (zeroed, or with unspecified values), filled by `fill`.
+    fn fill_new<T: Element>(
+        shape: &[usize],
+        zeroed: bool,
+        fill: impl FnOnce(&mut [T]) -> Result<()>,
+    ) -> Result<Tensor> {
         let n = checked_numel(shape)?;
-        let mut buf = AlignedBuf::<T>::zeroed(n)?;
+        let mut buf = if zeroed {
+            AlignedBuf::<T>::zeroed(n)?
+        } else {
+            AlignedBuf::<T>::for_overwrite(n)?
+        };
         fill(buf.as_mut_slice())?;
         Ok(Tensor::from_buf(buf, shape))
     }

@@ -167,14 +167,7 @@ impl<T: Element> AlignedBuf<T> {
 
     /// A buffer of `len` zeros. Fails with `OutOfMemory` instead of aborting.
     pub fn zeroed(len: usize) -> Result<Self> {
-        let layout = Self::layout(len)?;
-        let raw = match reuse(layout, true) {
-            Some(p) => p.as_ptr() as *mut T,
-            // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
-            None => (unsafe { alloc::alloc_zeroed(layout) }) as *mut T,
-        };
-        let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size() as u128))?;
-        Ok(AlignedBuf { ptr, len })
+        Self::allocate(len, true)
     }
 
     /// A buffer of `len` elements whose values are unspecified (but valid `T`s):
@@ -185,8 +178,13 @@ impl<T: Element> AlignedBuf<T> {
     /// the kernel's zero pages make that free). `bool` is valid only for the
     /// bytes 0 and 1, so a recycled block for bools is always cleared.
     pub fn for_overwrite(len: usize) -> Result<Self> {
+        Self::allocate(len, T::DTYPE == DType::Bool)
+    }
+
+    /// Fresh zeroed memory, or a recycled block cleared when `clear_reused`.
+    fn allocate(len: usize, clear_reused: bool) -> Result<Self> {
         let layout = Self::layout(len)?;
-        let raw = match reuse(layout, T::DTYPE == DType::Bool) {
+        let raw = match reuse(layout, clear_reused) {
             Some(p) => p.as_ptr() as *mut T,
             // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
             None => (unsafe { alloc::alloc_zeroed(layout) }) as *mut T,
