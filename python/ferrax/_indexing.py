@@ -21,7 +21,17 @@ def _as_index_array(k: Any) -> Any:
     arr = np.asarray(k)
     if arr.dtype == object:
         raise IndexError(f"invalid index {k!r}")
+    if arr.size == 0 and isinstance(k, (list, tuple)):
+        # `x[[]]`: an empty list is an empty integer index, as in NumPy
+        arr = arr.astype(np.intp)
     return arr
+
+
+def _mask_mismatch(axis: int, n: int, k: int) -> IndexError:
+    return IndexError(
+        f"boolean index did not match indexed array along axis {axis}; size of axis is {n} "
+        f"but size of corresponding boolean axis is {k}"
+    )
 
 
 def _normalize(x_ndim: int, key: Any) -> list:
@@ -32,7 +42,8 @@ def _normalize(x_ndim: int, key: Any) -> list:
         if k is None or k is Ellipsis or isinstance(k, slice):
             items.append(k)
         elif isinstance(k, (bool, np.bool_)):
-            raise IndexError("a Python bool is not a valid index; use a boolean array")
+            # a scalar boolean (a 0-d mask), as NumPy: a new axis of length 1 or 0
+            items.append(None if k else "empty")
         elif isinstance(k, (int, np.integer)):
             items.append(int(k))
         else:
@@ -56,7 +67,7 @@ def _normalize(x_ndim: int, key: Any) -> list:
     consumed = sum(
         (k[1].ndim if isinstance(k, tuple) and k[0] == "mask" else 1)
         for k in items
-        if k is not None and k is not Ellipsis
+        if k is not None and k is not Ellipsis and k != "empty"
     )
     if consumed > x_ndim:
         raise IndexError(
@@ -73,24 +84,29 @@ def _normalize(x_ndim: int, key: Any) -> list:
 
 def getitem(x: Tensor, key: Any) -> Tensor:
     items = _normalize(x.ndim, key)
-    # None: a new size-1 axis at that position of the index
-    if any(k is None for k in items):
+    # None (and a scalar True / False): a new axis of length 1 (0 for False)
+    if any(k is None or k == "empty" for k in items):
         shape = list(x.shape)
         new_shape, pos = [], 0
         for k in items:
-            if k is None:
+            if k is None or k == "empty":
                 new_shape.append(1)
             else:
                 n = k[1].ndim if isinstance(k, tuple) and k[0] == "mask" else 1
                 new_shape.extend(shape[pos : pos + n])
                 pos += n
         x = _C.reshape(x, tuple(new_shape))
-        items = [slice(None) if k is None else k for k in items]
-    # boolean masks: their nonzero positions (needs concrete values)
+        items = [slice(None) if k is None else slice(0, 0) if k == "empty" else k for k in items]
+    # boolean masks: their nonzero positions (needs concrete values); a mask must
+    # have exactly the shape of the axes it indexes
     expanded: list = []
+    dim = 0
     for k in items:
         if isinstance(k, tuple) and k[0] == "mask":
             m = k[1]
+            for j, (km, n) in enumerate(zip(m.shape, x.shape[dim : dim + m.ndim])):
+                if km != n:
+                    raise _mask_mismatch(dim + j, n, km)
             if isinstance(m, Tensor):
                 try:
                     m = np.asarray(m)
@@ -101,8 +117,10 @@ def getitem(x: Tensor, key: Any) -> Tensor:
                     ) from None
             for nz in np.nonzero(m):
                 expanded.append(("array", nz))
+            dim += m.ndim
         else:
             expanded.append(k)
+            dim += 1
     items = expanded
     shape = tuple(x.shape)
     has_adv = any(isinstance(k, tuple) for k in items)
@@ -165,25 +183,30 @@ def _linear_index(arrays: list, sizes: list) -> Tensor:
             ) from None
         lin = np.zeros(bs, dtype=np.int64)
         for d, (a, n) in enumerate(zip(arrays, sizes)):
-            a = a.astype(np.int64)
-            bad = (a < -n) | (a >= n)
-            if bad.any():
-                raise IndexError(
-                    f"index {int(a[bad].flat[0])} is out of bounds for axis {d} with size {n}"
-                )
-            lin = lin * n + np.where(a < 0, a + n, a)
+            lin = lin * n + _in_range(a, n, d)
         return _C.asarray(lin)
     # traced (batched) indices: out-of-range entries map to a flat index that the
     # gather kernel rejects with IndexError, never to a neighbouring element
     lin = None
     ok = None
-    for a, n in zip(arrays, sizes):
-        a = _C.asarray(a, dtype=np.int64)
+    for d, (a, n) in enumerate(zip(arrays, sizes)):
+        a = _C.asarray(_in_range(a, n, d) if isinstance(a, np.ndarray) else a, dtype=np.int64)
         valid = (a >= -n) & (a < n)
         ok = valid if ok is None else ok & valid
         a = _C.where(a < 0, a + n, a)
         lin = a if lin is None else lin * n + a
     return _C.where(ok, lin, -(math.prod(sizes) + 1))
+
+
+def _in_range(a: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """Integer indices ``a`` for an axis of size ``n`` as non-negative int64, or
+    IndexError for any index out of range. Bounds are checked before any cast:
+    a uint64 index of 2**64 - 1 is out of range, not -1 after a wrap."""
+    bad = (a >= n) if a.dtype.kind == "u" else (a < -n) | (a >= n)
+    if bad.any():
+        raise IndexError(f"index {a[bad].flat[0]} is out of bounds for axis {axis} with size {n}")
+    a = a.astype(np.int64)
+    return np.where(a < 0, a + n, a)
 
 
 class _AtIndexer:
@@ -205,9 +228,32 @@ class _AtRef:
         self._x, self._key = x, key
 
     def _positions(self) -> Tensor:
+        """Flat positions in ``x`` of the elements ``key`` selects, shaped as ``x[key]``.
+
+        Costs memory in proportion to the selection, not to ``x``: the key is
+        checked by indexing a broadcast (zero-stride) view of ``x``'s shape, and
+        the positions are summed from per-axis coordinates, also broadcast views.
+        """
         x = self._x
-        ids = _C.reshape(_C.arange(x.size), tuple(x.shape))
-        return getitem(ids, self._key)
+        shape = tuple(x.shape)
+        key = self._key if isinstance(self._key, tuple) else (self._key,)
+        if any(isinstance(k, Tensor) and k.is_traced for k in key):
+            # traced (batched) indices select per example: index the positions themselves
+            ids = _C.reshape(_C.arange(x.size), shape)
+            return getitem(ids, self._key)
+        # every check (bounds whatever the index dtype, mask shapes, ...) is getitem's
+        getitem(_C.broadcast_to(_C.asarray(False), shape), self._key)
+        np_key = tuple(np.asarray(k) if isinstance(k, Tensor) else k for k in key)
+        pos = np.zeros((), dtype=np.int64)
+        stride = 1
+        for d in range(len(shape) - 1, -1, -1):
+            axis = np.arange(shape[d], dtype=np.int64) * stride
+            view = np.broadcast_to(axis.reshape((-1,) + (1,) * (len(shape) - 1 - d)), shape)
+            pos = pos + view[np_key]
+            stride *= shape[d]
+        if not shape:
+            pos = np.broadcast_to(pos, shape)[np_key]
+        return _C.asarray(np.ascontiguousarray(pos, dtype=np.int64))
 
     def get(self) -> Tensor:
         """``x[key]``."""
@@ -243,12 +289,16 @@ class _AtRef:
                 vals = _C.take(vals, _C.asarray(keep))
                 p = p[keep]
             idx = _C.asarray(p)
-        hit = _C._scatter_add(_C.ones_like(idx), idx, x.size)
         new = _C._scatter_add(vals, idx, x.size)
         if p is None:
             # traced indices may repeat: average the writes rather than adding them
+            hit = _C._scatter_add(_C.ones_like(idx), idx, x.size)
             new = new / _C.maximum(hit, 1).astype(new.dtype)
-        return _C.where(_C.reshape(hit, tuple(x.shape)) > 0, _C.reshape(new, tuple(x.shape)), x)
+            hit = hit > 0
+        else:
+            # one byte per element of x (the positions are distinct here)
+            hit = _C._scatter_add(_C.ones(idx.shape, dtype=np.bool_), idx, x.size)
+        return _C.where(_C.reshape(hit, tuple(x.shape)), _C.reshape(new, tuple(x.shape)), x)
 
     def multiply(self, v: Any) -> Tensor:
         """``x`` with ``x[key] *= v`` (repeated indices multiply)."""

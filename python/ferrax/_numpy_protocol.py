@@ -86,6 +86,14 @@ def _reduction(f):
     return g
 
 
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    if out is not None or kw.get("where", True) is not True:
+        raise TypeError("ferrax reductions do not support out= or where=")
+    m = _C.mean(_cast(a, dtype), axis=axis, keepdims=keepdims)
+    # NumPy returns the mean in an integer `dtype` too (the quotient truncated)
+    return m if dtype is None or np.dtype(dtype).kind == "f" else m.astype(dtype)
+
+
 def _cast(a, dtype):
     if dtype is None:
         return a
@@ -117,7 +125,7 @@ _FUNCTIONS: dict[Any, Any] = {
     np.min: _reduction(_C.min),
     np.amax: _reduction(_C.max),
     np.amin: _reduction(_C.min),
-    np.mean: _reduction(_C.mean),
+    np.mean: _mean,
     np.var: _var(_C.var),
     np.std: _var(_C.std),
     np.argmax: _arg(_C.argmax),
@@ -166,12 +174,8 @@ _FUNCTIONS: dict[Any, Any] = {
     np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: _C.clip(
         a, kw.get("min", a_min), kw.get("max", a_max)
     ),
-    np.round: lambda a, decimals=0, out=None: (
-        _C.round(a) if decimals == 0 else _unsupported_round()
-    ),
-    np.around: lambda a, decimals=0, out=None: (
-        _C.round(a) if decimals == 0 else _unsupported_round()
-    ),
+    np.round: lambda a, decimals=0, out=None: _C.round(a, decimals),
+    np.around: lambda a, decimals=0, out=None: _C.round(a, decimals),
     np.zeros_like: lambda a, dtype=None, **kw: _C.zeros_like(a, dtype),
     np.ones_like: lambda a, dtype=None, **kw: _C.ones_like(a, dtype),
     np.full_like: lambda a, fill_value, dtype=None, **kw: _C.full_like(a, fill_value, dtype),
@@ -188,10 +192,6 @@ def _unsupported_order(order):
 
 def _unsupported_where():
     raise TypeError("numpy.where with one argument (nonzero) is not supported on ferrax tensors")
-
-
-def _unsupported_round():
-    raise TypeError("numpy.round with decimals != 0 is not supported on ferrax tensors")
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:

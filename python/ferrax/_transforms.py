@@ -30,7 +30,13 @@ def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple
                 f"{name}: argnums {a} is out of range for a function called with {nargs} "
                 "positional argument(s)"
             )
-        out.append(a % nargs)
+        a %= nargs
+        if a in out:
+            raise ValueError(
+                f"{name}: argnums {tuple(nums)!r} names argument {a} more than once; "
+                "each argument can be differentiated once"
+            )
+        out.append(a)
     return tuple(out)
 
 
@@ -424,8 +430,23 @@ def _jac_setup(fun, argnums, args, kwargs, name):
     return inner, diff, in_struct, single
 
 
+def _check_chunk_size(chunk_size: Any, name: str) -> None:
+    if chunk_size is None:
+        return
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"{name}: chunk_size must be a positive int or None, got {chunk_size!r}")
+
+
+def _check_outputs(out_tree: PyTreeDef, name: str) -> None:
+    if out_tree.num_leaves == 0:
+        raise TypeError(
+            f"{name} needs a function that returns arrays, but it returned {out_tree!r} "
+            "(no array leaves); did the function forget to return its result?"
+        )
+
+
 def _chunks(n: int, chunk_size: int | None):
-    step = n if not chunk_size else max(1, int(chunk_size))
+    step = n if not chunk_size else chunk_size
     start = 0
     while start < n:
         yield start, min(step, n - start)
@@ -450,10 +471,13 @@ def jacrev(
     >>> fx.jacrev(lambda x: fx.sin(x) * x)(fx.ones(3)).shape   # (3, 3)
     """
 
+    _check_chunk_size(chunk_size, "jacrev")
+
     @functools.wraps(fun)
     def jac(*args, **kwargs):
         inner, diff, in_struct, single = _jac_setup(fun, argnums, args, kwargs, "jacrev")
         outs, out_tree, pullback, in_tree, aux = _vjp_core(inner, diff, has_aux, "jacrev")
+        _check_outputs(out_tree, "jacrev")
         in_leaves = tree_flatten(diff)[0]
         in_shapes = [_leaf_shape(x) for x in in_leaves]
         blocks_per_out = []
@@ -500,6 +524,8 @@ def jacfwd(
 
     >>> fx.jacfwd(lambda x: x ** 2)(fx.asarray([1.0, 2.0]))   # diag([2., 4.])
     """
+
+    _check_chunk_size(chunk_size, "jacfwd")
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
@@ -554,6 +580,7 @@ def jacfwd(
                 blocks.append(_C.reshape(moved, s_out + s_in))
             per_input.append(blocks)
         out_tree = store["out_tree"]
+        _check_outputs(out_tree, name)
         n_out = out_tree.num_leaves
         blocks_per_out = []
         for k in range(n_out):

@@ -18,6 +18,8 @@ pub enum Error {
     Trace(String),
     /// An allocation failed. → MemoryError
     OutOfMemory(u128),
+    /// The computation was interrupted (see `interrupt`). → KeyboardInterrupt
+    Interrupted,
     /// An error raised by a user callback (a Python exception), carried through
     /// the core unchanged so the bindings can re-raise it as it was.
     External(Box<dyn Any + Send>),
@@ -43,6 +45,7 @@ impl fmt::Display for Error {
                     *n as f64 / (1u64 << 30) as f64
                 )
             }
+            Error::Interrupted => f.write_str("interrupted"),
             Error::External(_) => f.write_str("error raised by a user function"),
         }
     }

@@ -7,6 +7,7 @@
 //! vmap over Rust closures).
 
 pub mod error;
+pub mod interrupt;
 pub mod kernels;
 pub mod ops;
 pub mod tensor;

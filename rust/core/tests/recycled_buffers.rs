@@ -57,10 +57,7 @@ fn stale_bytes_of_recycled_buffers_never_reach_results() {
 
     poison(n * 8);
     let xt = shape::transpose(&x, &[1, 0]).unwrap();
-    let t = xt
-        .as_concrete()
-        .unwrap()
-        .contiguous()
+    let t = ferrax_core::kernels::copy::contiguous(xt.as_concrete().unwrap())
         .unwrap()
         .to_vec::<f64>()
         .unwrap();

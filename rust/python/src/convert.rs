@@ -83,7 +83,10 @@ pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let target = match (d.kind(), d.itemsize()) {
         (b'f', s) if s <= 4 => "float32",
         (b'f', _) => "float64",
-        (b'i', s) | (b'u', s) if s < 4 => "int32",
+        // keep the width of non-native byte orders ('>i4' is an int32); unsigned
+        // ints widen to the next signed type that holds all their values
+        (b'i', s) if s <= 4 => "int32",
+        (b'u', s) if s < 4 => "int32",
         (b'i', _) | (b'u', _) => "int64",
         (b'b', _) => "bool",
         _ => {

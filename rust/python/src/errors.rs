@@ -13,6 +13,7 @@ pub fn to_pyerr(e: Error) -> PyErr {
         Error::Index(m) => PyIndexError::new_err(m),
         Error::Trace(m) => PyRuntimeError::new_err(m),
         e @ Error::OutOfMemory(_) => PyMemoryError::new_err(format!("ferrax {e}")),
+        Error::Interrupted => crate::interrupt::raised(),
         Error::External(b) => match b.downcast::<PyErr>() {
             Ok(e) => *e,
             Err(_) => PyRuntimeError::new_err("error raised by a user function"),
@@ -33,13 +34,6 @@ pub fn guard<T>(f: impl FnOnce() -> ferrax_core::Result<T>) -> pyo3::PyResult<T>
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_pyerr(e)),
         Err(p) => {
-            // Computing a deferred value (`fusion`) happens behind infallible
-            // data accessors; its errors (allocation failure) arrive as panics
-            // carrying the core error.
-            let p = match p.downcast::<Error>() {
-                Ok(e) => return Err(to_pyerr(*e)),
-                Err(p) => p,
-            };
             let msg = p
                 .downcast_ref::<String>()
                 .map(|s| s.as_str())

@@ -17,6 +17,29 @@ fn v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
     to_value(x, None)
 }
 
+/// Round half to even, to `decimals` digits (NumPy's `round`); zero derivative.
+///
+///     >>> fx.round(fx.asarray([0.5, 1.5, 2.675]), 2)
+#[pyfunction]
+#[pyo3(signature = (x, decimals=0))]
+pub fn round(py: Python<'_>, x: &Bound<'_, PyAny>, decimals: i32) -> R {
+    let x = v(x)?;
+    compute(py, x.size(), || composite::round_decimals(&x, decimals))
+}
+
+/// An index array: a value that does not fit ferrax's int64 (a uint64 above
+/// 2**63 - 1) is out of range for any axis, so it is an `IndexError`, as every
+/// other out-of-range index (NumPy would silently wrap it).
+fn index_v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_value(x, None).map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(x.py()) {
+            pyo3::exceptions::PyIndexError::new_err(format!("index out of bounds: {e}"))
+        } else {
+            e
+        }
+    })
+}
+
 /// Two operands, Python scalars taking the other's dtype.
 fn v2(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Value, Value)> {
     if crate::convert::is_py_scalar(a) {
@@ -78,7 +101,6 @@ unary_py!(
     erf,
     floor,
     ceil,
-    round,
     logical_not,
     isnan,
     isfinite,
@@ -194,13 +216,13 @@ reduce_py!(
 ///
 ///     >>> fx.var(x, axis=0)
 #[pyfunction]
-#[pyo3(signature = (x, axis=None, keepdims=false, ddof=0))]
+#[pyo3(signature = (x, axis=None, keepdims=false, ddof=0.0))]
 pub fn var(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
-    ddof: usize,
+    ddof: f64,
 ) -> R {
     let x = v(x)?;
     let ax = to_axes(axis)?;
@@ -213,13 +235,13 @@ pub fn var(
 ///
 ///     >>> fx.std(x)
 #[pyfunction(name = "std")]
-#[pyo3(signature = (x, axis=None, keepdims=false, ddof=0))]
+#[pyo3(signature = (x, axis=None, keepdims=false, ddof=0.0))]
 pub fn std_(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
-    ddof: usize,
+    ddof: f64,
 ) -> R {
     let x = v(x)?;
     let ax = to_axes(axis)?;
@@ -408,7 +430,7 @@ pub fn take(
     axis: Option<isize>,
 ) -> R {
     let x = v(x)?;
-    let i = v(indices)?;
+    let i = index_v(indices)?;
     compute(py, i.size(), || composite::take(&x, &i, axis))
 }
 
@@ -424,7 +446,7 @@ pub fn take_along_axis(
     axis: Option<isize>,
 ) -> R {
     let x = v(x)?;
-    let i = v(indices)?;
+    let i = index_v(indices)?;
     compute(py, i.size(), || composite::take_along_axis(&x, &i, axis))
 }
 
@@ -454,7 +476,7 @@ pub fn _slice(
 #[pyfunction]
 pub fn _gather(py: Python<'_>, x: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
-    let i = v(idx)?;
+    let i = index_v(idx)?;
     compute(py, i.size(), || ops::index::gather(&x, &i))
 }
 
@@ -462,7 +484,7 @@ pub fn _gather(py: Python<'_>, x: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>) -> 
 #[pyfunction]
 pub fn _scatter_add(py: Python<'_>, g: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>, n: usize) -> R {
     let g = v(g)?;
-    let i = v(idx)?;
+    let i = index_v(idx)?;
     compute(py, g.size(), || ops::index::scatter_add(&g, &i, n))
 }
 
@@ -730,6 +752,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add_reductions(m)?;
     for f in [
         wrap_pyfunction!(where_, m)?,
+        wrap_pyfunction!(round, m)?,
         wrap_pyfunction!(clip, m)?,
         wrap_pyfunction!(var, m)?,
         wrap_pyfunction!(std_, m)?,

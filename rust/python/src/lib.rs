@@ -4,6 +4,7 @@
 mod convert;
 mod errors;
 mod functions;
+mod interrupt;
 mod tensor;
 mod transforms;
 
@@ -64,6 +65,7 @@ fn _trace_depth() -> usize {
 
 #[pymodule]
 fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    interrupt::install(m.py())?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;

@@ -7,6 +7,7 @@
 use ferrax_core::ops::reduce::reduction;
 use ferrax_core::ops::{self, binary, unary, CompareOp, ReduceOp};
 use ferrax_core::tensor::shape::resolve_reshape;
+use ferrax_core::trace::TracerKind;
 use ferrax_core::{DType, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -16,8 +17,17 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::{dtype_object, to_axes, to_dtype, to_shape, to_value};
 use crate::errors::guard;
+use crate::interrupt::detached;
 
-#[pyclass(name = "Tensor", module = "ferrax", frozen)]
+/// An immutable n-dimensional array, or a traced value inside a transform.
+///
+/// Make tensors with `fx.asarray` (or `fx.zeros`, `fx.arange`, ...), not by
+/// calling the class. Operators, NumPy functions and ferrax functions all
+/// accept and return tensors.
+///
+///     >>> x = fx.asarray([1.0, 2.0, 3.0])
+///     >>> (x * 2).sum()
+#[pyclass(name = "Tensor", module = "ferrax", frozen, weakref)]
 pub struct PyTensor {
     pub v: Value,
 }
@@ -39,21 +49,22 @@ fn hooks(py: Python<'_>) -> PyResult<&Hooks> {
 }
 
 /// Elements above which an op releases the GIL while its kernel runs.
-const GIL_FREE_SIZE: usize = 16 * 1024;
+pub const GIL_FREE_SIZE: usize = 16 * 1024;
 
 /// Wrap a value as a Python tensor.
 pub fn wrap(py: Python<'_>, v: Value) -> PyResult<Py<PyTensor>> {
     Py::new(py, PyTensor { v })
 }
 
-/// Run `f` (which calls kernels) with the GIL released when the data is large.
+/// Run `f` (which calls kernels) with the GIL released (and Ctrl-C honoured)
+/// when the data is large.
 pub fn compute(
     py: Python<'_>,
     size: usize,
     f: impl FnOnce() -> ferrax_core::Result<Value> + Send,
 ) -> PyResult<Py<PyTensor>> {
     let v = if size >= GIL_FREE_SIZE {
-        py.detach(|| guard(f))?
+        detached(py, f)?
     } else {
         guard(f)?
     };
@@ -65,17 +76,32 @@ pub fn realize(py: Python<'_>, t: &ferrax_core::Tensor) -> PyResult<()> {
     if t.is_realized() {
         return Ok(());
     }
-    py.detach(|| {
-        guard(|| {
-            t.realize();
-            Ok(())
-        })
-    })
+    detached(py, || t.realize())
 }
 
 type R = PyResult<Py<PyTensor>>;
 
 impl PyTensor {
+    /// The concrete value behind `self` for a conversion to a Python number or
+    /// list (`what`): refused for a value that carries a derivative at a live
+    /// transform level, whose derivative the conversion would silently drop.
+    fn concrete_for(&self, what: &str) -> PyResult<ferrax_core::Tensor> {
+        if let Value::Tracer(t) = &self.v {
+            guard(|| self.v.check_live())?;
+            if !matches!(t.kind, TracerKind::Batch { .. }) {
+                return Err(PyTypeError::new_err(format!(
+                    "{what} of a value that carries a derivative inside a transform (grad, vjp, \
+                     jvp, jacfwd, ...): the result would be a constant and the derivative would \
+                     be silently lost. Keep the computation in ferrax operations; to use the \
+                     value as a constant on purpose, convert fx.stop_gradient(x); to get a value \
+                     out of the function, return it as auxiliary output (has_aux=True). \
+                     Comparisons and bool() are allowed (for Python control flow)"
+                )));
+            }
+        }
+        guard(|| self.v.concrete())
+    }
+
     /// The reduction methods: parse `axis`, run `f` with the GIL released when large.
     fn reduce_by(
         &self,
@@ -155,7 +181,7 @@ impl PyTensor {
         realize(py, t)?;
         let d = PyDict::new(py);
         let isz = t.dtype().size_of();
-        let addr = t.storage().data_address() + t.offset() * isz;
+        let addr = guard(|| t.storage())?.data_address() + t.offset() * isz;
         let typestr = match t.dtype() {
             DType::F32 => "<f4",
             DType::F64 => "<f8",
@@ -218,25 +244,14 @@ impl PyTensor {
 
     /// The value of a one-element tensor as a Python scalar.
     fn item<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let t = guard(|| self.v.concrete())?;
-        let v = guard(|| t.item_f64())?;
-        Ok(match t.dtype() {
-            DType::F32 | DType::F64 => v.into_pyobject(py)?.into_any(),
-            DType::Bool => (v != 0.0).into_pyobject(py)?.to_owned().into_any(),
-            _ => {
-                let i = ferrax_core::with_dtype!(t.dtype(), T => {
-                    let c = t.contiguous().map_err(crate::errors::to_pyerr)?;
-                    c.as_slice::<T>().map(|s| <T as ferrax_core::tensor::Element>::to_i64(s[0])).unwrap_or(0)
-                });
-                i.into_pyobject(py)?.into_any()
-            }
-        })
+        let t = self.concrete_for(".item()")?;
+        scalar_object(py, &t)
     }
 
     /// The values as nested Python lists.
     fn tolist<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let t = guard(|| slf.get().v.concrete())?;
+        let t = slf.get().concrete_for(".tolist()")?;
         let arr = Self::__array__(
             &Bound::new(
                 py,
@@ -314,24 +329,12 @@ impl PyTensor {
     fn mean(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
         self.reduce_by(py, axis, |x, a| ops::composite::mean(x, a, keepdims))
     }
-    #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
-    fn var(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        ddof: usize,
-    ) -> R {
+    #[pyo3(signature = (axis=None, keepdims=false, ddof=0.0))]
+    fn var(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: f64) -> R {
         self.reduce_by(py, axis, |x, a| ops::composite::var(x, a, keepdims, ddof))
     }
-    #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
-    fn std(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        ddof: usize,
-    ) -> R {
+    #[pyo3(signature = (axis=None, keepdims=false, ddof=0.0))]
+    fn std(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, ddof: f64) -> R {
         self.reduce_by(py, axis, |x, a| ops::composite::std(x, a, keepdims, ddof))
     }
     #[pyo3(signature = (axis=None, keepdims=false))]
@@ -394,35 +397,94 @@ impl PyTensor {
     }
 
     fn __float__(&self) -> PyResult<f64> {
-        let t = guard(|| self.v.concrete())?;
+        let t = self.concrete_for("float()")?;
         one_element(&t)?;
         guard(|| t.item_f64())
     }
-    fn __int__(&self) -> PyResult<i64> {
-        let t = guard(|| self.v.concrete())?;
+    fn __complex__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let t = self.concrete_for("complex()")?;
         one_element(&t)?;
-        if !t.dtype().is_float() {
-            // integers exactly (no trip through f64)
-            let c = guard(|| t.contiguous())?;
-            return Ok(ferrax_core::with_dtype!(t.dtype(), T => {
-                <T as ferrax_core::tensor::Element>::to_i64(c.as_slice::<T>().expect("contiguous")[0])
-            }));
-        }
-        let f = guard(|| t.item_f64())?;
-        if !f.is_finite() {
-            return Err(PyValueError::new_err(format!(
-                "cannot convert {f} to an integer"
-            )));
-        }
-        Ok(f.trunc() as i64)
+        Ok(pyo3::types::PyComplex::from_doubles(py, guard(|| t.item_f64())?, 0.0).into_any())
     }
-    fn __index__(&self) -> PyResult<i64> {
+    fn __int__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let t = self.concrete_for("int()")?;
+        one_element(&t)?;
+        // exact, as Python's int(): int(1e300) has 301 digits
+        scalar_object(py, &t)?.call_method0("__int__")
+    }
+    fn __index__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if !self.v.dtype().is_int() && self.v.dtype() != DType::Bool || self.v.ndim() != 0 {
             return Err(PyTypeError::new_err(
                 "only 0-d integer tensors can be used as an index",
             ));
         }
-        self.__int__()
+        let t = self.concrete_for("operator.index()")?;
+        scalar_object(py, &t)?.call_method0("__int__")
+    }
+    /// `round(x)`: a Python int for a 0-d tensor (as NumPy scalars), a rounded
+    /// tensor otherwise; `round(x, n)`: a tensor rounded to `n` decimals.
+    #[pyo3(signature = (ndigits=None))]
+    fn __round__<'py>(&self, py: Python<'py>, ndigits: Option<i32>) -> PyResult<Bound<'py, PyAny>> {
+        if ndigits.is_none() && self.v.ndim() == 0 {
+            let t = self.concrete_for("round()")?;
+            let builtins = py.import("builtins")?;
+            return builtins.getattr("round")?.call1((scalar_object(py, &t)?,));
+        }
+        let d = ndigits.unwrap_or(0);
+        Ok(compute(py, self.v.size(), || {
+            ops::composite::round_decimals(&self.v, d)
+        })?
+        .into_bound(py)
+        .into_any())
+    }
+    /// `format(x, spec)` and f-strings: a 0-d tensor formats as its Python
+    /// scalar (as NumPy scalars do); an empty spec is `str(x)`.
+    fn __format__(slf: &Bound<'_, Self>, spec: &str) -> PyResult<String> {
+        if spec.is_empty() {
+            return Ok(slf.str()?.to_string());
+        }
+        let me = slf.get();
+        if me.v.ndim() != 0 {
+            return Err(PyTypeError::new_err(format!(
+                "unsupported format string passed to ferrax.Tensor.__format__: {spec:?} (only \
+                 0-d tensors take a format spec; format x.tolist() or np.asarray(x) instead)"
+            )));
+        }
+        // display only, so a traced value shows its primal (as repr does)
+        let t = guard(|| me.v.concrete())?;
+        let obj = scalar_object(slf.py(), &t)?;
+        obj.call_method1("__format__", (spec,))?.extract()
+    }
+    /// Tensors are immutable: a copy is the tensor itself.
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+    /// Pickles as its values (a NumPy array: raw buffer, dtype and shape).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let me = slf.get();
+        let t = me.concrete_for("pickling")?;
+        let plain = Bound::new(
+            py,
+            PyTensor {
+                v: Value::Concrete(t),
+            },
+        )?;
+        let arr = Self::__array__(&plain, None, None)?;
+        let rebuild = py.import("ferrax")?.getattr("asarray")?;
+        Ok(PyTuple::new(py, [rebuild, PyTuple::new(py, [arr])?.into_any()])?.into_any())
+    }
+    /// Not constructible: tensors come from `fx.asarray` and the other creation functions.
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        Err(PyTypeError::new_err(
+            "fx.Tensor cannot be called to make a tensor; use fx.asarray(data, dtype=None) \
+             (or fx.array, fx.zeros, fx.arange, ...)",
+        ))
     }
     fn __bool__(&self) -> PyResult<bool> {
         let t = guard(|| self.v.concrete())?;
@@ -616,6 +678,20 @@ impl PyTensor {
         let f = cmp_fn(c);
         Ok(compute(py, self.v.size().max(b.size()), || f(&self.v, &b))?.into_any())
     }
+}
+
+/// The one element of a size-1 tensor as a Python float, int or bool (exact
+/// for integers: no trip through f64).
+fn scalar_object<'py>(py: Python<'py>, t: &ferrax_core::Tensor) -> PyResult<Bound<'py, PyAny>> {
+    let v = guard(|| t.item_f64())?;
+    Ok(match t.dtype() {
+        DType::F32 | DType::F64 => v.into_pyobject(py)?.into_any(),
+        DType::Bool => (v != 0.0).into_pyobject(py)?.to_owned().into_any(),
+        _ => {
+            let i = guard(|| t.item_i64())?;
+            i.into_pyobject(py)?.into_any()
+        }
+    })
 }
 
 /// NumPy: only size-1 arrays convert to Python scalars (a TypeError otherwise).

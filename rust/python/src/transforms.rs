@@ -132,7 +132,12 @@ impl PyVjpFn {
             )));
         }
         values.resize(self.n_total, None);
-        let r = guard(|| self.inner.call(&values, create_graph))?;
+        // the backward pass runs kernels only: other Python threads run meanwhile
+        let r = if self.inner.work() >= crate::tensor::GIL_FREE_SIZE {
+            crate::interrupt::detached(py, || self.inner.call(&values, create_graph))?
+        } else {
+            guard(|| self.inner.call(&values, create_graph))?
+        };
         wrap_all(py, &r)
     }
 }

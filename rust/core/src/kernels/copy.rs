@@ -11,6 +11,24 @@ pub fn materialize(t: &Tensor) -> Result<Tensor> {
     with_dtype!(t.dtype(), T => cast::<T, T>(t, |x| x))
 }
 
+/// A contiguous tensor with the values of `t`: `t` itself if already contiguous.
+pub fn contiguous(t: &Tensor) -> Result<Tensor> {
+    if t.is_contiguous() {
+        return Ok(t.clone());
+    }
+    materialize(t)
+}
+
+/// `t` reshaped: a view when the layout allows, a contiguous copy otherwise.
+pub fn reshape(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    match t.reshape_view(shape)? {
+        Some(v) => Ok(v),
+        None => materialize(t)?.reshape_view(shape)?.ok_or_else(|| {
+            crate::Error::Value("internal error: a contiguous tensor did not reshape".into())
+        }),
+    }
+}
+
 /// Combine (`combine(old, new)`) `src` into the region of `dst` laid out by
 /// `shape`/`strides`/`offset` (a view into `dst`'s own contiguous buffer). The
 /// caller guarantees every offset of the layout lies inside `dst`.
@@ -20,8 +38,8 @@ pub fn scatter_into<T: Element>(
     strides: &[isize],
     offset: usize,
     combine: impl Fn(T, T) -> T,
-) {
-    let data = src.storage_slice::<T>();
+) -> Result<()> {
+    let data = src.storage_slice::<T>()?;
     let plan = RowPlan::<2>::new(
         src.shape(),
         [src.strides(), strides],
@@ -35,4 +53,5 @@ pub fn scatter_into<T: Element>(
             *d = combine(*d, v);
         }
     });
+    Ok(())
 }

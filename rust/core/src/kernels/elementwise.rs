@@ -20,24 +20,19 @@ pub fn unary_slices<A: Element, R: Element>(
 ) -> Result<Tensor> {
     if is_one_value(x) {
         // a broadcast constant: compute once, broadcast the result (a view)
-        let v = x.storage_slice::<A>()[x.offset()];
+        let v = x.storage_slice::<A>()?[x.offset()];
         let r = Tensor::build_overwrite::<R>(&[], |o| f(&[v], o))?;
         return Ok(r.broadcast_view(x.shape()));
     }
     if fusion::should_defer(x.size(), &[x]) {
-        let kernel: fusion::TileKernel =
-            Arc::new(move |ins, out| f(A::from_tile_in(ins[0]), R::from_tile_out(out)));
-        return Ok(fusion::defer(
-            R::DTYPE,
-            x.shape(),
-            smallvec::smallvec![x.clone()],
-            kernel,
-        ));
+        let kernel: fusion::TileKernel = Arc::new(move |ins, out| {
+            f(fusion::tile_in::<A>(ins[0])?, fusion::tile_out::<R>(out)?);
+            Ok(())
+        });
+        return fusion::defer(R::DTYPE, x.shape(), smallvec::smallvec![x.clone()], kernel);
     }
-    let x = x.contiguous()?;
-    let src = x
-        .as_slice::<A>()
-        .expect("contiguous, dtype checked by caller");
+    let x = crate::kernels::copy::contiguous(x)?;
+    let src = x.contiguous_slice::<A>()?;
     Tensor::build_overwrite::<R>(x.shape(), |out| {
         for_chunks(out, |start, chunk| {
             f(&src[start..start + chunk.len()], chunk)
@@ -100,15 +95,15 @@ pub fn binary<A: Element, B: Element, R: Element>(
     let b_one = b.size() == 1 || is_one_value(b);
     if a_one && b_one && shape.iter().product::<usize>() > 1 {
         // both operands constant: one evaluation, broadcast
-        let va = a.storage_slice::<A>()[a.offset()];
-        let vb = b.storage_slice::<B>()[b.offset()];
+        let va = a.storage_slice::<A>()?[a.offset()];
+        let vb = b.storage_slice::<B>()?[b.offset()];
         return Ok(Tensor::scalar(f(va, vb)).broadcast_view(&shape));
     }
-    if let Some(t) = defer_binary(a, b, a_one, b_one, &shape, f) {
+    if let Some(t) = defer_binary(a, b, a_one, b_one, &shape, f)? {
         return Ok(t);
     }
     // Fast path: same shape, both contiguous.
-    if let (Some(sa), Some(sb)) = (a.as_slice::<A>(), b.as_slice::<B>()) {
+    if let (Some(sa), Some(sb)) = (a.as_slice::<A>()?, b.as_slice::<B>()?) {
         if a.shape() == b.shape() {
             return Tensor::build_overwrite::<R>(&shape, |out| {
                 for_chunks(out, |s, c| {
@@ -117,8 +112,8 @@ pub fn binary<A: Element, B: Element, R: Element>(
             });
         }
     }
-    let da = a.storage_slice::<A>();
-    let db = b.storage_slice::<B>();
+    let da = a.storage_slice::<A>()?;
+    let db = b.storage_slice::<B>()?;
     let out_strides = contiguous_strides(&shape);
     let sa = broadcast_strides(a.shape(), a.strides(), &shape);
     let sb = broadcast_strides(b.shape(), b.strides(), &shape);
@@ -154,52 +149,53 @@ fn defer_binary<A: Element, B: Element, R: Element>(
     b_one: bool,
     shape: &[usize],
     f: impl Fn(A, B) -> R + Sync + Send + Copy + 'static,
-) -> Option<Tensor> {
+) -> Result<Option<Tensor>> {
     let size: usize = shape.iter().product();
     let full = |t: &Tensor| t.shape() == shape;
     // A one-value operand (a scalar, or a broadcast one like the cotangent of
     // a sum) is captured by value, whatever its layout.
     let (inputs, kernel): (_, fusion::TileKernel) = if full(a) && full(b) && !a_one && !b_one {
         if !fusion::should_defer(size, &[a, b]) {
-            return None;
+            return Ok(None);
         }
         (
             smallvec::smallvec![a.clone(), b.clone()],
             Arc::new(move |ins, out| {
-                simd::map2(
-                    A::from_tile_in(ins[0]),
-                    B::from_tile_in(ins[1]),
-                    R::from_tile_out(out),
-                    f,
-                )
+                let (a, b) = (fusion::tile_in::<A>(ins[0])?, fusion::tile_in::<B>(ins[1])?);
+                simd::map2(a, b, fusion::tile_out::<R>(out)?, f);
+                Ok(())
             }),
         )
     } else if full(a) && b_one && !a_one {
         if !fusion::should_defer(size, &[a]) {
-            return None;
+            return Ok(None);
         }
-        let vb = b.storage_slice::<B>()[b.offset()];
+        let vb = b.storage_slice::<B>()?[b.offset()];
         (
             smallvec::smallvec![a.clone()],
             Arc::new(move |ins, out| {
-                simd::map2_scalar_rhs(A::from_tile_in(ins[0]), vb, R::from_tile_out(out), f)
+                let a = fusion::tile_in::<A>(ins[0])?;
+                simd::map2_scalar_rhs(a, vb, fusion::tile_out::<R>(out)?, f);
+                Ok(())
             }),
         )
     } else if a_one && full(b) && !b_one {
         if !fusion::should_defer(size, &[b]) {
-            return None;
+            return Ok(None);
         }
-        let va = a.storage_slice::<A>()[a.offset()];
+        let va = a.storage_slice::<A>()?[a.offset()];
         (
             smallvec::smallvec![b.clone()],
             Arc::new(move |ins, out| {
-                simd::map2_scalar_lhs(va, B::from_tile_in(ins[0]), R::from_tile_out(out), f)
+                let b = fusion::tile_in::<B>(ins[0])?;
+                simd::map2_scalar_lhs(va, b, fusion::tile_out::<R>(out)?, f);
+                Ok(())
             }),
         )
     } else {
-        return None;
+        return Ok(None);
     };
-    Some(fusion::defer(R::DTYPE, shape, inputs, kernel))
+    fusion::defer(R::DTYPE, shape, inputs, kernel).map(Some)
 }
 
 /// `f(c, a, b)` with broadcasting over three operands (used by `where`).
@@ -211,9 +207,9 @@ pub fn ternary<C: Element, A: Element, B: Element, R: Element>(
 ) -> Result<Tensor> {
     let shape = broadcast_shapes(&broadcast_shapes(c.shape(), a.shape())?, b.shape())?;
     let (dc, da, db) = (
-        c.storage_slice::<C>(),
-        a.storage_slice::<A>(),
-        b.storage_slice::<B>(),
+        c.storage_slice::<C>()?,
+        a.storage_slice::<A>()?,
+        b.storage_slice::<B>()?,
     );
     let out_strides = contiguous_strides(&shape);
     let sc = broadcast_strides(c.shape(), c.strides(), &shape);
@@ -244,7 +240,7 @@ pub fn cast<A: Element, R: Element>(
     src: &Tensor,
     f: impl Fn(A) -> R + Sync + Send + Copy,
 ) -> Result<Tensor> {
-    let data = src.storage_slice::<A>();
+    let data = src.storage_slice::<A>()?;
     let shape = src.shape();
     let out_strides = contiguous_strides(shape);
     let plan = RowPlan::<2>::new(shape, [&out_strides, src.strides()], [0, src.offset()]);

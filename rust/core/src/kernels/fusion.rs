@@ -4,11 +4,12 @@
 //! rules of its gradient, say) is bound by memory when every op makes a full
 //! pass: once the live arrays outgrow the caches, each op streams its inputs
 //! and output through DRAM. So on large inputs the elementwise drivers do not
-//! compute: they return a tensor whose storage is [`Deferred`], holding the op's
-//! tile kernel and its input tensors. The first access to the data (a kernel
-//! that is not elementwise, NumPy, `repr`) evaluates the whole pending chain
-//! below it in tiles of [`TILE`] elements: every intermediate of a tile stays
-//! in cache and only the leaves and the result touch memory.
+//! compute: they return a tensor whose values are [`Deferred`], with a
+//! [`MapWork`] (the op's tile kernel and its input tensors) as the work. The
+//! first read of the data (a kernel that is not elementwise, NumPy, `repr`)
+//! evaluates the whole pending chain below it in tiles of [`TILE`] elements:
+//! every intermediate of a tile stays in cache and only the leaves and the
+//! result touch memory.
 //!
 //! Each op's element function is the same as in the eager path, so results are
 //! bit-identical. Intermediates are not kept: one shared by two chains (a
@@ -17,7 +18,11 @@
 //! and keeps it ([`MAX_INLINE`]), so work never grows beyond 3x. The size of
 //! one chain is capped ([`MAX_NODES`]). Arrays below [`fusion_min`] elements (cache
 //! resident anyway) are computed eagerly, as are broadcasts and strided views.
+//!
+//! Every read returns a `Result`: a computation that fails (memory runs out)
+//! or is interrupted keeps nothing and reports the error to the reader.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -26,7 +31,9 @@ use smallvec::SmallVec;
 use crate::error::{Error, Result};
 use crate::kernels::parallel::{for_each_chunk_mut, map_tasks, num_threads, worth_parallel};
 use crate::tensor::shape::numel;
-use crate::tensor::{AlignedBuf, DType, Element, Storage, Tensor};
+use crate::tensor::{
+    AlignedBuf, AnySlice, AnySliceMut, DType, Deferred, Element, Pending, Storage, Tensor,
+};
 use crate::with_dtype;
 
 /// Elements per tile: a tile of every node of a full chain fits in L2.
@@ -56,130 +63,77 @@ pub fn fusion_min() -> usize {
     })
 }
 
-/// A tile of a node's input, typed.
-#[derive(Clone, Copy)]
-pub enum TileIn<'a> {
-    Bool(&'a [bool]),
-    I32(&'a [i32]),
-    I64(&'a [i64]),
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-}
-
-/// A tile of a node's output, typed.
-pub enum TileOut<'a> {
-    Bool(&'a mut [bool]),
-    I32(&'a mut [i32]),
-    I64(&'a mut [i64]),
-    F32(&'a mut [f32]),
-    F64(&'a mut [f64]),
-}
-
-impl<'a> TileIn<'a> {
-    fn range(self, start: usize, end: usize) -> TileIn<'a> {
-        match self {
-            TileIn::Bool(s) => TileIn::Bool(&s[start..end]),
-            TileIn::I32(s) => TileIn::I32(&s[start..end]),
-            TileIn::I64(s) => TileIn::I64(&s[start..end]),
-            TileIn::F32(s) => TileIn::F32(&s[start..end]),
-            TileIn::F64(s) => TileIn::F64(&s[start..end]),
-        }
-    }
-}
-
 /// An op's kernel over one tile: `inputs` in the order of the op's inputs.
-pub type TileKernel = Arc<dyn Fn(&[TileIn<'_>], TileOut<'_>) + Send + Sync>;
+/// It fails only on a dtype mismatch (a bug), reported rather than panicking.
+pub type TileKernel = Arc<dyn Fn(&[AnySlice<'_>], AnySliceMut<'_>) -> Result<()> + Send + Sync>;
 
-/// What a deferred storage computes: an elementwise op over its inputs
-/// (part of a chain), or a whole-array reduction of a chain (its root).
-#[derive(Clone)]
-enum Pending {
-    Map(Arc<Plan>),
-    Fold(Arc<dyn Fn() -> Result<Storage> + Send + Sync>),
+/// The typed slices of a tile, or an error naming the mismatch.
+pub fn tile_in<T: Element>(s: AnySlice<'_>) -> Result<&[T]> {
+    T::from_any(s).ok_or_else(|| mismatch(T::DTYPE))
 }
 
-/// An elementwise op of a chain.
-struct Plan {
+/// The typed output slice of a tile.
+pub fn tile_out<T: Element>(s: AnySliceMut<'_>) -> Result<&mut [T]> {
+    T::from_any_mut(s).ok_or_else(|| mismatch(T::DTYPE))
+}
+
+fn mismatch(dt: DType) -> Error {
+    Error::Value(format!(
+        "internal error: a fused kernel for {dt} got a tile of another dtype"
+    ))
+}
+
+/// An elementwise op of a pending chain: the work behind a deferred tensor.
+pub struct MapWork {
+    dtype: DType,
+    len: usize,
     /// Contiguous tensors with exactly the output's number of elements.
     inputs: SmallVec<[Tensor; 2]>,
     kernel: TileKernel,
-}
-
-/// The storage of a tensor whose values are not computed yet.
-pub struct Deferred {
-    dtype: DType,
-    len: usize,
-    value: OnceLock<Box<Storage>>,
     /// Chains that have computed this op as an intermediate.
     inlined: AtomicUsize,
-    /// Dropped once `value` is set (releasing the inputs).
-    plan: Mutex<Option<Pending>>,
 }
 
-impl Deferred {
-    pub fn dtype(&self) -> DType {
-        self.dtype
+impl Pending for MapWork {
+    fn compute(&self) -> Result<Storage> {
+        evaluate(self)
     }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn is_resolved(&self) -> bool {
-        self.value.get().is_some()
-    }
-
-    /// The computed values (computing the chain on first call). Allocation
-    /// failure panics with an [`Error::OutOfMemory`] payload, which the
-    /// bindings turn into `MemoryError`.
-    pub fn resolve(&self) -> &Storage {
-        self.value.get_or_init(|| {
-            let pending = self
-                .plan
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .expect("a deferred value keeps its plan until computed");
-            let computed = match pending {
-                Pending::Map(plan) => evaluate(self.dtype, self.len, &plan),
-                Pending::Fold(thunk) => thunk(),
-            };
-            let storage = match computed {
-                Ok(s) => s,
-                Err(e) => std::panic::panic_any(e),
-            };
-            *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            Box::new(storage)
-        })
-    }
-
-    /// The elementwise op, if the values are not computed yet (a pending
-    /// reduction is not part of any chain: it is read as a computed leaf).
-    fn pending(&self) -> Option<Arc<Plan>> {
-        if self.value.get().is_some() {
-            return None;
-        }
-        match &*self.plan.lock().unwrap_or_else(|e| e.into_inner()) {
-            Some(Pending::Map(p)) => Some(p.clone()),
-            _ => None,
-        }
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
-/// The deferred storage behind `t` if `t` reads it whole and in order (a
-/// tile of `t` is then the same tile of the storage's chain). Slices, offset
-/// views and the like of a deferred storage read it as a computed leaf.
+/// A whole-array reduction of a pending chain (the chain's root).
+struct FoldWork(Box<dyn Fn() -> Result<Storage> + Send + Sync>);
+
+impl Pending for FoldWork {
+    fn compute(&self) -> Result<Storage> {
+        (self.0)()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The deferred values behind `t` if `t` reads them whole and in order (a
+/// tile of `t` is then the same tile of the chain). Slices, offset views and
+/// the like of deferred values read them as a computed leaf.
 fn whole_deferred(t: &Tensor) -> Option<&Deferred> {
-    match &**t.storage() {
-        Storage::Deferred(d) if t.offset() == 0 && t.size() == d.len && t.is_contiguous() => {
-            Some(d)
-        }
-        _ => None,
-    }
+    t.deferred()
+        .filter(|d| t.offset() == 0 && t.size() == d.len() && t.is_contiguous())
+}
+
+/// The elementwise op computing `d`, if not computed yet (a pending
+/// reduction is not part of any chain: it is read as a computed leaf).
+fn map_work(d: &Deferred) -> Option<Arc<dyn Pending>> {
+    d.work().filter(|w| w.as_any().is::<MapWork>())
+}
+
+/// The op of `w` (a `map_work`).
+fn op(w: &Arc<dyn Pending>) -> Result<&MapWork> {
+    w.as_any()
+        .downcast_ref::<MapWork>()
+        .ok_or_else(|| Error::Value("internal error: a chain node is not an elementwise op".into()))
 }
 
 /// Distinct pending ops in the chains below `inputs`, counted up to `limit`
@@ -194,10 +148,12 @@ fn pending_ops(inputs: &[Tensor], limit: usize) -> usize {
         if seen.contains(&key) {
             return;
         }
-        if let Some(plan) = d.pending() {
+        if let Some(w) = map_work(d) {
             seen.push(key);
-            for u in &plan.inputs {
-                visit(u, seen, limit);
+            if let Ok(m) = op(&w) {
+                for u in &m.inputs {
+                    visit(u, seen, limit);
+                }
             }
         }
     }
@@ -221,36 +177,35 @@ pub fn defer(
     shape: &[usize],
     inputs: SmallVec<[Tensor; 2]>,
     kernel: TileKernel,
-) -> Tensor {
-    // A pending storage read through a view (a slice, an offset) is a leaf of
-    // this chain: compute it now, so that pending ops only ever link through
+) -> Result<Tensor> {
+    // Deferred values read through a view (a slice, an offset) are a leaf of
+    // this chain: compute them now, so that pending ops only ever link through
     // whole reads, which the cap below counts (otherwise a loop of `x[1:] + 1`
     // would nest pending ops without bound, and computing or dropping them
     // would recurse that deep).
     for t in &inputs {
-        if let Storage::Deferred(d) = &**t.storage() {
-            if whole_deferred(t).is_none() {
-                d.resolve();
-            }
+        if t.deferred().is_some() && whole_deferred(t).is_none() {
+            t.realize()?;
         }
     }
     if 1 + pending_ops(&inputs, MAX_NODES) > MAX_NODES {
         // Cap the chain: compute the inputs now, so this op starts a new one.
         for t in &inputs {
-            if let Some(d) = whole_deferred(t) {
-                d.resolve();
-            }
+            t.realize()?;
         }
     }
     let len = numel(shape);
-    let storage = Storage::Deferred(Deferred {
+    let work = MapWork {
         dtype,
         len,
-        value: OnceLock::new(),
+        inputs,
+        kernel,
         inlined: AtomicUsize::new(0),
-        plan: Mutex::new(Some(Pending::Map(Arc::new(Plan { inputs, kernel })))),
-    });
-    Tensor::from_storage(storage, shape)
+    };
+    Ok(Tensor::from_deferred(
+        Deferred::new(dtype, len, Arc::new(work)),
+        shape,
+    ))
 }
 
 /// Where a node of a chain reads an input from.
@@ -262,67 +217,69 @@ enum Arg {
     Node(usize),
 }
 
+/// A node of a chain: its work (a `MapWork`) and where its inputs come from.
+type Node = (Arc<dyn Pending>, SmallVec<[Arg; 2]>);
+
 /// A pending chain in evaluation order; the last node is the root.
 struct Chain {
     leaves: Vec<Tensor>,
-    nodes: Vec<(Arc<Plan>, DType, SmallVec<[Arg; 2]>)>,
-    /// Deferred storages already placed, by address, and their node.
+    nodes: Vec<Node>,
+    /// Deferred values already placed, by address, and their node.
     seen: Vec<(usize, usize)>,
 }
 
 impl Chain {
-    fn arg(&mut self, t: &Tensor) -> Arg {
-        let key = Arc::as_ptr(t.storage()) as usize;
-        if let Some(&(_, i)) = self.seen.iter().find(|(p, _)| *p == key) {
-            return Arg::Node(i);
-        }
-        if let Some(d) = whole_deferred(t) {
-            if d.inlined.fetch_add(1, Ordering::Relaxed) >= MAX_INLINE {
-                d.resolve(); // computed and kept: a leaf from now on
-            } else if let Some(plan) = d.pending() {
-                let i = self.add(plan, d.dtype);
-                self.seen.push((key, i));
-                return Arg::Node(i);
-            }
-        }
-        // the same data read twice (`x * x`) is one leaf
-        let same = |l: &Tensor| {
-            Arc::ptr_eq(l.storage(), t.storage())
-                && l.offset() == t.offset()
-                && l.dtype() == t.dtype()
-        };
-        if let Some(i) = self.leaves.iter().position(same) {
-            return Arg::Leaf(i);
-        }
-        self.leaves.push(t.clone());
-        Arg::Leaf(self.leaves.len() - 1)
-    }
-
-    fn add(&mut self, plan: Arc<Plan>, dtype: DType) -> usize {
-        let args = plan.inputs.iter().map(|t| self.arg(t)).collect();
-        self.nodes.push((plan, dtype, args));
-        self.nodes.len() - 1
-    }
-}
-
-impl Chain {
-    /// The pending chain whose root is `plan` (of `dtype`).
-    fn of(plan: &Arc<Plan>, dtype: DType) -> Chain {
+    /// The pending chain whose root is `root` (a `MapWork`).
+    fn of(root: Arc<dyn Pending>) -> Result<Chain> {
         let mut chain = Chain {
             leaves: Vec::new(),
             nodes: Vec::new(),
             seen: Vec::new(),
         };
-        chain.add(plan.clone(), dtype);
-        chain
+        chain.add(root)?;
+        Ok(chain)
+    }
+
+    fn arg(&mut self, t: &Tensor) -> Result<Arg> {
+        let key = Arc::as_ptr(t.data()) as *const () as usize;
+        if let Some(&(_, i)) = self.seen.iter().find(|(p, _)| *p == key) {
+            return Ok(Arg::Node(i));
+        }
+        if let Some(d) = whole_deferred(t) {
+            if let Some(w) = map_work(d) {
+                if op(&w)?.inlined.fetch_add(1, Ordering::Relaxed) >= MAX_INLINE {
+                    t.realize()?; // computed and kept: a leaf from now on
+                } else {
+                    let i = self.add(w)?;
+                    self.seen.push((key, i));
+                    return Ok(Arg::Node(i));
+                }
+            }
+        }
+        // the same data read twice (`x * x`) is one leaf
+        let same = |l: &Tensor| {
+            Arc::ptr_eq(l.data(), t.data()) && l.offset() == t.offset() && l.dtype() == t.dtype()
+        };
+        if let Some(i) = self.leaves.iter().position(same) {
+            return Ok(Arg::Leaf(i));
+        }
+        self.leaves.push(t.clone());
+        Ok(Arg::Leaf(self.leaves.len() - 1))
+    }
+
+    fn add(&mut self, work: Arc<dyn Pending>) -> Result<usize> {
+        let inputs = op(&work)?.inputs.clone();
+        let args = inputs.iter().map(|t| self.arg(t)).collect::<Result<_>>()?;
+        self.nodes.push((work, args));
+        Ok(self.nodes.len() - 1)
     }
 
     /// Leaves as whole slices (computing any deferred leaf happens here, before
-    /// the tile loop: `resolve` of an already computed node is a load).
-    fn leaf_slices(&self) -> Vec<TileIn<'_>> {
+    /// the tile loop).
+    fn leaf_slices(&self) -> Result<Vec<AnySlice<'_>>> {
         self.leaves
             .iter()
-            .map(|t| with_dtype!(t.dtype(), T => T::tile_in(t.as_slice::<T>().expect("contiguous leaf"))))
+            .map(|t| with_dtype!(t.dtype(), T => Ok(T::any(t.contiguous_slice::<T>()?))))
             .collect()
     }
 
@@ -330,8 +287,43 @@ impl Chain {
     fn scratch(&self) -> Result<Vec<Storage>> {
         self.nodes[..self.nodes.len() - 1]
             .iter()
-            .map(|(_, dt, _)| with_dtype!(*dt, T => Ok(T::wrap(AlignedBuf::<T>::for_overwrite(TILE)?))))
+            .map(|(w, _)| Storage::for_overwrite(op(w)?.dtype, TILE))
             .collect()
+    }
+
+    /// Every node over elements `start..end`; the root writes `out`.
+    fn run_tile(
+        &self,
+        leaves: &[AnySlice<'_>],
+        bufs: &mut [Storage],
+        start: usize,
+        end: usize,
+        out: AnySliceMut<'_>,
+    ) -> Result<()> {
+        /// The tile an argument reads: a range of a leaf or an earlier node's scratch.
+        fn input<'a>(
+            a: Arg,
+            leaves: &[AnySlice<'a>],
+            done: &'a [Storage],
+            at: (usize, usize),
+        ) -> AnySlice<'a> {
+            match a {
+                Arg::Leaf(l) => leaves[l].range(at.0, at.1),
+                Arg::Node(k) => done[k].head(at.1 - at.0),
+            }
+        }
+        let at = (start, end);
+        let last = self.nodes.len() - 1;
+        for (i, (w, args)) in self.nodes[..last].iter().enumerate() {
+            let (done, rest) = bufs.split_at_mut(i);
+            let ins: SmallVec<[AnySlice<'_>; 3]> =
+                args.iter().map(|a| input(*a, leaves, done, at)).collect();
+            (op(w)?.kernel)(&ins, rest[0].head_mut(end - start))?;
+        }
+        let (w, args) = &self.nodes[last];
+        let ins: SmallVec<[AnySlice<'_>; 3]> =
+            args.iter().map(|a| input(*a, leaves, bufs, at)).collect();
+        (op(w)?.kernel)(&ins, out)
     }
 }
 
@@ -345,42 +337,70 @@ fn task_len(len: usize) -> usize {
     }
 }
 
-/// Compute a chain whose root is `plan` into a fresh storage of `len` elements.
-fn evaluate(dtype: DType, len: usize, plan: &Arc<Plan>) -> Result<Storage> {
-    let chain = Chain::of(plan, dtype);
-    let leaves = chain.leaf_slices();
-    let per_task = task_len(len);
-    let failed: Mutex<Option<Error>> = Mutex::new(None);
-    let storage = with_dtype!(dtype, R => {
+/// The first error of a parallel run, kept until the run is over.
+struct FirstError(Mutex<Option<Error>>);
+
+impl FirstError {
+    fn new() -> Self {
+        FirstError(Mutex::new(None))
+    }
+    fn keep(&self, r: Result<()>) {
+        if let Err(e) = r {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(e);
+        }
+    }
+    /// The error, if any; an interrupted run (tasks skipped) is one too.
+    fn into_result(self) -> Result<()> {
+        match self.0.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => crate::interrupt::check(),
+        }
+    }
+}
+
+/// Compute the chain whose root is `root` into a fresh storage.
+fn evaluate(root: &MapWork) -> Result<Storage> {
+    // The root as a chain node: a handle that shares the root's kernel and inputs.
+    let handle: Arc<dyn Pending> = Arc::new(MapWork {
+        dtype: root.dtype,
+        len: root.len,
+        inputs: root.inputs.clone(),
+        kernel: root.kernel.clone(),
+        inlined: AtomicUsize::new(0),
+    });
+    let chain = Chain::of(handle)?;
+    let leaves = chain.leaf_slices()?;
+    let (len, per_task) = (root.len, task_len(root.len));
+    let failed = FirstError::new();
+    let storage = with_dtype!(root.dtype, R => {
         let mut out = AlignedBuf::<R>::for_overwrite(len)?;
         for_each_chunk_mut(out.as_mut_slice(), per_task, |task, part| {
-            let mut bufs = match chain.scratch() {
-                Ok(b) => b,
-                Err(e) => {
-                    *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                    return;
+            failed.keep((|| {
+                let mut bufs = chain.scratch()?;
+                let base = task * per_task;
+                let mut start = 0;
+                while start < part.len() {
+                    let end = (start + TILE).min(part.len());
+                    let tile = R::any_mut(&mut part[start..end]);
+                    chain.run_tile(&leaves, &mut bufs, base + start, base + end, tile)?;
+                    start = end;
                 }
-            };
-            let base = task * per_task;
-            let mut start = 0;
-            while start < part.len() {
-                let end = (start + TILE).min(part.len());
-                run_tile(&chain, &leaves, &mut bufs, base + start, base + end, R::tile_out(&mut part[start..end]));
-                start = end;
-            }
+                Ok(())
+            })())
         });
         R::wrap(out)
     });
-    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e),
-        None => Ok(storage),
-    }
+    failed.into_result()?;
+    Ok(storage)
 }
 
 /// Whether `x` is a pending elementwise chain read whole (a reduction over all
 /// of it can be deferred with [`defer_fold`]).
 pub fn is_pending_chain(x: &Tensor) -> bool {
-    whole_deferred(x).is_some_and(|d| d.pending().is_some())
+    whole_deferred(x).is_some_and(|d| map_work(d).is_some())
 }
 
 /// Bytes of chain input that unread reductions may keep alive: a kept loss
@@ -411,8 +431,10 @@ pub fn defer_fold<T: Element>(
     fold_tile: impl Fn(&[T]) -> T + Send + Sync + 'static,
     combine: impl Fn(T, T) -> T + Send + Sync + 'static,
     identity: T,
-) -> Option<Tensor> {
-    let plan = whole_deferred(x).and_then(|d| d.pending())?;
+) -> Result<Option<Tensor>> {
+    let Some(root) = whole_deferred(x).and_then(map_work) else {
+        return Ok(None);
+    };
     let len = x.size();
     let bytes = len * std::mem::size_of::<T>();
     let share = if FOLD_BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes > FOLD_BUDGET_BYTES {
@@ -424,43 +446,38 @@ pub fn defer_fold<T: Element>(
     let compute_now = share.is_none();
     let thunk = move || -> Result<Storage> {
         let _held = &share;
-        let chain = Chain::of(&plan, T::DTYPE);
-        let leaves = chain.leaf_slices();
+        let chain = Chain::of(root.clone())?;
+        let leaves = chain.leaf_slices()?;
         let per_task = task_len(len);
         let parts = map_tasks(len.div_ceil(per_task), |task| -> Result<Vec<T>> {
             let mut bufs = chain.scratch()?;
-            let mut root = AlignedBuf::<T>::for_overwrite(TILE)?;
+            let mut tile = AlignedBuf::<T>::for_overwrite(TILE)?;
             let (lo, hi) = (task * per_task, ((task + 1) * per_task).min(len));
             let mut partial = Vec::with_capacity((hi - lo).div_ceil(TILE));
             let mut start = lo;
             while start < hi {
                 let end = (start + TILE).min(hi);
-                let tile = &mut root.as_mut_slice()[..end - start];
-                run_tile(&chain, &leaves, &mut bufs, start, end, T::tile_out(tile));
-                partial.push(fold_tile(tile));
+                let t = &mut tile.as_mut_slice()[..end - start];
+                chain.run_tile(&leaves, &mut bufs, start, end, T::any_mut(t))?;
+                partial.push(fold_tile(t));
                 start = end;
             }
             Ok(partial)
-        });
+        })?;
         let mut tiles = Vec::new();
         for p in parts {
             tiles.extend(p?);
         }
+        crate::interrupt::check()?;
         let total = pairwise(&tiles, &combine).unwrap_or(identity);
         Ok(T::wrap(AlignedBuf::from_slice(&[total])?))
     };
-    let storage = Storage::Deferred(Deferred {
-        dtype: T::DTYPE,
-        len: 1,
-        value: OnceLock::new(),
-        inlined: AtomicUsize::new(0),
-        plan: Mutex::new(Some(Pending::Fold(Arc::new(thunk)))),
-    });
-    let t = Tensor::from_storage(storage, &[]);
+    let work = Arc::new(FoldWork(Box::new(thunk)));
+    let t = Tensor::from_deferred(Deferred::new(T::DTYPE, 1, work), &[]);
     if compute_now {
-        t.realize();
+        t.realize()?;
     }
-    Some(t)
+    Ok(Some(t))
 }
 
 /// `combine` over `v` as a balanced tree (a float sum's error grows like
@@ -473,61 +490,6 @@ fn pairwise<T: Copy>(v: &[T], combine: &impl Fn(T, T) -> T) -> Option<T> {
             let (a, b) = v.split_at(n / 2);
             Some(combine(pairwise(a, combine)?, pairwise(b, combine)?))
         }
-    }
-}
-
-/// Every node of `chain` over elements `start..end`; the root writes `out`.
-fn run_tile(
-    chain: &Chain,
-    leaves: &[TileIn<'_>],
-    bufs: &mut [Storage],
-    start: usize,
-    end: usize,
-    out: TileOut<'_>,
-) {
-    let n = end - start;
-    let last = chain.nodes.len() - 1;
-    for (i, (plan, _, args)) in chain.nodes[..last].iter().enumerate() {
-        let (done, rest) = bufs.split_at_mut(i);
-        let ins: SmallVec<[TileIn<'_>; 3]> = args
-            .iter()
-            .map(|a| input(*a, leaves, done, start, end, n))
-            .collect();
-        (plan.kernel)(&ins, tile_out(&mut rest[0], n));
-    }
-    let (plan, _, args) = &chain.nodes[last];
-    let ins: SmallVec<[TileIn<'_>; 3]> = args
-        .iter()
-        .map(|a| input(*a, leaves, bufs, start, end, n))
-        .collect();
-    (plan.kernel)(&ins, out);
-}
-
-/// The tile an argument reads: a range of a leaf or an earlier node's scratch.
-fn input<'a>(
-    a: Arg,
-    leaves: &[TileIn<'a>],
-    done: &'a [Storage],
-    start: usize,
-    end: usize,
-    n: usize,
-) -> TileIn<'a> {
-    match a {
-        Arg::Leaf(l) => leaves[l].range(start, end),
-        Arg::Node(k) => {
-            with_dtype!(done[k].dtype(), T => T::tile_in(&T::view(&done[k]).expect("scratch dtype")[..n]))
-        }
-    }
-}
-
-fn tile_out(s: &mut Storage, n: usize) -> TileOut<'_> {
-    match s {
-        Storage::Bool(b) => TileOut::Bool(&mut b.as_mut_slice()[..n]),
-        Storage::I32(b) => TileOut::I32(&mut b.as_mut_slice()[..n]),
-        Storage::I64(b) => TileOut::I64(&mut b.as_mut_slice()[..n]),
-        Storage::F32(b) => TileOut::F32(&mut b.as_mut_slice()[..n]),
-        Storage::F64(b) => TileOut::F64(&mut b.as_mut_slice()[..n]),
-        Storage::Deferred(_) => unreachable!("scratch tiles are computed storages"),
     }
 }
 

@@ -68,8 +68,8 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         b_cs,
     };
     with_dtype!(a.dtype(), T => {
-        let da = a.storage_slice::<T>();
-        let db = b.storage_slice::<T>();
+        let da = a.storage_slice::<T>()?;
+        let db = b.storage_slice::<T>()?;
         // every product writes its whole m×n block (k == 0 writes zeros)
         Tensor::build_overwrite::<T>(&out_shape, |out| {
             if m * n == 0 {
@@ -115,36 +115,107 @@ fn run_batches<T: Element>(out: &mut [T], da: &[T], db: &[T], offsets: &[[usize;
     let flops = g.m * g.n * g.k;
     let batches = offsets.len();
     let threads = num_threads();
-    if batches > 1 && flops * batches >= PAR_FLOPS && threads > 1 {
+    if batches > 1 && flops * batches >= PAR_FLOPS && threads > 1 && flops < TILE_FLOPS {
         for_each_chunk_mut(out, g.m * g.n, |i, o| {
             let [_, oa, ob] = offsets[i];
-            one_product(o, da, db, oa, ob, g, Parallelism::None)
+            one_product(o, g.n, da, db, oa, ob, g, Parallelism::None)
         });
         return;
     }
     for &[oo, oa, ob] in offsets {
+        if crate::interrupt::poll() {
+            return;
+        }
         let o = &mut out[oo..oo + g.m * g.n];
-        if flops < PAR_FLOPS || threads == 1 {
-            one_product(o, da, db, oa, ob, g, Parallelism::None);
-        } else if flops < SPLIT_FLOPS && g.m >= ROW_BLOCK * threads {
-            // Row blocks as tasks: the calling thread starts at once and pool
-            // workers join as they wake (see `parallel`); gemm's own rayon
-            // split would park the caller until they do, 30-50 us here, which
-            // costs more than the split gains on mid-sized products. Large ones
-            // go to gemm, whose split shares the packed right-hand side (10%
-            // faster at 512^3 than row blocks, measured).
-            let rows = g.m.div_ceil(threads).next_multiple_of(ROW_BLOCK);
-            for_each_chunk_mut(o, rows * g.n, |i, block| {
-                let r0 = i * rows;
-                let part = Geometry {
-                    m: block.len() / g.n,
-                    ..g
-                };
-                let oa_block = (oa as isize + r0 as isize * g.a_rs) as usize;
-                one_product(block, da, db, oa_block, ob, part, Parallelism::None)
-            });
+        if flops >= TILE_FLOPS {
+            tiled_product(o, da, db, oa, ob, g);
         } else {
-            pool().install(|| one_product(o, da, db, oa, ob, g, Parallelism::Rayon(threads)));
+            product(o, g.n, da, db, oa, ob, g, threads);
+        }
+    }
+}
+
+/// One product into `out` (rows `out_rs` apart), split across threads as its
+/// size warrants.
+#[allow(clippy::too_many_arguments)]
+fn product<T: Element>(
+    out: &mut [T],
+    out_rs: usize,
+    da: &[T],
+    db: &[T],
+    oa: usize,
+    ob: usize,
+    g: Geometry,
+    threads: usize,
+) {
+    let flops = g.m * g.n * g.k;
+    if flops < PAR_FLOPS || threads == 1 {
+        one_product(out, out_rs, da, db, oa, ob, g, Parallelism::None);
+    } else if flops < SPLIT_FLOPS && g.m >= ROW_BLOCK * threads && out_rs == g.n {
+        // Row blocks as tasks: the calling thread starts at once and pool
+        // workers join as they wake (see `parallel`); gemm's own rayon
+        // split would park the caller until they do, 30-50 us here, which
+        // costs more than the split gains on mid-sized products. Large ones
+        // go to gemm, whose split shares the packed right-hand side (10%
+        // faster at 512^3 than row blocks, measured).
+        let rows = g.m.div_ceil(threads).next_multiple_of(ROW_BLOCK);
+        for_each_chunk_mut(&mut out[..g.m * g.n], rows * g.n, |i, block| {
+            let r0 = i * rows;
+            let part = Geometry {
+                m: block.len() / g.n,
+                ..g
+            };
+            let oa_block = (oa as isize + r0 as isize * g.a_rs) as usize;
+            one_product(block, g.n, da, db, oa_block, ob, part, Parallelism::None)
+        });
+    } else {
+        match pool() {
+            Some(pool) => pool.install(|| {
+                one_product(out, out_rs, da, db, oa, ob, g, Parallelism::Rayon(threads))
+            }),
+            None => one_product(out, out_rs, da, db, oa, ob, g, Parallelism::None),
+        }
+    }
+}
+
+/// Products of this many multiply-adds or more are computed tile by tile of
+/// their output, with an interrupt check between tiles: a 6144^3 product
+/// runs for seconds, and Ctrl-C must not wait for it.
+const TILE_FLOPS: usize = 1 << 31;
+
+/// Multiply-adds per tile: about 0.1-0.3 s of work on the machines we measured.
+const TILE_WORK: usize = 1 << 29;
+
+/// Smallest tile edge: each tile packs its own panels of both operands, so
+/// tiles are kept large enough that packing stays about a percent of the work.
+const MIN_TILE_EDGE: usize = 512;
+
+fn tiled_product<T: Element>(out: &mut [T], da: &[T], db: &[T], oa: usize, ob: usize, g: Geometry) {
+    let edge = ((TILE_WORK / g.k.max(1)) as f64).sqrt() as usize;
+    let edge = edge.max(MIN_TILE_EDGE).next_multiple_of(ROW_BLOCK);
+    let threads = num_threads();
+    for i0 in (0..g.m).step_by(edge) {
+        for j0 in (0..g.n).step_by(edge) {
+            if crate::interrupt::poll() {
+                return;
+            }
+            let part = Geometry {
+                m: edge.min(g.m - i0),
+                n: edge.min(g.n - j0),
+                ..g
+            };
+            let oa_t = (oa as isize + i0 as isize * g.a_rs) as usize;
+            let ob_t = (ob as isize + j0 as isize * g.b_cs) as usize;
+            product(
+                &mut out[i0 * g.n + j0..],
+                g.n,
+                da,
+                db,
+                oa_t,
+                ob_t,
+                part,
+                threads,
+            );
         }
     }
 }
@@ -157,9 +228,11 @@ const SPLIT_FLOPS: usize = 1 << 26;
 /// (gemm's register tile height for float32 on AVX-512; a multiple of the others).
 const ROW_BLOCK: usize = 16;
 
-/// One `m×k @ k×n` product into the contiguous `out` (length m*n).
+/// One `m×k @ k×n` product into `out`, whose rows are `out_rs` elements apart.
+#[allow(clippy::too_many_arguments)]
 fn one_product<T: Element>(
     out: &mut [T],
+    out_rs: usize,
     da: &[T],
     db: &[T],
     oa: usize,
@@ -167,22 +240,29 @@ fn one_product<T: Element>(
     g: Geometry,
     par: Parallelism,
 ) {
-    // Bounds: every read of the product stays inside the storages.
+    if g.m == 0 || g.n == 0 {
+        return;
+    }
+    // Bounds: every read of the product stays inside the storages, every
+    // write inside `out`.
     let (alo, ahi) = Geometry::span(g.m, g.k, g.a_rs, g.a_cs);
     let (blo, bhi) = Geometry::span(g.k, g.n, g.b_rs, g.b_cs);
-    assert!(out.len() == g.m * g.n);
-    assert!(g.k == 0 || g.m == 0 || (oa as i128 + alo >= 0 && oa as i128 + ahi < da.len() as i128));
-    assert!(g.k == 0 || g.n == 0 || (ob as i128 + blo >= 0 && ob as i128 + bhi < db.len() as i128));
+    assert!(out_rs >= g.n && out.len() >= (g.m - 1) * out_rs + g.n);
+    assert!(g.k == 0 || (oa as i128 + alo >= 0 && oa as i128 + ahi < da.len() as i128));
+    assert!(g.k == 0 || (ob as i128 + blo >= 0 && ob as i128 + bhi < db.len() as i128));
     match T::DTYPE {
         DType::F32 | DType::F64 => {
             if g.k == 0 {
-                out.fill(T::ZERO); // an empty sum
+                for row in out.chunks_mut(out_rs).take(g.m) {
+                    row[..g.n].fill(T::ZERO); // an empty sum
+                }
                 return;
             }
             // SAFETY: the asserts above checked that every element `gemm` reads,
             // a[oa + i*a_rs + p*a_cs] and b[ob + p*b_rs + j*b_cs] for i<m, p<k, j<n,
-            // lies inside `da` / `db`, and `out` has exactly m*n elements written at
-            // i*n + j. T is f32 or f64 (checked by the match), which gemm supports.
+            // lies inside `da` / `db`, and that every element it writes,
+            // out[i*out_rs + j] for i<m, j<n, lies inside `out`. T is f32 or f64
+            // (checked by the match), which gemm supports.
             unsafe {
                 gemm::gemm::<T>(
                     g.m,
@@ -190,7 +270,7 @@ fn one_product<T: Element>(
                     g.k,
                     out.as_mut_ptr(),
                     1,
-                    g.n as isize,
+                    out_rs as isize,
                     false,
                     da.as_ptr().add(oa),
                     g.a_cs,
@@ -210,6 +290,9 @@ fn one_product<T: Element>(
         _ => {
             // Integers (and bools, which the ops layer never sends): exact loop.
             for i in 0..g.m {
+                if crate::interrupt::poll() {
+                    return;
+                }
                 for j in 0..g.n {
                     let mut acc = 0i64;
                     for p in 0..g.k {
@@ -219,7 +302,7 @@ fn one_product<T: Element>(
                             db[(ob as isize + p as isize * g.b_rs + j as isize * g.b_cs) as usize];
                         acc = acc.wrapping_add(x.to_i64().wrapping_mul(y.to_i64()));
                     }
-                    out[i * g.n + j] = T::from_i64(acc);
+                    out[i * out_rs + j] = T::from_i64(acc);
                 }
             }
         }
@@ -252,13 +335,8 @@ mod tests {
             let c = matmul(&ta, &tb).unwrap();
             assert_eq!(c.to_vec::<f64>().unwrap(), reference(&a, &b, m, k, n));
             // (bᵀ)ᵀ as a view: same result without copying
-            let bt = Tensor::from_slice(&b, &[k, n])
-                .unwrap()
-                .contiguous()
-                .unwrap();
-            let btt = bt
-                .permute_view(&[1, 0])
-                .contiguous()
+            let bt = Tensor::from_slice(&b, &[k, n]).unwrap();
+            let btt = crate::kernels::copy::contiguous(&bt.permute_view(&[1, 0]))
                 .unwrap()
                 .permute_view(&[1, 0]);
             assert!(!btt.is_contiguous() || k <= 1 || n <= 1);
@@ -274,7 +352,7 @@ mod tests {
         let a =
             Tensor::from_slice(&(0..12).map(|i| i as f32).collect::<Vec<_>>(), &[2, 2, 3]).unwrap();
         let b = Tensor::from_slice(&[1f32, 0., 0., 1., 1., 1.], &[3, 2]).unwrap();
-        let b3 = b.reshape(&[1, 3, 2]).unwrap();
+        let b3 = crate::kernels::copy::reshape(&b, &[1, 3, 2]).unwrap();
         let c = matmul(&a, &b3).unwrap();
         assert_eq!(c.shape(), &[2, 2, 2]);
         assert_eq!(

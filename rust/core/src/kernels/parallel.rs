@@ -12,7 +12,7 @@
 //! wakes late finds no work left and the op costs what the serial loop costs.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -26,7 +26,53 @@ pub const MAX_THREADS: usize = 1024;
 /// cheap op breaks even.
 pub const GRAIN: usize = 64 * 1024;
 
-static POOL: OnceLock<RwLock<Arc<ThreadPool>>> = OnceLock::new();
+/// The pool and the fork generation it was built in.
+struct PoolState {
+    pool: Arc<ThreadPool>,
+    generation: u64,
+}
+
+static POOL: OnceLock<RwLock<PoolState>> = OnceLock::new();
+
+/// Incremented in the child of every `fork()`. A forked child has only the
+/// thread that forked: the parent's pool workers do not exist there, and a
+/// job handed to them would wait forever. A pool built before the last fork
+/// is therefore replaced (and leaked: dropping it would signal threads that
+/// do not exist, through locks they may have held).
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+#[cfg(unix)]
+mod fork {
+    use super::{Ordering, FORK_GENERATION};
+
+    extern "C" {
+        fn pthread_atfork(
+            prepare: Option<extern "C" fn()>,
+            parent: Option<extern "C" fn()>,
+            child: Option<extern "C" fn()>,
+        ) -> i32;
+    }
+
+    /// Runs in the child right after `fork()`; only async-signal-safe work here.
+    extern "C" fn in_child() {
+        FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn watch() {
+        // SAFETY: `pthread_atfork` is given a plain function pointer that
+        // lives for the whole process (a static fn) and only performs an
+        // atomic increment, which is async-signal-safe as a child handler
+        // must be. It is called once (from the pool's `OnceLock` init).
+        unsafe {
+            pthread_atfork(None, None, Some(in_child));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod fork {
+    pub fn watch() {}
+}
 
 fn default_threads() -> usize {
     std::env::var("FERRAX_NUM_THREADS")
@@ -50,18 +96,41 @@ fn build(n: usize) -> Arc<ThreadPool> {
     Arc::new(pool)
 }
 
-fn cell() -> &'static RwLock<Arc<ThreadPool>> {
-    POOL.get_or_init(|| RwLock::new(build(default_threads())))
+fn cell() -> &'static RwLock<PoolState> {
+    POOL.get_or_init(|| {
+        fork::watch();
+        RwLock::new(PoolState {
+            pool: build(default_threads()),
+            generation: FORK_GENERATION.load(Ordering::Relaxed),
+        })
+    })
 }
 
-/// The pool kernels run on.
-pub fn pool() -> Arc<ThreadPool> {
-    cell().read().unwrap_or_else(|e| e.into_inner()).clone()
+/// The pool kernels run on; `None` when work must stay on the calling thread
+/// (only in a forked child whose pool cannot be rebuilt yet, because another
+/// thread of the parent held the pool's lock at the moment of the fork).
+pub fn pool() -> Option<Arc<ThreadPool>> {
+    let generation = FORK_GENERATION.load(Ordering::Relaxed);
+    let cell = cell();
+    {
+        let state = cell.read().unwrap_or_else(|e| e.into_inner());
+        if state.generation == generation {
+            return Some(state.pool.clone());
+        }
+    }
+    // Forked since the pool was built: build a new one (never wait for the lock).
+    let mut state = cell.try_write().ok()?;
+    if state.generation != generation {
+        let n = state.pool.current_num_threads();
+        std::mem::forget(std::mem::replace(&mut state.pool, build(n)));
+        state.generation = generation;
+    }
+    Some(state.pool.clone())
 }
 
 /// Number of kernel threads.
 pub fn num_threads() -> usize {
-    pool().current_num_threads()
+    pool().map_or(1, |p| p.current_num_threads())
 }
 
 /// Replace the kernel pool by one of `n` threads (`n >= 1`).
@@ -69,7 +138,11 @@ pub fn set_num_threads(n: usize) -> crate::Result<()> {
     if n == 0 || n > MAX_THREADS {
         return crate::value_err!("number of threads must be between 1 and {MAX_THREADS}, got {n}");
     }
-    *cell().write().unwrap_or_else(|e| e.into_inner()) = build(n);
+    let mut state = cell().write().unwrap_or_else(|e| e.into_inner());
+    *state = PoolState {
+        pool: build(n),
+        generation: FORK_GENERATION.load(Ordering::Relaxed),
+    };
     Ok(())
 }
 
@@ -92,9 +165,11 @@ pub fn chunk_len(n: usize) -> usize {
 struct Shared {
     /// Next unclaimed task index.
     next: AtomicUsize,
-    /// Tasks finished (normally or by panic).
+    /// Tasks finished (run, skipped or panicked).
     done: AtomicUsize,
     tasks: usize,
+    /// Set when the computation was interrupted: claimed tasks are skipped.
+    cancelled: AtomicBool,
     /// The first panic's payload, re-raised by the caller (a core error inside
     /// a task then still reaches Python as its own exception).
     payload: Mutex<Option<Box<dyn std::any::Any + Send>>>,
@@ -110,20 +185,27 @@ unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
-    /// Claim and run tasks until none are left.
-    fn work(&self) {
+    /// Claim and run tasks until none are left. The calling thread (`caller`)
+    /// also polls for an interrupt between its tasks; once there is one, every
+    /// task not yet started is skipped.
+    fn work(&self, caller: bool) {
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             if i >= self.tasks {
                 return;
             }
-            // SAFETY: i < tasks was claimed by this thread alone, so the run that
-            // owns the closure is still waiting for it (see `unsafe impl Send`).
-            let task = unsafe { &*self.task };
-            if let Err(p) = catch_unwind(AssertUnwindSafe(|| task(i))) {
-                let mut first = self.payload.lock().unwrap_or_else(|e| e.into_inner());
-                if first.is_none() {
-                    *first = Some(p);
+            if caller && crate::interrupt::poll() {
+                self.cancelled.store(true, Ordering::Relaxed);
+            }
+            if !self.cancelled.load(Ordering::Relaxed) {
+                // SAFETY: i < tasks was claimed by this thread alone, so the run that
+                // owns the closure is still waiting for it (see `unsafe impl Send`).
+                let task = unsafe { &*self.task };
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| task(i))) {
+                    let mut first = self.payload.lock().unwrap_or_else(|e| e.into_inner());
+                    if first.is_none() {
+                        *first = Some(p);
+                    }
                 }
             }
             // Release: the task's writes are visible to whoever sees the count.
@@ -136,12 +218,25 @@ impl Shared {
 /// thread, which starts at once, and on up to `num_threads() - 1` pool
 /// workers, which claim the tasks left when they wake. Returns when all have
 /// finished; a panicking task is re-raised here (after the others finished).
+/// Once the computation is interrupted (`crate::interrupt`), tasks not yet
+/// started are skipped: the results are then incomplete, and the op that ran
+/// them returns `Error::Interrupted` instead.
 pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
-    let helpers = num_threads().min(tasks).saturating_sub(1);
-    if helpers == 0 {
-        (0..tasks).for_each(task);
+    let pool = pool();
+    let helpers = pool
+        .as_ref()
+        .map_or(0, |p| p.current_num_threads())
+        .min(tasks)
+        .saturating_sub(1);
+    let (Some(pool), true) = (pool, helpers > 0) else {
+        for i in 0..tasks {
+            if crate::interrupt::poll() {
+                return;
+            }
+            task(i);
+        }
         return;
-    }
+    };
     let task: &(dyn Fn(usize) + Sync) = &task;
     // SAFETY: only the lifetime is erased (same fat-pointer layout); the pointer
     // is dereferenced under the protocol described at `unsafe impl Send for Shared`.
@@ -150,15 +245,15 @@ pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
         next: AtomicUsize::new(0),
         done: AtomicUsize::new(0),
         tasks,
+        cancelled: AtomicBool::new(false),
         payload: Mutex::new(None),
         task,
     });
-    let pool = pool();
     for _ in 0..helpers {
         let s = Arc::clone(&shared);
-        pool.spawn(move || s.work());
+        pool.spawn(move || s.work(false));
     }
-    shared.work();
+    shared.work(true);
     // Every task is claimed; wait for the ones still running elsewhere (each is
     // at most one task long, and its thread is awake).
     let mut spins = 0u32;
@@ -180,8 +275,9 @@ pub fn run_tasks(tasks: usize, task: impl Fn(usize) + Sync) {
     }
 }
 
-/// `f(i)` for every `i < tasks` (in parallel as [`run_tasks`]), results in order.
-pub fn map_tasks<R: Send>(tasks: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+/// `f(i)` for every `i < tasks` (in parallel as [`run_tasks`]), results in
+/// order; `Err(Interrupted)` if the computation was interrupted first.
+pub fn map_tasks<R: Send>(tasks: usize, f: impl Fn(usize) -> R + Sync) -> crate::Result<Vec<R>> {
     let slots: Vec<Mutex<Option<R>>> = (0..tasks).map(|_| Mutex::new(None)).collect();
     run_tasks(tasks, |i| {
         let r = f(i);
@@ -189,12 +285,9 @@ pub fn map_tasks<R: Send>(tasks: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R>
     });
     slots
         .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every task ran")
-        })
-        .collect()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect::<Option<Vec<R>>>()
+        .ok_or(crate::Error::Interrupted)
 }
 
 /// Run `f(index, chunk)` over `out` cut into consecutive chunks of `chunk`
@@ -209,12 +302,10 @@ pub fn for_each_chunk_mut<T: Send>(
         .map(|c| Mutex::new(Some(c)))
         .collect();
     run_tasks(parts.len(), |i| {
-        let part = parts[i]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .expect("each chunk is claimed once");
-        f(i, part)
+        // each chunk is claimed by exactly one task
+        if let Some(part) = parts[i].lock().unwrap_or_else(|e| e.into_inner()).take() {
+            f(i, part)
+        }
     });
 }
 
@@ -243,7 +334,7 @@ mod tests {
             });
             assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 1));
             assert_eq!(
-                map_tasks(tasks, |i| i * i),
+                map_tasks(tasks, |i| i * i).unwrap(),
                 (0..tasks).map(|i| i * i).collect::<Vec<_>>()
             );
         }
@@ -261,7 +352,7 @@ mod tests {
                 c.iter_mut().enumerate().for_each(|(j, x)| *x = i * chunk + j)
             });
             proptest::prop_assert!(v.iter().enumerate().all(|(j, &x)| x == j));
-            let sums = map_tasks(n.div_ceil(chunk), |i| (i * chunk..((i + 1) * chunk).min(n)).sum::<usize>());
+            let sums = map_tasks(n.div_ceil(chunk), |i| (i * chunk..((i + 1) * chunk).min(n)).sum::<usize>()).unwrap();
             proptest::prop_assert_eq!(sums.iter().sum::<usize>(), (0..n).sum::<usize>());
         }
     }

@@ -222,7 +222,7 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
             move |tile: &[T]| f.fold_contiguous(tile),
             move |a, b| f.combine(a, b),
             f.identity(),
-        );
+        )?;
         if let Some(t) = folded {
             return Ok(t);
         }
@@ -243,7 +243,7 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
     for &a in axes {
         out_strides[a] = 0;
     }
-    let data = x.storage_slice::<T>();
+    let data = x.storage_slice::<T>()?;
     let plan = RowPlan::<2>::new(shape, [x.strides(), &out_strides], [x.offset(), 0]);
     let rows = plan.rows();
     let len = plan.inner_len;
@@ -278,7 +278,7 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
     };
 
     let n_out = out_shape.iter().product::<usize>();
-    Tensor::build_overwrite::<T>(&out_shape, |out| {
+    Tensor::try_build_overwrite::<T>(&out_shape, |out| {
         out.fill(f.identity());
         let work = rows * len;
         if !worth_parallel(work) {
@@ -290,7 +290,7 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
             let chunk = chunk_len(len);
             let parts = map_tasks(len.div_ceil(chunk), |i| {
                 f.fold_contiguous(&s[i * chunk..((i + 1) * chunk).min(len)])
-            });
+            })?;
             out[oo] = parts.into_iter().fold(out[oo], |a, b| f.combine(a, b));
         } else if io == 0 && rows == n_out {
             // Each row folds into its own output element (e.g. the last axis of
@@ -310,10 +310,12 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
                     })
                 });
                 r
-            });
+            })?;
             let mut results = folded.into_iter().flatten();
             plan.for_rows(0, rows, |_, [_, oo]| {
-                out[oo] = results.next().expect("one result per row")
+                if let Some(r) = results.next() {
+                    out[oo] = r; // one result per row
+                }
             });
         } else {
             // Rows share outputs: one private partial output per thread.
@@ -323,13 +325,14 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
                 let mut p = vec![f.identity(); n_out];
                 run(&mut p, t * per, ((t + 1) * per).min(rows));
                 p
-            });
+            })?;
             for p in partials {
                 for (o, v) in out.iter_mut().zip(p) {
                     *o = f.combine(*o, v);
                 }
             }
         }
+        Ok(())
     })
 }
 

@@ -8,9 +8,9 @@ pub fn cumsum_last<T: Element + std::ops::Add<Output = T>>(
     x: &Tensor,
     reverse: bool,
 ) -> Result<Tensor> {
-    let x = x.contiguous()?;
+    let x = crate::kernels::copy::contiguous(x)?;
     let len = *x.shape().last().unwrap_or(&1);
-    let src = x.as_slice::<T>().expect("contiguous");
+    let src = x.contiguous_slice::<T>()?;
     Tensor::build_overwrite::<T>(x.shape(), |out| {
         if len == 0 {
             return;
@@ -34,9 +34,9 @@ pub fn cumsum_last<T: Element + std::ops::Add<Output = T>>(
 
 /// Index of the first maximum (or minimum) along the last axis; a NaN wins, as in NumPy.
 pub fn arg_extremum_last<T: Element>(x: &Tensor, max: bool) -> Result<Tensor> {
-    let x = x.contiguous()?;
+    let x = crate::kernels::copy::contiguous(x)?;
     let len = *x.shape().last().unwrap_or(&1);
-    let src = x.as_slice::<T>().expect("contiguous");
+    let src = x.contiguous_slice::<T>()?;
     let out_shape = &x.shape()[..x.ndim().saturating_sub(1)];
     Tensor::build_overwrite::<i64>(out_shape, |out| {
         for (o, s) in out.iter_mut().zip(src.chunks(len.max(1))) {

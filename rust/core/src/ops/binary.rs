@@ -76,24 +76,29 @@ macro_rules! int_impl {
                     r
                 }
             }
+            /// By squaring over the whole exponent (a cast of the exponent to
+            /// `u32` would drop its high bits), wrapping as NumPy's integers do.
             #[inline(always)]
             fn pow(self, o: Self) -> Self {
                 if o < 0 {
-                    // NumPy refuses; the ops layer checks first, so this is unreachable
-                    // in practice. 1/x truncated is the arithmetic answer.
-                    return if self == 1 {
-                        1
-                    } else if self == -1 {
-                        if o % 2 == 0 {
-                            1
-                        } else {
-                            -1
-                        }
-                    } else {
-                        0
+                    // NumPy refuses; `pow` below checks first, so only traced
+                    // exponents get here. 1/x truncated is the arithmetic answer.
+                    return match self {
+                        1 => 1,
+                        -1 if o % 2 == 0 => 1,
+                        -1 => -1,
+                        _ => 0,
                     };
                 }
-                self.wrapping_pow(o as u32)
+                let (mut base, mut e, mut acc) = (self, o, 1 as Self);
+                while e > 0 {
+                    if e & 1 == 1 {
+                        acc = acc.wrapping_mul(base);
+                    }
+                    base = base.wrapping_mul(base);
+                    e >>= 1;
+                }
+                acc
             }
         }
     };
@@ -373,12 +378,24 @@ pub fn promote(a: &Value, b: &Value, float: bool) -> Result<(Value, Value)> {
 
 pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
     let float = matches!(op, BinaryOp::Div | BinaryOp::Atan2);
-    if a.dtype() == b.dtype() && (!float || a.dtype().is_float()) {
+    let same = a.dtype() == b.dtype() && a.dtype() != DType::Bool;
+    if same && (!float || a.dtype().is_float()) {
         return bind(&Prim::Binary(op), &[a.clone(), b.clone()]);
     }
     let (a, b) = promote(a, b, float)?;
-    if op == BinaryOp::Sub && a.dtype() == DType::Bool {
-        return type_err!("numpy boolean subtract, the `-` operator, is not supported");
+    if a.dtype() == DType::Bool {
+        match op {
+            BinaryOp::Sub => {
+                return type_err!("numpy boolean subtract, the `-` operator, is not supported")
+            }
+            // NumPy computes these on bools as small integers (int8); int32 is
+            // ferrax's smallest integer dtype.
+            BinaryOp::FloorDiv | BinaryOp::Rem | BinaryOp::Pow => {
+                let (a, b) = (convert(&a, DType::I32)?, convert(&b, DType::I32)?);
+                return bind(&Prim::Binary(op), &[a, b]);
+            }
+            _ => {}
+        }
     }
     bind(&Prim::Binary(op), &[a, b])
 }

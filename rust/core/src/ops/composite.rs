@@ -37,16 +37,18 @@ pub fn mean(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> 
     div(&s, &scalar_like(&x, n as f64))
 }
 
-pub fn var(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: usize) -> Result<Value> {
+/// Variance with `ddof` delta degrees of freedom (any real, as NumPy: the
+/// divisor is `max(n - ddof, 0)`).
+pub fn var(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: f64) -> Result<Value> {
     let x = float_of(x)?;
     let n = count(&x.shape(), axis)?;
     let m = mean(&x, axis, true)?;
     let d = sub(&x, &m)?;
     let s = reduction(ReduceOp::Sum, &mul(&d, &d)?, axis, keepdims)?;
-    div(&s, &scalar_like(&x, n.saturating_sub(ddof) as f64))
+    div(&s, &scalar_like(&x, (n as f64 - ddof).max(0.0)))
 }
 
-pub fn std(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: usize) -> Result<Value> {
+pub fn std(x: &Value, axis: Option<&[isize]>, keepdims: bool, ddof: f64) -> Result<Value> {
     sqrt(&var(x, axis, keepdims, ddof)?)
 }
 
@@ -75,6 +77,30 @@ pub fn logsumexp(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Va
             .map(|(_, &d)| d)
             .collect();
         reshape(&r, &shape)
+    }
+}
+
+/// NumPy's `round(x, decimals)`: half to even at `decimals` digits after the
+/// point (before it when negative), computed as NumPy does, by scaling with
+/// a power of ten (so the same values); zero derivative, as `round`.
+pub fn round_decimals(x: &Value, decimals: i32) -> Result<Value> {
+    use crate::ops::unary::round;
+    if decimals == 0 || (x.dtype().is_int() && decimals > 0) || x.dtype() == DType::Bool {
+        return if x.dtype().is_float() {
+            round(x)
+        } else {
+            Ok(x.clone())
+        };
+    }
+    if x.dtype().is_int() {
+        let r = round_decimals(&convert(x, DType::F64)?, decimals)?;
+        return convert(&r, x.dtype());
+    }
+    let f = scalar_like(x, 10f64.powi(decimals.abs()));
+    if decimals > 0 {
+        div(&round(&mul(x, &f)?)?, &f)
+    } else {
+        mul(&round(&div(x, &f)?)?, &f)
     }
 }
 

@@ -99,8 +99,10 @@ impl Rule for Gather {
 
 impl Rule for ScatterAdd {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
-        with_numeric!(inputs[0].dtype(), T => scatter_add_rows::<T>(inputs[0], inputs[1], self.0),
-            else type_err!("scatter-add of bool arrays"))
+        let (g, idx) = (inputs[0], inputs[1]);
+        // bools accumulate as NumPy's `+` on them: a logical or
+        with_numeric!(g.dtype(), T => scatter_add_rows::<T>(g, idx, self.0, |a, b| a + b),
+            else scatter_add_rows::<bool>(g, idx, self.0, |a, b| a | b))
     }
     fn jvp(&self, p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
         t[0].as_ref()

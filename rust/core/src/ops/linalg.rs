@@ -5,12 +5,12 @@ use smallvec::SmallVec;
 
 use crate::error::Result;
 use crate::kernels::matmul::matmul as gemm_matmul;
-use crate::ops::shape::{reshape, transpose};
+use crate::ops::shape::{convert, reshape, transpose};
 use crate::ops::{add_opt, align_batched, reduce_to_shape, Cotangents, Prim, Rule};
+use crate::shape_err;
 use crate::tensor::shape::fmt_shape;
 use crate::tensor::{DType, Shape, Tensor};
 use crate::trace::{bind, Value};
-use crate::{shape_err, type_err};
 
 /// `a @ b` for `a: (..., m, k)`, `b: (..., k, n)`, batch axes broadcast.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +136,10 @@ pub fn matmul(a: &Value, b: &Value) -> Result<Value> {
         crate::ops::binary::promote(a, b, false)?
     };
     if a.dtype() == DType::Bool {
-        return type_err!("matmul of bool arrays is not supported");
+        // NumPy: a logical or of ands, i.e. whether any product term is true
+        let count = matmul(&convert(&a, DType::I64)?, &convert(&b, DType::I64)?)?;
+        let zero = crate::ops::scalar_like(&count, 0.0);
+        return crate::ops::binary::compare(crate::ops::CompareOp::Ne, &count, &zero);
     }
     let a2 = if sa.len() == 1 {
         reshape(&a, &[1, sa[0]])?

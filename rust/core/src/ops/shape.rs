@@ -19,7 +19,7 @@ pub struct Reshape(pub Shape);
 
 impl Rule for Reshape {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
-        inputs[0].reshape(&self.0)
+        crate::kernels::copy::reshape(inputs[0], &self.0)
     }
     fn jvp(&self, _p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
         t[0].as_ref().map(|t| reshape(t, &self.0)).transpose()
@@ -262,7 +262,7 @@ impl Rule for Unslice {
                 .map(|(&s, &b)| s as isize * b)
                 .sum()
         };
-        with_dtype!(g.dtype(), T => Tensor::build::<T>(&self.shape, |out| {
+        with_dtype!(g.dtype(), T => Tensor::try_build::<T>(&self.shape, |out| {
             scatter_into::<T>(g, out, &strides, offset as usize, |_, v| v)
         }))
     }
@@ -312,14 +312,15 @@ impl Rule for Concat {
         shape[axis] = inputs.iter().map(|t| t.shape()[axis]).sum();
         let strides = contiguous_strides(&shape);
         // the parts tile the output along `axis`: every element is written
-        with_dtype!(inputs[0].dtype(), T => Tensor::build_overwrite::<T>(&shape, |out| {
+        with_dtype!(inputs[0].dtype(), T => Tensor::try_build_overwrite::<T>(&shape, |out| {
             let mut at = 0usize;
             for t in inputs {
                 if t.size() > 0 {
-                    scatter_into::<T>(t, out, &strides, at * strides[axis] as usize, |_, v| v);
+                    scatter_into::<T>(t, out, &strides, at * strides[axis] as usize, |_, v| v)?;
                 }
                 at += t.shape()[axis];
             }
+            Ok(())
         }))
     }
     fn jvp(&self, p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {

@@ -3,6 +3,7 @@
 //! Transpose, broadcast, slicing and compatible reshapes only change the
 //! layout; data is copied only when a kernel needs contiguity.
 
+mod deferred;
 mod dtype;
 pub mod shape;
 mod storage;
@@ -11,11 +12,12 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+pub use deferred::{Data, Deferred, Pending};
 pub use dtype::DType;
 pub use shape::{Shape, Strides};
-pub use storage::{AlignedBuf, Element, Storage, ALIGN};
+pub use storage::{AlignedBuf, AnySlice, AnySliceMut, Element, Storage, ALIGN};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::{shape_err, type_err};
 use shape::{checked_numel, contiguous_strides, fmt_shape, numel};
 
@@ -94,7 +96,7 @@ macro_rules! with_numeric {
 
 #[derive(Clone)]
 pub struct Tensor {
-    storage: Arc<Storage>,
+    data: Arc<Data>,
     shape: Shape,
     strides: Strides,
     offset: usize,
@@ -113,18 +115,19 @@ impl Tensor {
     pub fn from_buf<T: Element>(buf: AlignedBuf<T>, shape: &[usize]) -> Tensor {
         debug_assert_eq!(buf.len(), numel(shape));
         Tensor {
-            storage: Arc::new(T::wrap(buf)),
+            data: Arc::new(Data::Ready(T::wrap(buf))),
             shape: Shape::from_slice(shape),
             strides: contiguous_strides(shape),
             offset: 0,
         }
     }
 
-    /// A contiguous tensor over `storage` (which holds exactly `numel(shape)` elements).
-    pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
-        debug_assert_eq!(storage.len(), numel(shape));
+    /// A contiguous tensor of `shape` whose values `deferred` computes when
+    /// first read (it holds exactly `numel(shape)` elements).
+    pub fn from_deferred(deferred: Deferred, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(deferred.len(), numel(shape));
         Tensor {
-            storage: Arc::new(storage),
+            data: Arc::new(Data::Deferred(deferred)),
             shape: Shape::from_slice(shape),
             strides: contiguous_strides(shape),
             offset: 0,
@@ -228,7 +231,7 @@ impl Tensor {
 
     #[inline]
     pub fn dtype(&self) -> DType {
-        self.storage.dtype()
+        self.data.dtype()
     }
     #[inline]
     pub fn shape(&self) -> &[usize] {
@@ -250,24 +253,36 @@ impl Tensor {
     pub fn size(&self) -> usize {
         numel(&self.shape)
     }
-    pub fn storage(&self) -> &Arc<Storage> {
-        &self.storage
+    /// The data, computed or deferred (shared by every view of it).
+    pub fn data(&self) -> &Arc<Data> {
+        &self.data
     }
 
-    /// Compute the values now if they are deferred (`kernels::fusion`); a
-    /// no-op for computed data. Errors (allocation failure) panic with the
-    /// core error as payload, as every other first read of deferred data does.
-    pub fn realize(&self) {
-        if let Storage::Deferred(d) = &*self.storage {
-            d.resolve();
+    /// The deferred values behind this tensor, if they are not computed yet.
+    pub fn deferred(&self) -> Option<&Deferred> {
+        match &*self.data {
+            Data::Deferred(d) if !d.is_computed() => Some(d),
+            _ => None,
         }
     }
 
-    /// Whether the values are computed (false for a pending deferred chain).
+    /// The computed values, computing deferred ones first (which may fail,
+    /// for example when memory runs out).
+    #[inline]
+    pub fn storage(&self) -> Result<&Storage> {
+        self.data.storage()
+    }
+
+    /// Compute the values now if they are deferred; a no-op for computed data.
+    pub fn realize(&self) -> Result<()> {
+        self.storage().map(|_| ())
+    }
+
+    /// Whether the values are computed (false for pending deferred values).
     pub fn is_realized(&self) -> bool {
-        match &*self.storage {
-            Storage::Deferred(d) => d.is_resolved(),
-            _ => true,
+        match &*self.data {
+            Data::Deferred(d) => d.is_computed(),
+            Data::Ready(_) => true,
         }
     }
 
@@ -288,40 +303,68 @@ impl Tensor {
         true
     }
 
-    /// The whole storage as a typed slice (for kernels that index with strides).
+    /// The whole storage as a typed slice (for kernels that index with
+    /// strides), computing deferred values first.
     #[inline]
-    pub fn storage_slice<T: Element>(&self) -> &[T] {
-        T::view(&self.storage).expect("dtype checked by caller")
+    pub fn storage_slice<T: Element>(&self) -> Result<&[T]> {
+        T::view(self.storage()?).ok_or_else(|| {
+            Error::Type(format!(
+                "internal error: a {} tensor read as {}",
+                self.dtype(),
+                T::DTYPE
+            ))
+        })
     }
 
-    /// The elements as one slice, if the layout is contiguous.
+    /// The elements as one slice, if the layout is contiguous and the dtype
+    /// is `T` (`None` otherwise).
     #[inline]
-    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+    pub fn as_slice<T: Element>(&self) -> Result<Option<&[T]>> {
         if T::DTYPE != self.dtype() || !self.is_contiguous() {
-            return None;
+            return Ok(None);
         }
-        let data = self.storage_slice::<T>();
-        Some(&data[self.offset..self.offset + self.size()])
+        let data = self.storage_slice::<T>()?;
+        Ok(Some(&data[self.offset..self.offset + self.size()]))
     }
 
-    /// A contiguous tensor with the same values: `self` if already contiguous.
-    pub fn contiguous(&self) -> Result<Tensor> {
-        if self.is_contiguous() {
-            return Ok(self.clone());
-        }
-        crate::kernels::copy::materialize(self)
+    /// The elements as one slice, for a tensor the caller made contiguous.
+    #[inline]
+    pub fn contiguous_slice<T: Element>(&self) -> Result<&[T]> {
+        self.as_slice::<T>()?.ok_or_else(|| {
+            Error::Value("internal error: a strided tensor read as contiguous".into())
+        })
     }
 
-    /// The elements in row-major order.
+    /// The elements in row-major order (any layout; a plain walk, for small
+    /// tensors and tests, not a kernel).
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if T::DTYPE != self.dtype() {
             return type_err!("expected {}, tensor is {}", T::DTYPE, self.dtype());
         }
-        Ok(self
-            .contiguous()?
-            .as_slice::<T>()
-            .expect("contiguous")
-            .to_vec())
+        if let Some(s) = self.as_slice::<T>()? {
+            return Ok(s.to_vec());
+        }
+        let data = self.storage_slice::<T>()?;
+        let n = self.size();
+        let mut out = Vec::new();
+        out.try_reserve_exact(n)
+            .map_err(|_| Error::OutOfMemory(n as u128 * std::mem::size_of::<T>() as u128))?;
+        let mut index: SmallVec<[usize; 6]> = SmallVec::from_elem(0, self.ndim());
+        for _ in 0..n {
+            let at = index
+                .iter()
+                .zip(&self.strides)
+                .fold(self.offset as isize, |o, (&i, &s)| o + i as isize * s);
+            out.push(data[at as usize]);
+            for d in (0..self.ndim()).rev() {
+                index[d] += 1;
+                if index[d] < self.shape[d] {
+                    break;
+                }
+                index[d] = 0;
+            }
+        }
+        Ok(out)
     }
 
     /// The one element of a size-1 tensor, as f64.
@@ -332,14 +375,20 @@ impl Tensor {
                 fmt_shape(&self.shape)
             )));
         }
-        Ok(with_dtype!(self.dtype(), T => self.storage_slice::<T>()[self.offset].to_f64()))
+        Ok(with_dtype!(self.dtype(), T => self.storage_slice::<T>()?[self.offset].to_f64()))
+    }
+
+    /// The one element of a size-1 tensor, as i64 (exact for integers).
+    pub fn item_i64(&self) -> Result<i64> {
+        self.item_f64()?;
+        Ok(with_dtype!(self.dtype(), T => self.storage_slice::<T>()?[self.offset].to_i64()))
     }
 
     // ---- views (no copies) ---------------------------------------------------
 
     fn with_layout(&self, shape: Shape, strides: Strides, offset: usize) -> Tensor {
         Tensor {
-            storage: self.storage.clone(),
+            data: self.data.clone(),
             shape,
             strides,
             offset,
@@ -359,8 +408,9 @@ impl Tensor {
         self.with_layout(shape, strides, self.offset)
     }
 
-    /// Reshape, as a view when the layout allows, otherwise through a copy.
-    pub fn reshape(&self, new_shape: &[usize]) -> Result<Tensor> {
+    /// Reshape as a view, or `None` when the layout does not allow one (the
+    /// caller then copies: `kernels::copy::contiguous` and reshape that).
+    pub fn reshape_view(&self, new_shape: &[usize]) -> Result<Option<Tensor>> {
         if numel(new_shape) != self.size() {
             return shape_err!(
                 "cannot reshape array of shape {} into shape {}",
@@ -368,15 +418,11 @@ impl Tensor {
                 fmt_shape(new_shape)
             );
         }
-        if let Some(strides) = shape::reshape_strides(&self.shape, &self.strides, new_shape) {
-            return Ok(self.with_layout(Shape::from_slice(new_shape), strides, self.offset));
-        }
-        let c = self.contiguous()?;
-        Ok(c.with_layout(
-            Shape::from_slice(new_shape),
-            contiguous_strides(new_shape),
-            c.offset,
-        ))
+        Ok(
+            shape::reshape_strides(&self.shape, &self.strides, new_shape).map(|strides| {
+                self.with_layout(Shape::from_slice(new_shape), strides, self.offset)
+            }),
+        )
     }
 
     /// Basic slicing along every axis: `start` (already in range), `step` (non-zero)

@@ -9,7 +9,6 @@ use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
 use crate::error::{Error, Result};
-use crate::kernels::fusion::{Deferred, TileIn, TileOut};
 use crate::tensor::DType;
 
 /// Cache-line alignment: full-width AVX-512 loads never straddle lines.
@@ -25,14 +24,49 @@ pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + std::fmt::Debug
     fn to_i64(self) -> i64;
     fn from_i64(v: i64) -> Self;
     fn wrap(buf: AlignedBuf<Self>) -> Storage;
-    /// The elements, if `storage` holds this type (a deferred storage is
-    /// computed first).
+    /// The elements, if `storage` holds this type.
     fn view(storage: &Storage) -> Option<&[Self]>;
-    /// A tile of a deferred chain (see `kernels::fusion`), and back.
-    fn tile_in(s: &[Self]) -> TileIn<'_>;
-    fn from_tile_in(t: TileIn<'_>) -> &[Self];
-    fn tile_out(s: &mut [Self]) -> TileOut<'_>;
-    fn from_tile_out(t: TileOut<'_>) -> &mut [Self];
+    /// The elements, mutably, if `storage` holds this type.
+    fn view_mut(storage: &mut Storage) -> Option<&mut [Self]>;
+    /// A slice of this type as a dtype-erased [`AnySlice`], and back.
+    fn any(s: &[Self]) -> AnySlice<'_>;
+    fn from_any(s: AnySlice<'_>) -> Option<&[Self]>;
+    fn any_mut(s: &mut [Self]) -> AnySliceMut<'_>;
+    fn from_any_mut(s: AnySliceMut<'_>) -> Option<&mut [Self]>;
+}
+
+/// A slice of elements of any dtype (the dtype erased until read back with
+/// [`Element::from_any`]): how code that handles several dtypes at run time
+/// passes typed slices around, e.g. the tiles of a fused chain.
+#[derive(Clone, Copy)]
+pub enum AnySlice<'a> {
+    Bool(&'a [bool]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+/// A mutable [`AnySlice`].
+pub enum AnySliceMut<'a> {
+    Bool(&'a mut [bool]),
+    I32(&'a mut [i32]),
+    I64(&'a mut [i64]),
+    F32(&'a mut [f32]),
+    F64(&'a mut [f64]),
+}
+
+impl<'a> AnySlice<'a> {
+    /// Elements `start..end` (in range, as slicing).
+    pub fn range(self, start: usize, end: usize) -> AnySlice<'a> {
+        match self {
+            AnySlice::Bool(s) => AnySlice::Bool(&s[start..end]),
+            AnySlice::I32(s) => AnySlice::I32(&s[start..end]),
+            AnySlice::I64(s) => AnySlice::I64(&s[start..end]),
+            AnySlice::F32(s) => AnySlice::F32(&s[start..end]),
+            AnySlice::F64(s) => AnySlice::F64(&s[start..end]),
+        }
+    }
 }
 
 macro_rules! element {
@@ -63,30 +97,35 @@ macro_rules! element {
             fn view(storage: &Storage) -> Option<&[Self]> {
                 match storage {
                     Storage::$dt(b) => Some(b.as_slice()),
-                    Storage::Deferred(d) => Self::view(d.resolve()),
+                    _ => None,
+                }
+            }
+            fn view_mut(storage: &mut Storage) -> Option<&mut [Self]> {
+                match storage {
+                    Storage::$dt(b) => Some(b.as_mut_slice()),
                     _ => None,
                 }
             }
             #[inline]
-            fn tile_in(s: &[Self]) -> TileIn<'_> {
-                TileIn::$dt(s)
+            fn any(s: &[Self]) -> AnySlice<'_> {
+                AnySlice::$dt(s)
             }
             #[inline]
-            fn from_tile_in(t: TileIn<'_>) -> &[Self] {
-                match t {
-                    TileIn::$dt(s) => s,
-                    _ => unreachable!("a fused kernel got a tile of another dtype"),
+            fn from_any(s: AnySlice<'_>) -> Option<&[Self]> {
+                match s {
+                    AnySlice::$dt(s) => Some(s),
+                    _ => None,
                 }
             }
             #[inline]
-            fn tile_out(s: &mut [Self]) -> TileOut<'_> {
-                TileOut::$dt(s)
+            fn any_mut(s: &mut [Self]) -> AnySliceMut<'_> {
+                AnySliceMut::$dt(s)
             }
             #[inline]
-            fn from_tile_out(t: TileOut<'_>) -> &mut [Self] {
-                match t {
-                    TileOut::$dt(s) => s,
-                    _ => unreachable!("a fused kernel got a tile of another dtype"),
+            fn from_any_mut(s: AnySliceMut<'_>) -> Option<&mut [Self]> {
+                match s {
+                    AnySliceMut::$dt(s) => Some(s),
+                    _ => None,
                 }
             }
         }
@@ -272,7 +311,9 @@ fn reuse(layout: Layout, clear: bool) -> Option<NonNull<u8>> {
         return None;
     }
     let hit = {
-        let mut c = CACHE.lock().ok()?;
+        // try_lock: a busy cache is a miss, never a wait (and a lock held by
+        // another thread when the process forked cannot hang the child)
+        let mut c = CACHE.try_lock().ok()?;
         let i = c.1.iter().rposition(|b| b.1 == layout)?;
         let b = c.1.swap_remove(i);
         c.0 -= layout.size();
@@ -291,7 +332,7 @@ fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
     if layout.size() < CACHE_MIN_BYTES {
         return false;
     }
-    let Ok(mut c) = CACHE.lock() else {
+    let Ok(mut c) = CACHE.try_lock() else {
         return false;
     };
     if c.0 + layout.size() > CACHE_MAX_BYTES || c.1.len() >= CACHE_MAX_ENTRIES {
@@ -302,16 +343,15 @@ fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
     true
 }
 
-/// The storage behind one or more tensors (views share it through an `Arc`).
+/// The computed values behind one or more tensors (views share it through an
+/// `Arc`): one typed, aligned buffer. Values not computed yet are not a
+/// storage but a [`Deferred`](crate::tensor::Deferred) that makes one.
 pub enum Storage {
     Bool(AlignedBuf<bool>),
     I32(AlignedBuf<i32>),
     I64(AlignedBuf<i64>),
     F32(AlignedBuf<f32>),
     F64(AlignedBuf<f64>),
-    /// Values of an elementwise chain not computed yet (`kernels::fusion`):
-    /// computed on first access to the data, then kept.
-    Deferred(Deferred),
 }
 
 impl Storage {
@@ -322,7 +362,6 @@ impl Storage {
             Storage::I64(_) => DType::I64,
             Storage::F32(_) => DType::F32,
             Storage::F64(_) => DType::F64,
-            Storage::Deferred(d) => d.dtype(),
         }
     }
 
@@ -333,12 +372,45 @@ impl Storage {
             Storage::I64(b) => b.len(),
             Storage::F32(b) => b.len(),
             Storage::F64(b) => b.len(),
-            Storage::Deferred(d) => d.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A buffer of `len` elements of `dtype` for a writer of every element
+    /// (see [`AlignedBuf::for_overwrite`]).
+    pub fn for_overwrite(dtype: DType, len: usize) -> Result<Storage> {
+        Ok(match dtype {
+            DType::Bool => Storage::Bool(AlignedBuf::for_overwrite(len)?),
+            DType::I32 => Storage::I32(AlignedBuf::for_overwrite(len)?),
+            DType::I64 => Storage::I64(AlignedBuf::for_overwrite(len)?),
+            DType::F32 => Storage::F32(AlignedBuf::for_overwrite(len)?),
+            DType::F64 => Storage::F64(AlignedBuf::for_overwrite(len)?),
+        })
+    }
+
+    /// The first `n` elements as a dtype-erased slice.
+    pub fn head(&self, n: usize) -> AnySlice<'_> {
+        match self {
+            Storage::Bool(b) => AnySlice::Bool(&b.as_slice()[..n]),
+            Storage::I32(b) => AnySlice::I32(&b.as_slice()[..n]),
+            Storage::I64(b) => AnySlice::I64(&b.as_slice()[..n]),
+            Storage::F32(b) => AnySlice::F32(&b.as_slice()[..n]),
+            Storage::F64(b) => AnySlice::F64(&b.as_slice()[..n]),
+        }
+    }
+
+    /// The first `n` elements as a mutable dtype-erased slice.
+    pub fn head_mut(&mut self, n: usize) -> AnySliceMut<'_> {
+        match self {
+            Storage::Bool(b) => AnySliceMut::Bool(&mut b.as_mut_slice()[..n]),
+            Storage::I32(b) => AnySliceMut::I32(&mut b.as_mut_slice()[..n]),
+            Storage::I64(b) => AnySliceMut::I64(&mut b.as_mut_slice()[..n]),
+            Storage::F32(b) => AnySliceMut::F32(&mut b.as_mut_slice()[..n]),
+            Storage::F64(b) => AnySliceMut::F64(&mut b.as_mut_slice()[..n]),
+        }
     }
 
     /// Address of the first element, for zero-copy export (NumPy's array interface).
@@ -349,7 +421,6 @@ impl Storage {
             Storage::I64(b) => b.as_slice().as_ptr() as usize,
             Storage::F32(b) => b.as_slice().as_ptr() as usize,
             Storage::F64(b) => b.as_slice().as_ptr() as usize,
-            Storage::Deferred(d) => d.resolve().data_address(),
         }
     }
 }

@@ -297,7 +297,10 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
             .iter()
             .map(|v| v.as_concrete().expect("no tracers"))
             .collect();
-        return Ok(Value::Concrete(prim.eval(&ts)?));
+        let out = prim.eval(&ts)?;
+        // an interrupted kernel stops early and leaves its result incomplete
+        crate::interrupt::check()?;
+        return Ok(Value::Concrete(out));
     };
     let kind = top_kind(level.depth);
     for v in inputs {

@@ -39,6 +39,8 @@ fn check_float(v: &Value, what: &str, i: usize) -> Result<()> {
 /// The pullback of a function traced by [`vjp`]; may be called many times.
 pub struct VjpFn {
     tape: Arc<Tape>,
+    /// Elements the recorded ops produced: a measure of the backward pass's work.
+    work: usize,
     n_inputs: usize,
     inputs: Vec<Aval>,
     outputs: Vec<(Aval, Option<u32>)>,
@@ -77,9 +79,11 @@ where
         }
     }
     let inputs = primals.iter().map(Aval::of).collect();
+    let work = tape.nodes.iter().map(|n| n.output.size()).sum();
     Ok((
         values,
         VjpFn {
+            work,
             tape: Arc::new(tape),
             n_inputs: primals.len(),
             inputs,
@@ -95,6 +99,11 @@ impl VjpFn {
 
     pub fn input_avals(&self) -> &[Aval] {
         &self.inputs
+    }
+
+    /// Elements the traced ops produced: about the work of one backward pass.
+    pub fn work(&self) -> usize {
+        self.work
     }
 
     /// Cotangents of the inputs for cotangents `cts` of the outputs (`None`: zero).
@@ -138,6 +147,9 @@ impl VjpFn {
         }
         for id in (self.n_inputs..nodes.len()).rev() {
             let Some(g) = slots[id].take() else { continue };
+            if crate::interrupt::poll() {
+                return Err(Error::Interrupted);
+            }
             let node = &nodes[id];
             let prim = node.prim.as_ref().expect("only inputs are leaves");
             let needs: smallvec::SmallVec<[bool; 4]> =
