@@ -105,7 +105,12 @@ def test_unary_operators():
     assert_close(abs(t), np.abs(a))
 
 
-_SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, -1e-300, 1e300, -1.0, 1.0])
+def _special(dtype) -> np.ndarray:
+    """Zeros, infinities, NaN, the smallest subnormals and the largest finite values
+    of ``dtype`` (made in it, not cast into it: no overflow on the way)."""
+    fi = np.finfo(dtype)
+    tiny, big = fi.smallest_subnormal, fi.max
+    return np.array([0.0, -0.0, np.inf, -np.inf, np.nan, tiny, -tiny, big, -1.0, 1.0], dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=lambda d: np.dtype(d).name)
@@ -117,7 +122,7 @@ _SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, -1e-300, 1e300,
 )
 def test_unary_special_values(name, dtype):
     f, ref, _, _, _ = UNARY[name]
-    a = _SPECIAL.astype(dtype)
+    a = _special(dtype)
     assert_close(f(fx.asarray(a)), _ref(ref, a, dtype), kind="transcendental")
 
 

@@ -220,7 +220,9 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
         s = "".join(c for c in s if c in out)
     if s != out:
         r = _C.transpose(r, tuple(s.index(c) for c in out))
-    return r
+    # NumPy's einsum keeps the operands' common dtype (a sum of int32 stays int32)
+    dtype = np.result_type(*[o.dtype for o in ops])
+    return r if r.dtype == dtype else r.astype(dtype)
 
 
 def _diag_repeated(o: Tensor, s: str) -> tuple[Tensor, str]:

@@ -6,7 +6,7 @@ flattened view, whose gradient is a scatter-add."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,11 +82,25 @@ def _normalize(x_ndim: int, key: Any) -> list:
     return items
 
 
-def getitem(x: Tensor, key: Any) -> Tensor:
-    items = _normalize(x.ndim, key)
+class _Plan(NamedTuple):
+    """How ``x[key]`` selects: ``x`` reshaped to ``shape`` (new axes for None and
+    scalar bools), one strided slice (``starts``/``steps``/``lens``), then, for
+    advanced indices, a gather along ``adv_dims`` by ``adv_arrays``."""
+
+    shape: tuple
+    starts: list
+    steps: list
+    lens: list
+    out_dims: list
+    adv_dims: list
+    adv_arrays: list
+
+
+def _plan(x_shape: tuple, key: Any) -> _Plan:
+    items = _normalize(len(x_shape), key)
+    shape = list(x_shape)
     # None (and a scalar True / False): a new axis of length 1 (0 for False)
     if any(k is None or k == "empty" for k in items):
-        shape = list(x.shape)
         new_shape, pos = [], 0
         for k in items:
             if k is None or k == "empty":
@@ -95,7 +109,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
                 n = k[1].ndim if isinstance(k, tuple) and k[0] == "mask" else 1
                 new_shape.extend(shape[pos : pos + n])
                 pos += n
-        x = _C.reshape(x, tuple(new_shape))
+        shape = new_shape
         items = [slice(None) if k is None else slice(0, 0) if k == "empty" else k for k in items]
     # boolean masks: their nonzero positions (needs concrete values); a mask must
     # have exactly the shape of the axes it indexes
@@ -104,13 +118,13 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     for k in items:
         if isinstance(k, tuple) and k[0] == "mask":
             m = k[1]
-            for j, (km, n) in enumerate(zip(m.shape, x.shape[dim : dim + m.ndim])):
+            for j, (km, n) in enumerate(zip(m.shape, shape[dim : dim + m.ndim])):
                 if km != n:
                     raise _mask_mismatch(dim + j, n, km)
             if isinstance(m, Tensor):
                 try:
                     m = np.asarray(m)
-                except TypeError:
+                except (TypeError, RuntimeError):
                     raise TypeError(
                         "boolean mask indexing has a data-dependent shape and is not supported "
                         "on traced masks (inside vmap); use fx.where(mask, x, 0) instead"
@@ -122,7 +136,6 @@ def getitem(x: Tensor, key: Any) -> Tensor:
             expanded.append(k)
             dim += 1
     items = expanded
-    shape = tuple(x.shape)
     has_adv = any(isinstance(k, tuple) for k in items)
     starts, steps, lens, out_dims = [], [], [], []
     adv_dims, adv_arrays = [], []
@@ -147,10 +160,58 @@ def getitem(x: Tensor, key: Any) -> Tensor:
             adv_dims.append(d)
             adv_arrays.append(k[1])
             starts.append(0), steps.append(1), lens.append(n)
-    y = _C._slice(x, starts, steps, lens)
-    if not has_adv:
-        return _C.reshape(y, tuple(lens[d] for d in out_dims))
-    return _advanced(y, lens, adv_dims, adv_arrays)
+    return _Plan(tuple(shape), starts, steps, lens, out_dims, adv_dims, adv_arrays)
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    p = _plan(tuple(x.shape), key)
+    if p.shape != tuple(x.shape):
+        x = _C.reshape(x, p.shape)
+    y = _C._slice(x, p.starts, p.steps, p.lens)
+    if not p.adv_dims:
+        return _C.reshape(y, tuple(p.lens[d] for d in p.out_dims))
+    return _advanced(y, p.lens, p.adv_dims, p.adv_arrays)
+
+
+def _adv_position(adv_dims: list, ndim: int) -> int | None:
+    """Where the broadcast advanced axes go in the result (NumPy's rule): in
+    place of the advanced indices when those are adjacent, else first."""
+    contiguous = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
+    return adv_dims[0] if contiguous and adv_dims[0] > 0 else None
+
+
+def flat_positions(x_shape: tuple, key: Any) -> np.ndarray:
+    """The flat (row-major) positions in an array of ``x_shape`` of the
+    elements ``x[key]`` selects, shaped as ``x[key]``: NumPy arithmetic on the
+    index plan, in memory proportional to the selection (not to ``x``)."""
+    p = _plan(x_shape, key)
+    strides = [math.prod(p.shape[d + 1 :]) for d in range(len(p.shape))]
+
+    def coords(d: int) -> np.ndarray:
+        return (p.starts[d] + p.steps[d] * np.arange(p.lens[d], dtype=np.int64)) * strides[d]
+
+    def grid(dims: list) -> np.ndarray:
+        g = np.zeros((1,) * len(dims), dtype=np.int64)
+        for k, d in enumerate(dims):
+            g = g + coords(d).reshape((-1,) + (1,) * (len(dims) - 1 - k))
+        return g
+
+    if not p.adv_dims:
+        return grid(list(range(len(p.lens)))).reshape(tuple(p.lens[d] for d in p.out_dims))
+    arrays = [
+        _in_range(np.asarray(a), p.lens[d], d) * strides[d]
+        for a, d in zip(p.adv_arrays, p.adv_dims)
+    ]
+    lin = sum(np.broadcast_arrays(*arrays)) if len(arrays) > 1 else arrays[0]
+    rest = [d for d in range(len(p.lens)) if d not in p.adv_dims]
+    pos = lin.reshape(lin.shape + (1,) * len(rest)) + grid(rest).reshape(
+        (1,) * lin.ndim + tuple(p.lens[d] for d in rest)
+    )
+    at = _adv_position(p.adv_dims, len(p.lens))
+    if at is not None:
+        b = lin.ndim
+        pos = pos.transpose(list(range(b, b + at)) + list(range(b)) + list(range(b + at, pos.ndim)))
+    return pos
 
 
 def _advanced(y: Tensor, lens: list, adv_dims: list, arrays: list) -> Tensor:
@@ -162,9 +223,8 @@ def _advanced(y: Tensor, lens: list, adv_dims: list, arrays: list) -> Tensor:
     lin = _linear_index(arrays, adv_sizes)
     g = _C._gather(flat, lin)
     b = lin.ndim
-    contiguous = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
-    if contiguous and adv_dims[0] > 0:
-        p = adv_dims[0]
+    p = _adv_position(adv_dims, len(lens))
+    if p is not None:
         perm = list(range(b, b + p)) + list(range(b)) + list(range(b + p, g.ndim))
         g = _C.transpose(g, tuple(perm))
     return g
@@ -230,29 +290,16 @@ class _AtRef:
     def _positions(self) -> Tensor:
         """Flat positions in ``x`` of the elements ``key`` selects, shaped as ``x[key]``.
 
-        Costs memory in proportion to the selection, not to ``x``: the key is
-        checked by indexing a broadcast (zero-stride) view of ``x``'s shape, and
-        the positions are summed from per-axis coordinates, also broadcast views.
+        Costs memory in proportion to the selection, not to ``x`` (see
+        :func:`flat_positions`), except for traced indices under ``vmap``.
         """
         x = self._x
-        shape = tuple(x.shape)
         key = self._key if isinstance(self._key, tuple) else (self._key,)
         if any(isinstance(k, Tensor) and k.is_traced for k in key):
             # traced (batched) indices select per example: index the positions themselves
-            ids = _C.reshape(_C.arange(x.size), shape)
+            ids = _C.reshape(_C.arange(x.size), tuple(x.shape))
             return getitem(ids, self._key)
-        # every check (bounds whatever the index dtype, mask shapes, ...) is getitem's
-        getitem(_C.broadcast_to(_C.asarray(False), shape), self._key)
-        np_key = tuple(np.asarray(k) if isinstance(k, Tensor) else k for k in key)
-        pos = np.zeros((), dtype=np.int64)
-        stride = 1
-        for d in range(len(shape) - 1, -1, -1):
-            axis = np.arange(shape[d], dtype=np.int64) * stride
-            view = np.broadcast_to(axis.reshape((-1,) + (1,) * (len(shape) - 1 - d)), shape)
-            pos = pos + view[np_key]
-            stride *= shape[d]
-        if not shape:
-            pos = np.broadcast_to(pos, shape)[np_key]
+        pos = flat_positions(tuple(x.shape), self._key)
         return _C.asarray(np.ascontiguousarray(pos, dtype=np.int64))
 
     def get(self) -> Tensor:

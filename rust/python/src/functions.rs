@@ -399,11 +399,21 @@ fn values(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
 ///
 ///     >>> fx.concatenate([a, b], axis=0)
 #[pyfunction]
-#[pyo3(signature = (arrays, axis=0))]
-pub fn concatenate(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: isize) -> R {
+#[pyo3(signature = (arrays, axis=Some(0)))]
+pub fn concatenate(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
     let xs = values(arrays)?;
     let n: usize = xs.iter().map(|x| x.size()).sum();
-    compute(py, n, || shp::concatenate(&xs, axis))
+    compute(py, n, || match axis {
+        Some(axis) => shp::concatenate(&xs, axis),
+        // NumPy: axis=None flattens every array first
+        None => {
+            let flat = xs
+                .iter()
+                .map(|x| shp::reshape(x, &[x.size()]))
+                .collect::<ferrax_core::Result<Vec<_>>>()?;
+            shp::concatenate(&flat, 0)
+        }
+    })
 }
 
 /// Join a sequence of same-shaped arrays along a new axis.

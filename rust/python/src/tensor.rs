@@ -170,11 +170,9 @@ impl PyTensor {
         let t = match &self.v {
             Value::Concrete(t) => t,
             Value::Tracer(_) => {
-                guard(|| self.v.check_live())?;
+                self.concrete_for("conversion to a NumPy array")?;
                 return Err(PyTypeError::new_err(
-                    "cannot convert a traced ferrax value to a NumPy array inside a transform: \
-                     the result would silently lose its derivative. Use ferrax operations, or \
-                     fx.stop_gradient(x) and convert outside the transform",
+                    "a traced value cannot be converted to a NumPy array",
                 ));
             }
         };

@@ -433,7 +433,8 @@ pub fn remainder(a: &Value, b: &Value) -> Result<Value> {
 /// (`square`, identity, `sqrt`): same values and derivatives as the general rule.
 pub fn pow(a: &Value, b: &Value) -> Result<Value> {
     if let Some(bc) = b.as_concrete() {
-        let same = b.dtype() == a.dtype() || b.dtype().is_int();
+        // only when the exponent does not promote the result (float32 ** int32 is float64)
+        let same = DType::promote(a.dtype(), b.dtype()) == a.dtype();
         if bc.ndim() == 0 && a.dtype().is_float() && same {
             let e = bc.item_f64()?;
             use crate::ops::unary::{reciprocal, rsqrt, sqrt, square};

@@ -326,6 +326,9 @@ impl Rule for UnaryOp {
 /// Apply a unary op, converting integer inputs to float where NumPy does.
 pub fn unary(op: UnaryOp, x: &Value) -> Result<Value> {
     let dt = x.dtype();
+    if dt == DType::Bool && op == UnaryOp::Abs {
+        return Ok(x.clone()); // NumPy: abs of a bool array is itself
+    }
     if dt == DType::Bool && op != UnaryOp::Neg {
         let xf = crate::ops::shape::convert(
             x,
