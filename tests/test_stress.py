@@ -54,10 +54,13 @@ def _work(seed: int, calls: int) -> list[np.ndarray]:
         x = rng.standard_normal((5, 6))
         g = fx.grad(_loss)(params, x)
         if i % 4 == 1:
-            g = {"w": fx.jacfwd(lambda w: _loss({"w": w, "b": params["b"]}, x))(params["w"])}
+            g = {"w": fx.jacfwd(lambda w, x=x: _loss({"w": w, "b": params["b"]}, x))(params["w"])}
         elif i % 4 == 2:
-            g = {"w": fx.vmap(fx.grad(lambda w, xi: fx.sum(fx.tanh(xi @ w))), (None, 0))(
-                params["w"], x)}
+            g = {
+                "w": fx.vmap(fx.grad(lambda w, xi: fx.sum(fx.tanh(xi @ w))), (None, 0))(
+                    params["w"], x
+                )
+            }
         out.append(np.concatenate([np.asarray(v).ravel() for v in g.values()]))
     return out
 
