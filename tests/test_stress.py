@@ -10,7 +10,6 @@ seconds must stop within a couple), not speed measurements.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -154,26 +153,37 @@ print("ok", fx.get_num_threads())
     assert out.stdout.startswith("ok")
 
 
-def _mp_child(q):
-    import ferrax as fx
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_multiprocessing_children_compute(method, tmp_path):
+    # in a fresh interpreter, from a file (spawned children import __main__): the
+    # test process may hold other libraries' threads (JAX's), which a fork must not copy
+    script = tmp_path / "mp_children.py"
+    script.write_text(
+        f"""
+import multiprocessing as mp, ferrax as fx
 
+def child(q):
+    import ferrax as fx
     a = fx.ones((400, 400))
     q.put((float(fx.sum(a @ a)), float(fx.sum(fx.exp(fx.zeros(500_000))))))
 
-
-@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
-def test_multiprocessing_children_compute(method):
+if __name__ == "__main__":
     (fx.ones((600, 600)) @ fx.ones((600, 600))).block_until_ready()  # the parent's pool runs
-    ctx = mp.get_context(method)
+    ctx = mp.get_context({method!r})
     q = ctx.Queue()
-    procs = [ctx.Process(target=_mp_child, args=(q,)) for _ in range(2)]
+    procs = [ctx.Process(target=child, args=(q,)) for _ in range(2)]
     for p in procs:
         p.start()
     results = [q.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
-    assert results == [(400.0**3, 500_000.0)] * 2
+    assert results == [(400.0**3, 500_000.0)] * 2, results
+    print("ok")
+"""
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
 
 
 def test_fork_while_another_thread_is_computing():
