@@ -51,6 +51,7 @@ UNARY = {
     "cosh": (fx.cosh, np.cosh, -4, 4, "transcendental"),
     "tanh": (fx.tanh, np.tanh, -4, 4, "transcendental"),
     "arcsinh": (fx.arcsinh, np.arcsinh, -5, 5, "transcendental"),
+    "arccosh": (fx.arccosh, np.arccosh, 1.0, 6, "transcendental"),
     "arctanh": (fx.arctanh, np.arctanh, -0.99, 0.99, "transcendental"),
     "sigmoid": (fx.sigmoid, _sigmoid, -10, 10, "transcendental"),
     "relu": (fx.relu, lambda x: np.maximum(x, 0.0), -3, 3, "exact"),
@@ -59,6 +60,7 @@ UNARY = {
     "floor": (fx.floor, np.floor, -5, 5, "exact"),
     "ceil": (fx.ceil, np.ceil, -5, 5, "exact"),
     "round": (fx.round, np.round, -5, 5, "exact"),
+    "rint": (fx.rint, np.rint, -5, 5, "exact"),
     "negative_alias": (fx.negative, np.negative, -3, 3, "exact"),
     "absolute_alias": (fx.absolute, np.abs, -3, 3, "exact"),
     "stop_gradient": (fx.stop_gradient, lambda x: x, -3, 3, "exact"),
@@ -118,7 +120,7 @@ def _special(dtype) -> np.ndarray:
     "name",
     ["neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos"]
     + ["tanh", "sigmoid", "softplus", "arctan", "floor", "ceil", "round", "erf", "exp2"]
-    + ["arcsinh", "log2", "log10", "cosh", "sinh"],
+    + ["arcsinh", "log2", "log10", "cosh", "sinh", "arccosh", "rint"],
 )
 def test_unary_special_values(name, dtype):
     f, ref, _, _, _ = UNARY[name]
@@ -198,6 +200,9 @@ BINARY = {
     "maximum": (fx.maximum, np.maximum, "grid", "exact"),
     "minimum": (fx.minimum, np.minimum, "grid", "exact"),
     "arctan2": (fx.arctan2, np.arctan2, "any", "transcendental"),
+    "hypot": (fx.hypot, np.hypot, "any", "exact"),
+    "logaddexp": (fx.logaddexp, np.logaddexp, "any", "transcendental"),
+    "logaddexp2": (fx.logaddexp2, np.logaddexp2, "any", "transcendental"),
     "floor_divide": (fx.floor_divide, np.floor_divide, "nonzero", "exact"),
     "remainder": (fx.remainder, np.remainder, "nonzero", "exact"),
     "pow_alias": (fx.pow, np.power, "positive", "transcendental"),

@@ -12,22 +12,26 @@ import numpy as np
 from . import _composite, linalg
 from . import _ferrax as _C
 
+# Every unary and binary op the core declares, under the NumPy (or SciPy) ufunc
+# name that computes the same function; then the ufuncs that map onto others.
 _UFUNCS: dict[str, Any] = {
-    name: getattr(_C, name)
-    for name in (
-        "add subtract multiply divide power maximum minimum arctan2 floor_divide remainder "
-        "exp exp2 expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan arcsin arccos "
-        "arctan sinh cosh tanh arcsinh arctanh floor ceil sign equal not_equal less less_equal "
-        "greater greater_equal logical_and logical_or logical_xor logical_not isnan isfinite matmul"
-    ).split()
+    np_name: getattr(_C, name)
+    for np_name, name in _C._unary_ufuncs() + _C._binary_ufuncs()
+    if np_name
 }
 _UFUNCS.update(
+    {
+        name: getattr(_C, name)
+        for name in (
+            "equal not_equal less less_equal greater greater_equal logical_and logical_or "
+            "logical_xor logical_not isnan isfinite matmul"
+        ).split()
+    }
+)
+_UFUNCS.update(
     true_divide=_C.divide,
-    negative=_C.neg,
     positive=lambda x: x,
-    absolute=_C.abs,
     fabs=_C.abs,
-    rint=_C.round,
     mod=_C.remainder,
     # fmax/fmin: a NaN loses (unlike maximum/minimum, where it wins)
     fmax=lambda a, b: _C.where(_C.isnan(b), a, _C.where(_C.isnan(a), b, _C.maximum(a, b))),

@@ -52,93 +52,112 @@ fn v2(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Value, Value)> {
     }
 }
 
+/// One Python function over a core function of one argument.
+macro_rules! unary_fn {
+    ($name:ident) => {
+        #[doc = concat!("Elementwise `", stringify!($name), "`, differentiable.\n\n    >>> fx.", stringify!($name), "(fx.asarray([0.5, 1.0]))")]
+        #[pyfunction]
+        pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
+            let x = v(x)?;
+            compute(py, x.size(), || unary::$name(&x))
+        }
+    };
+}
+
+/// The Python functions of every unary op the core declares, and their registration.
 macro_rules! unary_py {
     ($($name:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("Elementwise `", stringify!($name), "`, differentiable.\n\n    >>> fx.", stringify!($name), "(fx.asarray([0.5, 1.0]))")]
-            #[pyfunction]
-            pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
-                let x = v(x)?;
-                compute(py, x.size(), || unary::$name(&x))
-            }
-        )*
+        $( unary_fn!($name); )*
         pub fn add_unary(m: &Bound<'_, PyModule>) -> PyResult<()> {
             $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
+            for f in [
+                wrap_pyfunction!(logical_not, m)?,
+                wrap_pyfunction!(isnan, m)?,
+                wrap_pyfunction!(isfinite, m)?,
+            ] {
+                m.add_function(f)?;
+            }
             Ok(())
         }
     };
 }
 
-unary_py!(
-    neg,
-    abs,
-    sign,
-    exp,
-    exp2,
-    expm1,
-    log,
-    log2,
-    log10,
-    log1p,
-    sqrt,
-    rsqrt,
-    square,
-    reciprocal,
-    sin,
-    cos,
-    tan,
-    arcsin,
-    arccos,
-    arctan,
-    sinh,
-    cosh,
-    tanh,
-    arcsinh,
-    arctanh,
-    sigmoid,
-    relu,
-    softplus,
-    erf,
-    floor,
-    ceil,
-    logical_not,
-    isnan,
-    isfinite,
-);
+ferrax_core::for_each_unary_op!(unary_py);
+// predicates: bool results, no derivative
+unary_fn!(logical_not);
+unary_fn!(isnan);
+unary_fn!(isfinite);
 
+/// `(NumPy ufunc name, ferrax function name)` for every unary op the core
+/// declares (`""` where neither NumPy nor SciPy has the function as a ufunc):
+/// the NumPy protocol's table, and what the tests check for coverage.
+#[pyfunction]
+pub fn _unary_ufuncs() -> Vec<(&'static str, &'static str)> {
+    ferrax_core::ops::UnaryOp::ALL
+        .iter()
+        .map(|op| (op.numpy_name().unwrap_or(""), op.name()))
+        .collect()
+}
+
+/// One Python function over a core function of two broadcasting arguments.
+macro_rules! binary_fn {
+    ($name:ident => $f:expr) => {
+        #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting.\n\n    >>> fx.", stringify!($name), "(fx.asarray([1.0, 2.0]), 3.0)")]
+        #[pyfunction]
+        pub fn $name(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
+            let (a, b) = v2(a, b)?;
+            let f = $f;
+            compute(py, a.size().max(b.size()), || f(&a, &b))
+        }
+    };
+}
+
+/// The Python functions of every binary op the core declares, and the
+/// registration of those and of the comparisons.
 macro_rules! binary_py {
-    ($($name:ident => $f:expr),* $(,)?) => {
-        $(
-            #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting.\n\n    >>> fx.", stringify!($name), "(fx.asarray([1.0, 2.0]), 3.0)")]
-            #[pyfunction]
-            pub fn $name(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
-                let (a, b) = v2(a, b)?;
-                let f = $f;
-                compute(py, a.size().max(b.size()), || f(&a, &b))
-            }
-        )*
+    ($($name:ident),* $(,)?) => {
+        $( binary_fn!($name => binary::$name); )*
         pub fn add_binary(m: &Bound<'_, PyModule>) -> PyResult<()> {
             $( m.add_function(wrap_pyfunction!($name, m)?)?; )*
+            for f in [
+                wrap_pyfunction!(equal, m)?,
+                wrap_pyfunction!(not_equal, m)?,
+                wrap_pyfunction!(less, m)?,
+                wrap_pyfunction!(less_equal, m)?,
+                wrap_pyfunction!(greater, m)?,
+                wrap_pyfunction!(greater_equal, m)?,
+                wrap_pyfunction!(logical_and, m)?,
+                wrap_pyfunction!(logical_or, m)?,
+                wrap_pyfunction!(logical_xor, m)?,
+                wrap_pyfunction!(matmul, m)?,
+            ] {
+                m.add_function(f)?;
+            }
             Ok(())
         }
     };
 }
 
-binary_py!(
-    add => binary::add, subtract => binary::sub, multiply => binary::mul, divide => binary::div,
-    power => binary::pow, maximum => binary::maximum, minimum => binary::minimum,
-    arctan2 => binary::arctan2, floor_divide => binary::floor_divide, remainder => binary::remainder,
-    equal => |a: &Value, b: &Value| binary::compare(CompareOp::Eq, a, b),
-    not_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Ne, a, b),
-    less => |a: &Value, b: &Value| binary::compare(CompareOp::Lt, a, b),
-    less_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Le, a, b),
-    greater => |a: &Value, b: &Value| binary::compare(CompareOp::Gt, a, b),
-    greater_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Ge, a, b),
-    logical_and => |a: &Value, b: &Value| binary::compare(CompareOp::And, a, b),
-    logical_or => |a: &Value, b: &Value| binary::compare(CompareOp::Or, a, b),
-    logical_xor => |a: &Value, b: &Value| binary::compare(CompareOp::Xor, a, b),
-    matmul => ops::linalg::matmul,
-);
+ferrax_core::for_each_binary_op!(binary_py);
+binary_fn!(equal => |a: &Value, b: &Value| binary::compare(CompareOp::Eq, a, b));
+binary_fn!(not_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Ne, a, b));
+binary_fn!(less => |a: &Value, b: &Value| binary::compare(CompareOp::Lt, a, b));
+binary_fn!(less_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Le, a, b));
+binary_fn!(greater => |a: &Value, b: &Value| binary::compare(CompareOp::Gt, a, b));
+binary_fn!(greater_equal => |a: &Value, b: &Value| binary::compare(CompareOp::Ge, a, b));
+binary_fn!(logical_and => |a: &Value, b: &Value| binary::compare(CompareOp::And, a, b));
+binary_fn!(logical_or => |a: &Value, b: &Value| binary::compare(CompareOp::Or, a, b));
+binary_fn!(logical_xor => |a: &Value, b: &Value| binary::compare(CompareOp::Xor, a, b));
+binary_fn!(matmul => ops::linalg::matmul);
+
+/// `(NumPy ufunc name, ferrax function name)` for every binary op the core declares.
+#[pyfunction]
+pub fn _binary_ufuncs() -> Vec<(&'static str, &'static str)> {
+    ferrax_core::ops::BinaryOp::ALL
+        .iter()
+        .map(|op| (op.numpy_name(), op.name()))
+        .collect()
+}
 
 /// `a` where `cond` is true, else `b` (broadcasting).
 ///
@@ -763,6 +782,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for f in [
         wrap_pyfunction!(where_, m)?,
         wrap_pyfunction!(round, m)?,
+        wrap_pyfunction!(_unary_ufuncs, m)?,
+        wrap_pyfunction!(_binary_ufuncs, m)?,
         wrap_pyfunction!(clip, m)?,
         wrap_pyfunction!(var, m)?,
         wrap_pyfunction!(std_, m)?,

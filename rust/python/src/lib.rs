@@ -78,5 +78,17 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transforms::vmap, m)?)?;
     functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // `from ferrax._ferrax import *` takes every public name: a function
+    // generated from the core's declarations is exported without a list
+    let public: Vec<String> = m
+        .dict()
+        .keys()
+        .iter()
+        .map(|k| k.extract::<String>())
+        .collect::<PyResult<Vec<_>>>()?
+        .into_iter()
+        .filter(|k| !k.starts_with('_'))
+        .collect();
+    m.add("__all__", public)?;
     Ok(())
 }

@@ -4,27 +4,87 @@ use crate::error::Result;
 use crate::kernels::elementwise::{binary as map2, ternary};
 use crate::kernels::math::FloatMath;
 use crate::ops::shape::convert;
-use crate::ops::unary::{log, Float};
+use crate::ops::unary::{exp, exp2, log, Float};
 use crate::ops::{
     add_opt, batch_elementwise, broadcast_if_needed, reduce_to_shape, scalar_like, zeros,
-    Cotangents, Prim, Rule,
+    Cotangents, Family, Prim,
 };
 use crate::tensor::{DType, Element, Tensor};
 use crate::trace::{bind, Value};
 use crate::{type_err, with_dtype};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Max,
-    Min,
-    Atan2,
-    FloorDiv,
-    Rem,
+/// Every arithmetic function of two broadcasting arguments, declared once
+/// here: its variant, its ferrax name (`fx.<name>`, and the core function of
+/// that name), the NumPy ufunc computing it, and whether it computes in
+/// floating point only (integer inputs are converted, as NumPy does). Its
+/// kernels and its partial derivatives are the arms of the exhaustive
+/// matches `eval_float`, `eval_int` and `partials` below; the Python
+/// function, its registration and its NumPy-protocol entry are generated from
+/// this list (`for_each_binary_op!`, used by the bindings).
+macro_rules! binary_ops {
+    ($d:tt $($var:ident => $name:ident, $numpy:literal, $float:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum BinaryOp {
+            $($var),*
+        }
+
+        impl BinaryOp {
+            pub const ALL: &'static [BinaryOp] = &[$(BinaryOp::$var),*];
+
+            /// The ferrax name of the function.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(BinaryOp::$var => stringify!($name)),*
+                }
+            }
+
+            /// The NumPy ufunc computing the same function.
+            pub fn numpy_name(self) -> &'static str {
+                match self {
+                    $(BinaryOp::$var => $numpy),*
+                }
+            }
+
+            /// Computed in floating point only (integer inputs are converted).
+            fn float_only(self) -> bool {
+                match self {
+                    $(BinaryOp::$var => $float),*
+                }
+            }
+        }
+
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting.")]
+            pub fn $name(a: &Value, b: &Value) -> Result<Value> {
+                binary(BinaryOp::$var, a, b)
+            }
+        )*
+
+        /// Calls `$m!(name, ...)` with the ferrax name of every binary op (the
+        /// bindings generate the Python functions from it).
+        #[macro_export]
+        macro_rules! for_each_binary_op {
+            ($d m:ident) => {
+                $d m!($($name),*);
+            };
+        }
+    };
+}
+
+binary_ops! { $
+    Add => add, "add", false;
+    Sub => subtract, "subtract", false;
+    Mul => multiply, "multiply", false;
+    Div => divide, "divide", true;
+    Pow => power, "power", false;
+    Max => maximum, "maximum", false;
+    Min => minimum, "minimum", false;
+    Atan2 => arctan2, "arctan2", true;
+    Hypot => hypot, "hypot", true;
+    LogAddExp => logaddexp, "logaddexp", true;
+    LogAddExp2 => logaddexp2, "logaddexp2", true;
+    FloorDiv => floor_divide, "floor_divide", false;
+    Rem => remainder, "remainder", false;
 }
 
 /// Integer arithmetic with NumPy's semantics: wrapping, and 0 for division by 0.
@@ -107,22 +167,6 @@ int_impl!(i32);
 int_impl!(i64);
 
 impl BinaryOp {
-    pub fn name(self) -> &'static str {
-        use BinaryOp::*;
-        match self {
-            Add => "add",
-            Sub => "subtract",
-            Mul => "multiply",
-            Div => "divide",
-            Pow => "power",
-            Max => "maximum",
-            Min => "minimum",
-            Atan2 => "arctan2",
-            FloorDiv => "floor_divide",
-            Rem => "remainder",
-        }
-    }
-
     fn eval_float<T: Float>(self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         use BinaryOp::*;
         match self {
@@ -134,6 +178,9 @@ impl BinaryOp {
             Max => map2(a, b, |x: T, y: T| if (x > y) | x.is_nan() { x } else { y }),
             Min => map2(a, b, |x: T, y: T| if (x < y) | x.is_nan() { x } else { y }),
             Atan2 => map2(a, b, T::atan2),
+            Hypot => map2(a, b, hypot_of::<T>),
+            LogAddExp => map2(a, b, logaddexp_of::<T>),
+            LogAddExp2 => map2(a, b, logaddexp2_of::<T>),
             FloorDiv => map2(a, b, |x: T, y: T| divmod(x, y).0),
             Rem => map2(a, b, |x: T, y: T| divmod(x, y).1),
         }
@@ -150,7 +197,9 @@ impl BinaryOp {
             FloorDiv => map2(a, b, |x: T, y: T| x.floordiv(y)),
             Rem => map2(a, b, |x: T, y: T| x.rem(y)),
             Pow => map2(a, b, |x: T, y: T| x.pow(y)),
-            Div | Atan2 => type_err!("{} needs float inputs", self.name()),
+            Div | Atan2 | Hypot | LogAddExp | LogAddExp2 => {
+                type_err!("{} needs float inputs", self.name())
+            }
         }
     }
 }
@@ -160,6 +209,55 @@ impl BinaryOp {
 #[inline(always)]
 fn pow_float<T: Float>(x: T, y: T) -> T {
     T::c(x.to_f64().powf(y.to_f64()))
+}
+
+/// `sqrt(x^2 + y^2)` without overflow or underflow on the way: the larger
+/// magnitude scaled out. An infinite argument gives +inf even with a NaN (as C's
+/// `hypot`); the error is within 2 ulp.
+#[inline(always)]
+fn hypot_of<T: Float>(x: T, y: T) -> T {
+    let (a, b) = (x.abs(), y.abs());
+    let (big, small) = if a > b { (a, b) } else { (b, a) };
+    let r = small / big;
+    let h = big * (T::ONE + r * r).sqrt();
+    if a == T::c(f64::INFINITY) || b == T::c(f64::INFINITY) {
+        T::c(f64::INFINITY)
+    } else if big == T::ZERO {
+        T::ZERO
+    } else if a.is_nan() || b.is_nan() {
+        T::c(f64::NAN)
+    } else {
+        h
+    }
+}
+
+/// `ln(e^x + e^y)` as `max + ln1p(e^-|x - y|)` (no overflow); equal arguments
+/// (infinities included) give `x + ln 2`; a NaN gives NaN.
+#[inline(always)]
+fn logaddexp_of<T: Float>(x: T, y: T) -> T {
+    let m = if x > y { x } else { y };
+    let r = m + T::ln1p(T::exp(-(x - y).abs()));
+    if x == y {
+        x + T::c(std::f64::consts::LN_2)
+    } else if x.is_nan() {
+        x
+    } else {
+        r
+    }
+}
+
+/// `log2(2^x + 2^y)` as `max + ln1p(2^-|x - y|) / ln 2`, as [`logaddexp_of`].
+#[inline(always)]
+fn logaddexp2_of<T: Float>(x: T, y: T) -> T {
+    let m = if x > y { x } else { y };
+    let r = m + T::ln1p(T::exp2(-(x - y).abs())) * T::c(std::f64::consts::LOG2_E);
+    if x == y {
+        x + T::ONE
+    } else if x.is_nan() {
+        x
+    } else {
+        r
+    }
 }
 
 /// NumPy's float `divmod` (npy_divmod): the remainder from `fmod` (exact) moved to
@@ -195,7 +293,7 @@ fn divmod<T: Float>(x: T, y: T) -> (T, T) {
     (q, rem)
 }
 
-impl Rule for BinaryOp {
+impl Family for BinaryOp {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (a, b) = (inputs[0], inputs[1]);
         match a.dtype() {
@@ -212,73 +310,20 @@ impl Rule for BinaryOp {
     }
 
     fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
-        use BinaryOp::*;
-        let (a, b) = (&p[0], &p[1]);
-        let (ta, tb) = (&t[0], &t[1]);
-        let r = match self {
-            Add => add_opt(ta.clone(), tb.clone())?,
-            Sub => add_opt(
-                ta.clone(),
-                tb.as_ref().map(crate::ops::unary::neg).transpose()?,
-            )?,
-            Mul => add_opt(
-                ta.as_ref().map(|t| mul(t, b)).transpose()?,
-                tb.as_ref().map(|t| mul(a, t)).transpose()?,
-            )?,
-            Div => add_opt(
-                ta.as_ref().map(|t| div(t, b)).transpose()?,
-                tb.as_ref()
-                    .map(|t| crate::ops::unary::neg(&div(&mul(t, out)?, b)?))
-                    .transpose()?,
-            )?,
-            FloorDiv => None,
-            _ => {
-                let (da, db) = self.partials(a, b, out, ta.is_some(), tb.is_some())?;
-                add_opt(
-                    ta.as_ref().zip(da).map(|(t, d)| mul(t, &d)).transpose()?,
-                    tb.as_ref().zip(db).map(|(t, d)| mul(t, &d)).transpose()?,
-                )?
-            }
-        };
+        let (da, db) = self.partials(&p[0], &p[1], out, t[0].is_some(), t[1].is_some())?;
+        let r = add_opt(da.apply(t[0].as_ref())?, db.apply(t[1].as_ref())?)?;
         r.map(|t| broadcast_if_needed(t, &out.shape())).transpose()
     }
 
     fn vjp(&self, p: &[Value], out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
-        use BinaryOp::*;
         let (a, b) = (&p[0], &p[1]);
-        let (ga, gb) = match self {
-            Add => (Some(ct.clone()), Some(ct.clone())),
-            Sub => (Some(ct.clone()), Some(crate::ops::unary::neg(ct)?)),
-            Mul => (
-                needs[0].then(|| mul(ct, b)).transpose()?,
-                needs[1].then(|| mul(a, ct)).transpose()?,
-            ),
-            Div => (
-                needs[0].then(|| div(ct, b)).transpose()?,
-                needs[1]
-                    .then(|| crate::ops::unary::neg(&div(&mul(ct, out)?, b)?))
-                    .transpose()?,
-            ),
-            FloorDiv => (None, None),
-            _ => {
-                let (da, db) = self.partials(a, b, out, needs[0], needs[1])?;
-                (
-                    da.map(|d| mul(ct, &d)).transpose()?,
-                    db.map(|d| mul(ct, &d)).transpose()?,
-                )
-            }
-        };
-        let ga = if needs[0] {
-            ga.map(|g| reduce_to_shape(&g, &a.shape())).transpose()?
-        } else {
-            None
-        };
-        let gb = if needs[1] {
+        let (da, db) = self.partials(a, b, out, needs[0], needs[1])?;
+        let ga = da.apply(needs[0].then_some(ct))?;
+        let gb = db.apply(needs[1].then_some(ct))?;
+        Ok(smallvec::smallvec![
+            ga.map(|g| reduce_to_shape(&g, &a.shape())).transpose()?,
             gb.map(|g| reduce_to_shape(&g, &b.shape())).transpose()?
-        } else {
-            None
-        };
-        Ok(smallvec::smallvec![ga, gb])
+        ])
     }
 
     fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
@@ -290,8 +335,36 @@ impl Rule for BinaryOp {
     }
 }
 
+/// A partial derivative of a binary op, kept symbolic where it is a constant
+/// (so `a + b` costs no multiply, and a zero costs nothing at all).
+enum Partial {
+    Zero,
+    One,
+    MinusOne,
+    /// The tangent times this value.
+    Times(Value),
+    /// The tangent divided by this value (`x / b`: one division, not two ops).
+    Over(Value),
+}
+
+impl Partial {
+    /// `t` times the partial (`None`: a zero tangent or cotangent).
+    fn apply(&self, t: Option<&Value>) -> Result<Option<Value>> {
+        let Some(t) = t else { return Ok(None) };
+        Ok(match self {
+            Partial::Zero => None,
+            Partial::One => Some(t.clone()),
+            Partial::MinusOne => Some(crate::ops::unary::neg(t)?),
+            Partial::Times(d) => Some(mul(t, d)?),
+            Partial::Over(d) => Some(div(t, d)?),
+        })
+    }
+}
+
 impl BinaryOp {
-    /// Partial derivatives (∂out/∂a, ∂out/∂b) of the ops without a special-cased rule.
+    /// (∂out/∂a, ∂out/∂b), one row per op: the JVP and the VJP both read this
+    /// table, and a new op without a row does not compile. A partial that is
+    /// not wanted may be given as `Zero` (it is never applied).
     fn partials(
         self,
         a: &Value,
@@ -299,28 +372,39 @@ impl BinaryOp {
         out: &Value,
         want_a: bool,
         want_b: bool,
-    ) -> Result<(Option<Value>, Option<Value>)> {
+    ) -> Result<(Partial, Partial)> {
         use BinaryOp::*;
+        use Partial::*;
         let c = |v: f64| scalar_like(a, v);
+        let when = |want: bool, f: &dyn Fn() -> Result<Partial>| if want { f() } else { Ok(Zero) };
         Ok(match self {
-            Pow => {
-                // d/da = b * a**(b-1), taken as 0 where b == 0 (JAX's convention);
-                // d/db = out * log(a), with log(0) replaced by 0 so that 0**b is smooth.
-                let da = if want_a {
+            Add => (One, One),
+            Sub => (One, MinusOne),
+            Mul => (Times(b.clone()), Times(a.clone())),
+            // d/db (a / b) = -out / b
+            Div => (
+                Over(b.clone()),
+                when(want_b, &|| {
+                    Ok(Times(crate::ops::unary::neg(&div(out, b)?)?))
+                })?,
+            ),
+            Pow => (
+                // b * a**(b-1), taken as 0 where b == 0 (JAX's convention)
+                when(want_a, &|| {
                     let d = mul(b, &pow(a, &sub(b, &c(1.0))?)?)?;
-                    Some(where_(&compare(CompareOp::Eq, b, &c(0.0))?, &c(0.0), &d)?)
-                } else {
-                    None
-                };
-                let db = if want_b {
+                    Ok(Times(where_(
+                        &compare(CompareOp::Eq, b, &c(0.0))?,
+                        &c(0.0),
+                        &d,
+                    )?))
+                })?,
+                // out * log(a), with log(0) replaced by 0 so that 0**b is smooth
+                when(want_b, &|| {
                     let is0 = compare(CompareOp::Eq, a, &c(0.0))?;
                     let safe = where_(&is0, &c(1.0), a)?;
-                    Some(where_(&is0, &c(0.0), &mul(out, &log(&safe)?)?)?)
-                } else {
-                    None
-                };
-                (da, db)
-            }
+                    Ok(Times(where_(&is0, &c(0.0), &mul(out, &log(&safe)?)?)?))
+                })?,
+            ),
             Max | Min => {
                 // Ties split the derivative evenly, as in JAX.
                 let wins = compare(
@@ -335,24 +419,44 @@ impl BinaryOp {
                 let ties = compare(CompareOp::Eq, a, b)?;
                 let da = where_(&wins, &c(1.0), &where_(&ties, &c(0.5), &c(0.0))?)?;
                 let db = sub(&c(1.0), &da)?;
-                (Some(da), Some(db))
+                (Times(da), Times(db))
             }
             Atan2 => {
                 let den = add(&mul(a, a)?, &mul(b, b)?)?;
                 (
-                    want_a.then(|| div(b, &den)).transpose()?,
-                    want_b
-                        .then(|| crate::ops::unary::neg(&div(a, &den)?))
-                        .transpose()?,
+                    when(want_a, &|| Ok(Times(div(b, &den)?)))?,
+                    when(want_b, &|| {
+                        Ok(Times(crate::ops::unary::neg(&div(a, &den)?)?))
+                    })?,
                 )
             }
-            Rem => (
-                Some(c(1.0)),
-                want_b
-                    .then(|| crate::ops::unary::neg(&floor_divide(a, b)?))
-                    .transpose()?,
+            // x / h and y / h, taken as 0 where h == 0 (the cone's apex)
+            Hypot => {
+                let is0 = compare(CompareOp::Eq, out, &c(0.0))?;
+                let safe = where_(&is0, &c(1.0), out)?;
+                let part = |v: &Value| -> Result<Partial> {
+                    Ok(Times(where_(&is0, &c(0.0), &div(v, &safe)?)?))
+                };
+                (when(want_a, &|| part(a))?, when(want_b, &|| part(b))?)
+            }
+            // e^(x - out) and e^(y - out): the weights of the soft maximum
+            LogAddExp => (
+                when(want_a, &|| Ok(Times(exp(&sub(a, out)?)?)))?,
+                when(want_b, &|| Ok(Times(exp(&sub(b, out)?)?)))?,
             ),
-            Add | Sub | Mul | Div | FloorDiv => unreachable!("special-cased in the rules"),
+            LogAddExp2 => (
+                when(want_a, &|| Ok(Times(exp2(&sub(a, out)?)?)))?,
+                when(want_b, &|| Ok(Times(exp2(&sub(b, out)?)?)))?,
+            ),
+            // piecewise constant: zero almost everywhere
+            FloorDiv => (Zero, Zero),
+            // a - b * floor(a / b)
+            Rem => (
+                One,
+                when(want_b, &|| {
+                    Ok(Times(crate::ops::unary::neg(&floor_divide(a, b)?)?))
+                })?,
+            ),
         })
     }
 }
@@ -376,8 +480,18 @@ pub fn promote(a: &Value, b: &Value, float: bool) -> Result<(Value, Value)> {
     Ok((ca, cb))
 }
 
+/// Apply a binary op: NumPy's promotion, then the primitive (`power` first
+/// takes its shortcuts for constant exponents, see [`pow`]).
 pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
-    let float = matches!(op, BinaryOp::Div | BinaryOp::Atan2);
+    match op {
+        BinaryOp::Pow => pow(a, b),
+        _ => apply(op, a, b),
+    }
+}
+
+/// Promote the operands as NumPy would and bind the op.
+fn apply(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
+    let float = op.float_only();
     let same = a.dtype() == b.dtype() && a.dtype() != DType::Bool;
     if same && (!float || a.dtype().is_float()) {
         return bind(&Prim::Binary(op), &[a.clone(), b.clone()]);
@@ -400,32 +514,17 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
     bind(&Prim::Binary(op), &[a, b])
 }
 
-pub fn add(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Add, a, b)
-}
+/// `a - b` (short name used throughout the rules).
 pub fn sub(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Sub, a, b)
+    apply(BinaryOp::Sub, a, b)
 }
+/// `a * b`.
 pub fn mul(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Mul, a, b)
+    apply(BinaryOp::Mul, a, b)
 }
+/// `a / b`.
 pub fn div(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Div, a, b)
-}
-pub fn maximum(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Max, a, b)
-}
-pub fn minimum(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Min, a, b)
-}
-pub fn arctan2(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Atan2, a, b)
-}
-pub fn floor_divide(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::FloorDiv, a, b)
-}
-pub fn remainder(a: &Value, b: &Value) -> Result<Value> {
-    binary(BinaryOp::Rem, a, b)
+    apply(BinaryOp::Div, a, b)
 }
 
 /// `a ** b`. Integer arrays to negative integer powers are refused, as in NumPy.
@@ -462,7 +561,7 @@ pub fn pow(a: &Value, b: &Value) -> Result<Value> {
             }
         }
     }
-    binary(BinaryOp::Pow, a, b)
+    apply(BinaryOp::Pow, a, b)
 }
 
 /// Comparisons and logical connectives: bool results, no derivative.
@@ -479,7 +578,7 @@ pub enum CompareOp {
     Xor,
 }
 
-impl Rule for CompareOp {
+impl Family for CompareOp {
     // For T = bool, `x < y` is NumPy's order on booleans (false < true).
     #[allow(clippy::bool_comparison)]
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
@@ -524,7 +623,7 @@ pub fn compare(op: CompareOp, a: &Value, b: &Value) -> Result<Value> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Where;
 
-impl Rule for Where {
+impl Family for Where {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (c, a, b) = (inputs[0], inputs[1], inputs[2]);
         with_dtype!(a.dtype(), T => ternary(c, a, b, |c: bool, x: T, y: T| if c { x } else { y }))

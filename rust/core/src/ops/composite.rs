@@ -84,7 +84,7 @@ pub fn logsumexp(x: &Value, axis: Option<&[isize]>, keepdims: bool) -> Result<Va
 /// point (before it when negative), computed as NumPy does, by scaling with
 /// a power of ten (so the same values); zero derivative, as `round`.
 pub fn round_decimals(x: &Value, decimals: i32) -> Result<Value> {
-    use crate::ops::unary::round;
+    use crate::ops::unary::rint as round;
     if decimals == 0 || (x.dtype().is_int() && decimals > 0) || x.dtype() == DType::Bool {
         return if x.dtype().is_float() {
             round(x)
@@ -133,7 +133,7 @@ pub fn expand_dims(x: &Value, axes: &[isize]) -> Result<Value> {
             if ins.contains(&i) {
                 1
             } else {
-                *it.next().expect("rank")
+                it.next().copied().unwrap_or(1) // s has nd - ins.len() entries
             }
         })
         .collect();

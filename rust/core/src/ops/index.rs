@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::kernels::gather::{gather_rows, scatter_add_rows};
 use crate::ops::binary::{add, compare, where_, CompareOp};
 use crate::ops::shape::{convert, reshape, transpose};
-use crate::ops::{broadcast_batch, scalar, Cotangents, Prim, Rule};
+use crate::ops::{broadcast_batch, scalar, Cotangents, Family, Prim};
 use crate::tensor::{DType, Shape, Tensor};
 use crate::trace::{bind, Value};
 use crate::{type_err, with_dtype, with_numeric};
@@ -47,7 +47,7 @@ fn offset_batch(idx: &Value, n: usize, size: usize) -> Result<Value> {
     add(&wrap(idx, n)?, &reshape(&Value::Concrete(ar), &s)?)
 }
 
-impl Rule for Gather {
+impl Family for Gather {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         with_dtype!(inputs[0].dtype(), T => gather_rows::<T>(inputs[0], inputs[1]))
     }
@@ -97,7 +97,7 @@ impl Rule for Gather {
     }
 }
 
-impl Rule for ScatterAdd {
+impl Family for ScatterAdd {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (g, idx) = (inputs[0], inputs[1]);
         // bools accumulate as NumPy's `+` on them: a logical or

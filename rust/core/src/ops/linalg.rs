@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use crate::error::Result;
 use crate::kernels::matmul::matmul as gemm_matmul;
 use crate::ops::shape::{convert, reshape, transpose};
-use crate::ops::{add_opt, align_batched, reduce_to_shape, Cotangents, Prim, Rule};
+use crate::ops::{add_opt, align_batched, reduce_to_shape, Cotangents, Family, Prim};
 use crate::shape_err;
 use crate::tensor::shape::fmt_shape;
 use crate::tensor::{DType, Shape, Tensor};
@@ -24,7 +24,7 @@ pub fn mt(x: &Value) -> Result<Value> {
     transpose(x, &perm)
 }
 
-impl Rule for MatMul {
+impl Family for MatMul {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         gemm_matmul(inputs[0], inputs[1])
     }

@@ -2,7 +2,7 @@
 //!
 //! Each family of primitives lives in one file with its forward evaluation,
 //! JVP, VJP and batching rules, implemented through [`Rule`] (a trait with no
-//! default methods: a family missing a rule does not compile), and `Prim`
+//! default methods, declared by `trace`: a family missing a rule does not compile), and `Prim`
 //! dispatches with exhaustive matches (a new variant without rules does not
 //! compile either). Everything else (mean, var, softmax, einsum, ...) is
 //! composed from these in `composite.rs`, so it is differentiable and batchable
@@ -17,40 +17,15 @@ pub mod shape;
 pub mod unary;
 mod util;
 
-use smallvec::SmallVec;
-
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::trace::Value;
+pub use crate::trace::{Cotangents, Rule};
 
 pub use binary::{BinaryOp, CompareOp};
 pub use reduce::ReduceOp;
 pub use unary::{PredicateOp, UnaryOp};
 pub use util::*;
-
-/// Cotangents for each input of a primitive (`None`: a symbolic zero).
-pub type Cotangents = SmallVec<[Option<Value>; 4]>;
-
-/// The four rules every primitive family must give.
-pub trait Rule {
-    /// Forward evaluation on concrete tensors (calls kernels).
-    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor>;
-    /// Tangent of the output from the input tangents (`None`: zero), or `None`.
-    fn jvp(
-        &self,
-        primals: &[Value],
-        tangents: &[Option<Value>],
-        out: &Value,
-    ) -> Result<Option<Value>>;
-    /// Cotangent of each input whose `needs` flag is set, from the output cotangent.
-    fn vjp(&self, primals: &[Value], out: &Value, ct: &Value, needs: &[bool])
-        -> Result<Cotangents>;
-    /// Apply to values of which those flagged `batched` carry a leading batch axis of
-    /// length `size`; returns the result and whether it carries one.
-    fn batch(&self, vals: &[Value], batched: &[bool], size: usize) -> Result<(Value, bool)>;
-    /// False for primitives whose outputs carry no derivative (comparisons, argmax).
-    fn differentiable(&self) -> bool;
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Prim {
@@ -99,6 +74,22 @@ macro_rules! each_prim {
     };
 }
 
+/// The rules of one family of primitives: what [`Rule`] asks of a primitive,
+/// with no default methods (a family missing one does not compile).
+pub trait Family {
+    fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor>;
+    fn jvp(
+        &self,
+        primals: &[Value],
+        tangents: &[Option<Value>],
+        out: &Value,
+    ) -> Result<Option<Value>>;
+    fn vjp(&self, primals: &[Value], out: &Value, ct: &Value, needs: &[bool])
+        -> Result<Cotangents>;
+    fn batch(&self, vals: &[Value], batched: &[bool], size: usize) -> Result<(Value, bool)>;
+    fn differentiable(&self) -> bool;
+}
+
 impl Rule for Prim {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         each_prim!(self, r => r.eval(inputs))
@@ -114,5 +105,8 @@ impl Rule for Prim {
     }
     fn differentiable(&self) -> bool {
         each_prim!(self, r => r.differentiable())
+    }
+    fn boxed(&self) -> Box<dyn Rule> {
+        Box::new(self.clone())
     }
 }

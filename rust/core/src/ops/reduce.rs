@@ -7,7 +7,7 @@ use crate::kernels::reduce::{reduce as fold, MaxFold, MinFold, ProdFold, SumFold
 use crate::kernels::scan::{arg_extremum_last, cumsum_last};
 use crate::ops::binary::{compare, div, mul, CompareOp};
 use crate::ops::shape::{broadcast_to, convert, reshape, transpose};
-use crate::ops::{scalar_like, Cotangents, Prim, Rule};
+use crate::ops::{scalar_like, Cotangents, Family, Prim};
 use crate::tensor::shape::{fmt_shape, normalize_axes, normalize_axis};
 use crate::tensor::{DType, Shape, Tensor};
 use crate::trace::{bind, Value};
@@ -139,7 +139,7 @@ fn cumprod_last(x: &Value) -> Result<Value> {
     Ok(y)
 }
 
-impl Rule for Reduce {
+impl Family for Reduce {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
         if matches!(self.op, ReduceOp::Max | ReduceOp::Min)
@@ -248,7 +248,7 @@ pub struct ArgReduce {
     pub axis: usize,
 }
 
-impl Rule for ArgReduce {
+impl Family for ArgReduce {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
         if x.shape()[self.axis] == 0 {
@@ -308,7 +308,7 @@ pub struct Cumsum {
     pub reverse: bool,
 }
 
-impl Rule for Cumsum {
+impl Family for Cumsum {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
         let nd = x.ndim();

@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 use crate::error::Result;
 use crate::kernels::copy::scatter_into;
 use crate::kernels::elementwise::cast;
-use crate::ops::{align_batched, broadcast_batch, reduce_to_shape, Cotangents, Prim, Rule};
+use crate::ops::{align_batched, broadcast_batch, reduce_to_shape, Cotangents, Family, Prim};
 use crate::tensor::shape::{broadcast_shapes, contiguous_strides, fmt_shape, numel};
 use crate::tensor::{DType, Element, Shape, Tensor};
 use crate::trace::{bind, Value};
@@ -17,7 +17,7 @@ use crate::{shape_err, value_err, with_dtype};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reshape(pub Shape);
 
-impl Rule for Reshape {
+impl Family for Reshape {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         crate::kernels::copy::reshape(inputs[0], &self.0)
     }
@@ -59,7 +59,7 @@ pub fn reshape(x: &Value, shape: &[usize]) -> Result<Value> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BroadcastTo(pub Shape);
 
-impl Rule for BroadcastTo {
+impl Family for BroadcastTo {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         Ok(inputs[0].broadcast_view(&self.0))
     }
@@ -110,7 +110,7 @@ pub fn broadcast_to(x: &Value, shape: &[usize]) -> Result<Value> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transpose(pub SmallVec<[usize; 6]>);
 
-impl Rule for Transpose {
+impl Family for Transpose {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         Ok(inputs[0].permute_view(&self.0))
     }
@@ -167,7 +167,7 @@ pub struct Slice {
     pub lens: Shape,
 }
 
-impl Rule for Slice {
+impl Family for Slice {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         Ok(inputs[0].slice_view(&self.starts, &self.steps, &self.lens))
     }
@@ -247,7 +247,7 @@ pub struct Unslice {
     pub steps: SmallVec<[isize; 6]>,
 }
 
-impl Rule for Unslice {
+impl Family for Unslice {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let g = inputs[0];
         let base = contiguous_strides(&self.shape);
@@ -305,7 +305,7 @@ impl Rule for Unslice {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Concat(pub usize);
 
-impl Rule for Concat {
+impl Family for Concat {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let axis = self.0;
         let mut shape: Shape = Shape::from_slice(inputs[0].shape());
@@ -438,7 +438,7 @@ fn cast_tensor(x: &Tensor, to: DType) -> Result<Tensor> {
     }))
 }
 
-impl Rule for Convert {
+impl Family for Convert {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         cast_tensor(inputs[0], self.0)
     }

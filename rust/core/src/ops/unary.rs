@@ -9,45 +9,104 @@ use crate::kernels::math::{fix_trig_large, FloatMath, Trig};
 use crate::kernels::reduce::Arith;
 use crate::kernels::simd::map1;
 use crate::ops::binary::{add, div, mul, sub};
-use crate::ops::{scalar_like, Cotangents, Prim, Rule};
+use crate::ops::{scalar_like, Cotangents, Family, Prim};
 use crate::tensor::{DType, Element, Tensor};
 use crate::trace::{bind, Value};
 use crate::{type_err, with_float};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnaryOp {
-    Neg,
-    Abs,
-    Sign,
-    Exp,
-    Exp2,
-    Expm1,
-    Log,
-    Log2,
-    Log10,
-    Log1p,
-    Sqrt,
-    Rsqrt,
-    Square,
-    Reciprocal,
-    Sin,
-    Cos,
-    Tan,
-    Asin,
-    Acos,
-    Atan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asinh,
-    Atanh,
-    Sigmoid,
-    Relu,
-    Softplus,
-    Erf,
-    Floor,
-    Ceil,
-    Round,
+/// Every elementwise function of one argument, declared once here: its
+/// variant, its ferrax name (`fx.<name>`, and the core function of that name),
+/// the NumPy (or SciPy) ufunc that computes the same function (`""`: none),
+/// and whether integer inputs stay integer. Its forward kernels and its
+/// derivative are the arms of the exhaustive matches `eval_float`, `eval_int`
+/// and `derivative` below (a new entry without them does not compile). The
+/// Python function, its registration and its NumPy-protocol entry are
+/// generated from this list (`for_each_unary_op!`, used by the bindings).
+macro_rules! unary_ops {
+    ($d:tt $($var:ident => $name:ident, $numpy:literal, $ints:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum UnaryOp {
+            $($var),*
+        }
+
+        impl UnaryOp {
+            pub const ALL: &'static [UnaryOp] = &[$(UnaryOp::$var),*];
+
+            /// The ferrax name of the function.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(UnaryOp::$var => stringify!($name)),*
+                }
+            }
+
+            /// The NumPy or SciPy ufunc computing the same function, if any.
+            pub fn numpy_name(self) -> Option<&'static str> {
+                let n = match self {
+                    $(UnaryOp::$var => $numpy),*
+                };
+                (!n.is_empty()).then_some(n)
+            }
+
+            /// Integer inputs stay integer (the others compute in floating point).
+            fn keeps_ints(self) -> bool {
+                match self {
+                    $(UnaryOp::$var => $ints),*
+                }
+            }
+        }
+
+        $(
+            #[doc = concat!("Elementwise `", stringify!($name), "`.")]
+            pub fn $name(x: &Value) -> Result<Value> {
+                unary(UnaryOp::$var, x)
+            }
+        )*
+
+        /// Calls `$m!(name, ...)` with the ferrax name of every unary op (the
+        /// bindings generate the Python functions from it).
+        #[macro_export]
+        macro_rules! for_each_unary_op {
+            ($d m:ident) => {
+                $d m!($($name),*);
+            };
+        }
+    };
+}
+
+unary_ops! { $
+    Neg => neg, "negative", true;
+    Abs => abs, "absolute", true;
+    Sign => sign, "sign", true;
+    Exp => exp, "exp", false;
+    Exp2 => exp2, "exp2", false;
+    Expm1 => expm1, "expm1", false;
+    Log => log, "log", false;
+    Log2 => log2, "log2", false;
+    Log10 => log10, "log10", false;
+    Log1p => log1p, "log1p", false;
+    Sqrt => sqrt, "sqrt", false;
+    Rsqrt => rsqrt, "", false;
+    Square => square, "square", true;
+    Reciprocal => reciprocal, "reciprocal", false;
+    Sin => sin, "sin", false;
+    Cos => cos, "cos", false;
+    Tan => tan, "tan", false;
+    Asin => arcsin, "arcsin", false;
+    Acos => arccos, "arccos", false;
+    Atan => arctan, "arctan", false;
+    Sinh => sinh, "sinh", false;
+    Cosh => cosh, "cosh", false;
+    Tanh => tanh, "tanh", false;
+    Asinh => arcsinh, "arcsinh", false;
+    Acosh => arccosh, "arccosh", false;
+    Atanh => arctanh, "arctanh", false;
+    Sigmoid => sigmoid, "expit", false;
+    Relu => relu, "", true;
+    Softplus => softplus, "", false;
+    Erf => erf, "erf", false;
+    Floor => floor, "floor", true;
+    Ceil => ceil, "ceil", true;
+    Round => rint, "rint", true;
 }
 
 /// Float element types: the std operations that compile to single instructions
@@ -115,53 +174,6 @@ fn trig<T: Float>(
 }
 
 impl UnaryOp {
-    pub fn name(self) -> &'static str {
-        use UnaryOp::*;
-        match self {
-            Neg => "negative",
-            Abs => "abs",
-            Sign => "sign",
-            Exp => "exp",
-            Exp2 => "exp2",
-            Expm1 => "expm1",
-            Log => "log",
-            Log2 => "log2",
-            Log10 => "log10",
-            Log1p => "log1p",
-            Sqrt => "sqrt",
-            Rsqrt => "rsqrt",
-            Square => "square",
-            Reciprocal => "reciprocal",
-            Sin => "sin",
-            Cos => "cos",
-            Tan => "tan",
-            Asin => "arcsin",
-            Acos => "arccos",
-            Atan => "arctan",
-            Sinh => "sinh",
-            Cosh => "cosh",
-            Tanh => "tanh",
-            Asinh => "arcsinh",
-            Atanh => "arctanh",
-            Sigmoid => "sigmoid",
-            Relu => "relu",
-            Softplus => "softplus",
-            Erf => "erf",
-            Floor => "floor",
-            Ceil => "ceil",
-            Round => "round",
-        }
-    }
-
-    /// Ops that keep integer inputs integer (the rest compute in floating point).
-    fn keeps_ints(self) -> bool {
-        use UnaryOp::*;
-        matches!(
-            self,
-            Neg | Abs | Sign | Square | Floor | Ceil | Round | Relu
-        )
-    }
-
     fn eval_float<T: Float>(self, x: &Tensor) -> Result<Tensor> {
         use UnaryOp::*;
         match self {
@@ -197,6 +209,7 @@ impl UnaryOp {
             Cosh => map(x, T::cosh),
             Tanh => map(x, T::tanh),
             Asinh => map(x, T::asinh),
+            Acosh => map(x, T::acosh),
             Atanh => map(x, T::atanh),
             Sigmoid => map(x, T::sigmoid),
             Relu => map(x, |a: T| {
@@ -270,6 +283,8 @@ impl UnaryOp {
             Cosh => sinh(x)?,
             Tanh => sub(&one(), &square(y)?)?,
             Asinh => rsqrt(&add(&square(x)?, &one())?)?,
+            // 1 / sqrt((x - 1)(x + 1)): no cancellation in x^2 - 1 near 1
+            Acosh => rsqrt(&mul(&sub(x, &one())?, &add(x, &one())?)?)?,
             Atanh => reciprocal(&sub(&one(), &square(x)?)?)?,
             Sigmoid => mul(y, &sub(&one(), y)?)?,
             Relu => crate::ops::binary::where_(
@@ -286,7 +301,7 @@ impl UnaryOp {
     }
 }
 
-impl Rule for UnaryOp {
+impl Family for UnaryOp {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
         match x.dtype() {
@@ -347,26 +362,6 @@ pub fn unary(op: UnaryOp, x: &Value) -> Result<Value> {
     bind(&Prim::Unary(op), std::slice::from_ref(x))
 }
 
-macro_rules! unary_fns {
-    ($($name:ident => $op:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("Elementwise `", stringify!($name), "`.")]
-            pub fn $name(x: &Value) -> Result<Value> {
-                unary(UnaryOp::$op, x)
-            }
-        )*
-    };
-}
-
-unary_fns!(
-    neg => Neg, abs => Abs, sign => Sign, exp => Exp, exp2 => Exp2, expm1 => Expm1,
-    log => Log, log2 => Log2, log10 => Log10, log1p => Log1p, sqrt => Sqrt, rsqrt => Rsqrt,
-    square => Square, reciprocal => Reciprocal, sin => Sin, cos => Cos, tan => Tan,
-    arcsin => Asin, arccos => Acos, arctan => Atan, sinh => Sinh, cosh => Cosh, tanh => Tanh,
-    arcsinh => Asinh, arctanh => Atanh, sigmoid => Sigmoid, relu => Relu, softplus => Softplus,
-    erf => Erf, floor => Floor, ceil => Ceil, round => Round,
-);
-
 /// Predicates: elementwise functions with a bool result and no derivative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PredicateOp {
@@ -375,7 +370,7 @@ pub enum PredicateOp {
     IsFinite,
 }
 
-impl Rule for PredicateOp {
+impl Family for PredicateOp {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
         match self {

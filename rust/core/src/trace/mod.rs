@@ -6,6 +6,7 @@
 //! themselves differentiable and the recursion ends at a kernel. Values of a
 //! level that has exited are detected (the id no longer matches) and refused.
 
+mod rule;
 pub mod tape;
 
 use std::cell::RefCell;
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
-use crate::ops::{Prim, Rule};
 use crate::tensor::{DType, Shape, Tensor};
+pub use rule::{Cotangents, Rule};
 pub use tape::{Node, Tape};
 
 /// A concrete tensor or a tracer of some transform level.
@@ -111,12 +112,12 @@ impl LevelGuard {
     }
 
     /// Pop the level and hand back its state (the tape of a reverse level).
-    pub fn finish(mut self) -> LevelKind {
+    pub fn finish(mut self) -> Result<LevelKind> {
         self.done = true;
         STACK.with(|s| {
             let mut s = s.borrow_mut();
             let kind = s.drain(self.level.depth as usize..).next().map(|l| l.kind);
-            kind.expect("level still on the stack")
+            kind.ok_or_else(|| internal("a transform level left the stack before it finished"))
         })
     }
 }
@@ -131,6 +132,11 @@ impl Drop for LevelGuard {
             });
         }
     }
+}
+
+/// An error for a broken invariant of the trace (a bug, reported rather than panicking).
+fn internal(what: &str) -> Error {
+    Error::Trace(format!("internal error in ferrax (please report): {what}"))
 }
 
 /// Number of live levels on this thread (for tests and diagnostics).
@@ -282,7 +288,7 @@ pub fn stop_gradient(v: &Value) -> Result<Value> {
 }
 
 /// Apply a primitive to values, at the level of the highest tracer among them.
-pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
+pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
     let mut top: Option<LevelRef> = None;
     for v in inputs {
         if let Value::Tracer(t) = v {
@@ -293,10 +299,7 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
         }
     }
     let Some(level) = top else {
-        let ts: SmallVec<[&Tensor; 4]> = inputs
-            .iter()
-            .map(|v| v.as_concrete().expect("no tracers"))
-            .collect();
+        let ts: SmallVec<[&Tensor; 4]> = inputs.iter().filter_map(Value::as_concrete).collect();
         let out = prim.eval(&ts)?;
         // an interrupted kernel stops early and leaves its result incomplete
         crate::interrupt::check()?;
@@ -363,14 +366,14 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
                 return Ok(out);
             }
             let node = Node {
-                prim: Some(prim.clone()),
+                rule: Some(prim.boxed()),
                 inputs: primals,
                 output: out.clone(),
                 parents,
             };
             let id = STACK.with(|s| match &mut s.borrow_mut()[level.depth as usize].kind {
                 LevelKind::Rev(tape) => tape.push(node),
-                _ => unreachable!("top_kind said reverse"),
+                _ => Err(internal("a reverse level without a tape")),
             })?;
             Ok(Value::tracer(
                 level,
@@ -408,7 +411,7 @@ pub fn bind(prim: &Prim, inputs: &[Value]) -> Result<Value> {
 /// Append a leaf (an input of a reverse level) to that level's tape.
 pub fn new_leaf(level: LevelRef, primal: Value) -> Result<Value> {
     let node = Node {
-        prim: None,
+        rule: None,
         inputs: SmallVec::new(),
         output: primal.clone(),
         parents: SmallVec::new(),

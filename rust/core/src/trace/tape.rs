@@ -7,12 +7,12 @@
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
-use crate::ops::Prim;
+use crate::trace::Rule;
 use crate::trace::Value;
 
 pub struct Node {
     /// `None` for a leaf (an input of the level).
-    pub prim: Option<Prim>,
+    pub rule: Option<Box<dyn Rule>>,
     /// The primal inputs (values of lower levels) the VJP rule needs.
     pub inputs: SmallVec<[Value; 4]>,
     pub output: Value,

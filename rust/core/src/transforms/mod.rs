@@ -3,7 +3,7 @@
 //! hessians on top of these three.
 
 use crate::error::{Error, Result};
-use crate::ops::{add_opt, zeros, Rule};
+use crate::ops::{add_opt, zeros};
 use crate::tensor::shape::fmt_shape;
 use crate::tensor::{DType, Shape};
 use crate::trace::{stop_gradient, LevelGuard, LevelKind, Tape, TracerKind, Value};
@@ -61,8 +61,10 @@ where
         .map(|p| crate::trace::new_leaf(level, p.clone()))
         .collect::<Result<_>>()?;
     let outs = f(&traced)?;
-    let LevelKind::Rev(tape) = guard.finish() else {
-        unreachable!("pushed a reverse level")
+    let LevelKind::Rev(tape) = guard.finish()? else {
+        return Err(Error::Trace(
+            "internal error: a reverse level lost its tape".into(),
+        ));
     };
     let mut values = Vec::with_capacity(outs.len());
     let mut outputs = Vec::with_capacity(outs.len());
@@ -151,7 +153,9 @@ impl VjpFn {
                 return Err(Error::Interrupted);
             }
             let node = &nodes[id];
-            let prim = node.prim.as_ref().expect("only inputs are leaves");
+            let Some(prim) = node.rule.as_ref() else {
+                continue; // an input: its cotangent is read below
+            };
             let needs: smallvec::SmallVec<[bool; 4]> =
                 node.parents.iter().map(|p| p.is_some()).collect();
             let cts = if create_graph {
@@ -190,7 +194,9 @@ where
     F: FnOnce(&[Value]) -> Result<Value>,
 {
     let (outs, pullback) = vjp(|xs| Ok(vec![f(xs)?]), primals)?;
-    let out = outs.into_iter().next().expect("one output");
+    let Some(out) = outs.into_iter().next() else {
+        return Err(Error::Value("grad: the function returned no output".into()));
+    };
     if out.ndim() != 0 {
         return Err(Error::Type(format!(
             "grad requires a scalar (shape ()) output, got shape {}; use jacrev, vjp, or reduce \
