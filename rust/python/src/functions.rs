@@ -605,31 +605,9 @@ pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, P
 ///     >>> fx.eye(3)
 #[pyfunction]
 #[pyo3(signature = (n, m=None, k=0, dtype=None))]
-pub fn eye(
-    py: Python<'_>,
-    n: isize,
-    m: Option<isize>,
-    k: isize,
-    dtype: Option<&Bound<'_, PyAny>>,
-) -> R {
-    let m = m.unwrap_or(n);
-    if n < 0 || m < 0 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "negative dimensions are not allowed, got {n}x{m}"
-        )));
-    }
-    let (n, m) = (n as usize, m as usize);
+pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, k: i64, dtype: Option<&Bound<'_, PyAny>>) -> R {
     let dt = dtype_or(dtype, DType::F64)?;
-    let t = ferrax_core::with_dtype!(dt, T => Tensor::build::<T>(&[n, m], |out| {
-        for i in 0..n {
-            let j = i as isize + k;
-            if j >= 0 && (j as usize) < m {
-                out[i * m + j as usize] = <T as ferrax_core::tensor::Element>::ONE;
-            }
-        }
-    }))
-    .map_err(to_pyerr)?;
-    wrap(py, Value::Concrete(t))
+    wrap(py, guard(|| ops::creation::eye(n, m, k, dt))?)
 }
 
 /// Evenly spaced values in `[start, stop)`, as NumPy's `arange`.
@@ -645,14 +623,37 @@ pub fn arange(
     step: Option<&Bound<'_, PyAny>>,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> R {
-    let np = crate::convert::numpy(py)?;
-    let arr = np.call_method("arange", (start, stop, step), None)?;
-    let mut x = to_value(&arr, None)?;
-    if let Some(d) = dtype.filter(|d| !d.is_none()) {
-        let dt = to_dtype(d)?;
-        x = guard(|| shp::convert(&x, dt))?;
+    // NumPy's rule: int64 when every bound is an integer, float64 otherwise
+    let bounds: Vec<&Bound<'_, PyAny>> = [Some(start), stop, step]
+        .into_iter()
+        .flatten()
+        .filter(|b| !b.is_none())
+        .collect();
+    let all_int = bounds.iter().all(|b| {
+        b.is_instance_of::<pyo3::types::PyInt>()
+            || b.extract::<i64>().is_ok() && !b.is_instance_of::<pyo3::types::PyFloat>()
+    });
+    let num = |b: &Bound<'_, PyAny>| -> PyResult<f64> { b.extract::<f64>() };
+    let (lo, hi) = match stop.filter(|s| !s.is_none()) {
+        Some(s) => (num(start)?, num(s)?),
+        None => (0.0, num(start)?),
+    };
+    let st = match step.filter(|s| !s.is_none()) {
+        Some(s) => num(s)?,
+        None => 1.0,
+    };
+    if st == 0.0 {
+        // NumPy's exception for a zero step
+        return Err(pyo3::exceptions::PyZeroDivisionError::new_err(
+            "division by zero",
+        ));
     }
-    wrap(py, x)
+    let dt = match dtype.filter(|d| !d.is_none()) {
+        Some(d) => to_dtype(d)?,
+        None if all_int => DType::I64,
+        None => DType::F64,
+    };
+    wrap(py, guard(|| ops::creation::arange(lo, hi, st, dt))?)
 }
 
 /// `num` evenly spaced values from `start` to `stop` (inclusive by default).
@@ -664,36 +665,15 @@ pub fn linspace(
     py: Python<'_>,
     start: f64,
     stop: f64,
-    num: isize,
+    num: i64,
     endpoint: bool,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> R {
-    if num < 0 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "Number of samples, {num}, must be non-negative."
-        )));
-    }
-    let num = num as usize;
     let dt = dtype_or(dtype, DType::F64)?;
-    let div = if endpoint { num.saturating_sub(1) } else { num };
-    let step = if div > 0 {
-        (stop - start) / div as f64
-    } else {
-        0.0
-    };
-    // written straight into a fallible buffer: a huge `num` is a MemoryError
-    let t = Tensor::build_overwrite::<f64>(&[num], |out| {
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = if endpoint && i + 1 == num && num > 1 {
-                stop
-            } else {
-                start + step * i as f64
-            };
-        }
-    })
-    .map_err(to_pyerr)?;
-    let x = Value::Concrete(t);
-    wrap(py, guard(|| shp::convert(&x, dt))?)
+    wrap(
+        py,
+        guard(|| ops::creation::linspace(start, stop, num, endpoint, dt))?,
+    )
 }
 
 fn like(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<(Vec<usize>, DType)> {
@@ -744,37 +724,6 @@ pub fn full_like(
     full(py, shape.as_any(), fill_value, Some(&dt_obj))
 }
 
-/// One-hot rows `start..start+count` of the `n×n` identity, shaped
-/// `(count,) + shape` (internal: the per-chunk basis of jacrev/jacfwd).
-#[pyfunction]
-pub fn _basis_chunk(
-    py: Python<'_>,
-    start: usize,
-    count: usize,
-    shape: Vec<usize>,
-    dtype: &Bound<'_, PyAny>,
-) -> R {
-    let dt = to_dtype(dtype)?;
-    let n: usize = shape.iter().product();
-    let mut full_shape = vec![count];
-    full_shape.extend(&shape);
-    let t = ferrax_core::with_float!(dt, T => Tensor::build::<T>(&full_shape, |out| {
-        for r in 0..count {
-            if start + r < n {
-                out[r * n + start + r] = <T as ferrax_core::tensor::Element>::ONE;
-            }
-        }
-    }), else return Err(pyo3::exceptions::PyTypeError::new_err("basis of a non-float dtype")))
-    .map_err(to_pyerr)?;
-    wrap(py, Value::Concrete(t))
-}
-
-/// Shape tuple of any array-like (internal helper for the Python layer).
-#[pyfunction]
-pub fn _shape<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(py, v(x)?.shape().iter())
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add_unary(m)?;
     add_binary(m)?;
@@ -816,8 +765,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(zeros_like, m)?,
         wrap_pyfunction!(ones_like, m)?,
         wrap_pyfunction!(full_like, m)?,
-        wrap_pyfunction!(_basis_chunk, m)?,
-        wrap_pyfunction!(_shape, m)?,
     ] {
         m.add_function(f)?;
     }

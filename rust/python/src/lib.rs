@@ -5,6 +5,7 @@ mod convert;
 mod errors;
 mod functions;
 mod interrupt;
+mod pytree;
 mod tensor;
 mod transforms;
 
@@ -68,6 +69,13 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     interrupt::install(m.py())?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;
+    m.add_class::<transforms::GradFn>()?;
+    m.add_class::<transforms::VmapFn>()?;
+    m.add_class::<transforms::JacFn>()?;
+    m.add_class::<pytree::PyTreeDef>()?;
+    m.add_function(wrap_pyfunction!(pytree::tree_flatten, m)?)?;
+    m.add_function(wrap_pyfunction!(pytree::tree_unflatten, m)?)?;
+    m.add_function(wrap_pyfunction!(pytree::register_pytree_node, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
@@ -75,7 +83,6 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_trace_depth, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
-    m.add_function(wrap_pyfunction!(transforms::vmap, m)?)?;
     functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function

@@ -1,227 +1,899 @@
-//! The three core transforms over Python callables. Pytrees, argnums, has_aux,
-//! jacobians and hessians are composed on top of these in `ferrax/_transforms.py`.
-//!
-//! Protocol: the Python callable receives a list of tensors and returns
-//! `(outputs, aux)`, two lists. Tensor entries of `aux` are unwrapped from the
-//! transform's level (they are returned as values, not differentiated).
+//! The transforms over Python functions: each flattens the pytrees of its
+//! arguments, wraps the Python function as a core [`Fun`], calls the core
+//! transform once, and rebuilds the pytrees of the results. `argnums`,
+//! `has_aux`, `in_axes`/`out_axes` and `chunk_size` are mapped onto the core
+//! transforms here; every numeric step and every check the core can see is
+//! the core's.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
-use ferrax_core::transforms;
-use ferrax_core::{Error, Value};
+use ferrax_core::transforms::{self as core, Outputs, VjpFn};
+use ferrax_core::Value;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::to_value;
 use crate::errors::{external, guard};
+use crate::pytree::{describe, flatten, nodes_equal, Node};
 use crate::tensor::{wrap, PyTensor};
 
-/// What the user's function returned besides its outputs.
-struct Aux {
-    /// Python objects, with tensors replaced by `None` (they travel as extra outputs).
-    objects: Vec<Py<PyAny>>,
-    tensor_slots: Vec<usize>,
+// ------------------------------------------------------------ the closure ---
+
+/// One differentiated (or mapped) positional argument: its position, its
+/// structure and its leaves' range among all leaves.
+struct Slot {
+    pos: usize,
+    tree: Node,
+    start: usize,
+    len: usize,
 }
 
-fn call_user(
-    py: Python<'_>,
-    fun: &Bound<'_, PyAny>,
-    xs: &[Value],
-    aux_cell: &RefCell<Option<Aux>>,
-    n_out_cell: &RefCell<usize>,
-) -> ferrax_core::Result<Vec<Value>> {
-    let args = PyList::new(
-        py,
-        xs.iter()
-            .map(|x| wrap(py, x.clone()))
-            .collect::<PyResult<Vec<_>>>()
-            .map_err(external)?,
-    )
-    .map_err(external)?;
-    let r = fun.call1((args,)).map_err(external)?;
-    let (outs, aux): (Bound<'_, PyAny>, Bound<'_, PyAny>) = r.extract().map_err(external)?;
+/// The pytrees the Python function returned, kept from its (last) call.
+struct Returned {
+    out: Node,
+    aux: Option<(Node, Vec<Option<Py<PyAny>>>)>,
+}
+
+/// A Python function as a core [`Fun`]: leaves in, the function called on
+/// the rebuilt arguments, its results flattened.
+struct PyFun<'py> {
+    py: Python<'py>,
+    fun: Bound<'py, PyAny>,
+    args: Vec<Bound<'py, PyAny>>,
+    kwargs: Option<Bound<'py, PyDict>>,
+    slots: Vec<Slot>,
+    has_aux: bool,
+    /// A check of the output structure: grad wants one array, the Jacobians
+    /// at least one.
+    want: Want,
+    name: &'static str,
+    returned: RefCell<Option<Returned>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    Any,
+    OneArray,
+    SomeArrays,
+}
+
+/// The positional arguments at `positions` flattened: their slots and leaves.
+fn slots_of<'py>(
+    args: &[Bound<'py, PyAny>],
+    positions: &[usize],
+) -> PyResult<(Vec<Slot>, Vec<Value>)> {
+    let mut slots = Vec::with_capacity(positions.len());
     let mut values = Vec::new();
-    for o in outs.try_iter().map_err(external)? {
-        let o = o.map_err(external)?;
-        values.push(to_value(&o, None).map_err(external)?);
+    for &pos in positions {
+        let mut leaves = Vec::new();
+        let tree = flatten(&args[pos], None, &mut leaves)?;
+        let start = values.len();
+        for l in &leaves {
+            values.push(to_value(l, None)?);
+        }
+        slots.push(Slot {
+            pos,
+            tree,
+            start,
+            len: leaves.len(),
+        });
     }
-    *n_out_cell.borrow_mut() = values.len();
-    let mut objects = Vec::new();
-    let mut tensor_slots = Vec::new();
-    for (i, a) in aux.try_iter().map_err(external)?.enumerate() {
-        let a = a.map_err(external)?;
-        if let Ok(t) = a.cast::<PyTensor>() {
-            values.push(t.get().v.clone());
-            tensor_slots.push(i);
-            objects.push(py.None());
-        } else {
-            objects.push(a.unbind());
+    Ok((slots, values))
+}
+
+impl<'py> PyFun<'py> {
+    fn new(
+        fun: &Bound<'py, PyAny>,
+        args: Vec<Bound<'py, PyAny>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+        slots: Vec<Slot>,
+        has_aux: bool,
+        want: Want,
+        name: &'static str,
+    ) -> Self {
+        PyFun {
+            py: fun.py(),
+            fun: fun.clone(),
+            args,
+            kwargs: kwargs.cloned(),
+            slots,
+            has_aux,
+            want,
+            name,
+            returned: RefCell::new(None),
         }
     }
-    *aux_cell.borrow_mut() = Some(Aux {
-        objects,
-        tensor_slots,
-    });
-    Ok(values)
-}
 
-/// Put the unwrapped aux tensors back among the other aux objects.
-fn rebuild_aux(py: Python<'_>, aux: Option<Aux>, extra: &[Value]) -> PyResult<Py<PyList>> {
-    let Some(mut aux) = aux else {
-        return Ok(PyList::empty(py).unbind());
-    };
-    for (slot, v) in aux.tensor_slots.iter().zip(extra) {
-        aux.objects[*slot] = wrap(py, v.clone())?.into_any();
+    /// The arguments at the slots, rebuilt from `leaves` (tensors).
+    fn rebuild(&self, leaves: &[Value]) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let mut args = self.args.clone();
+        for s in &self.slots {
+            let ls = leaves[s.start..s.start + s.len]
+                .iter()
+                .map(|v| Ok(wrap(self.py, v.clone())?.into_bound(self.py).into_any()))
+                .collect::<PyResult<Vec<_>>>()?;
+            args[s.pos] = s.tree.unflatten(self.py, ls)?;
+        }
+        Ok(args)
     }
-    Ok(PyList::new(py, aux.objects)?.unbind())
+
+    fn call(&self, leaves: &[Value]) -> ferrax_core::Result<Outputs> {
+        self.call_py(leaves).map_err(external)
+    }
+
+    fn call_py(&self, leaves: &[Value]) -> PyResult<Outputs> {
+        let py = self.py;
+        let args = PyTuple::new(py, self.rebuild(leaves)?)?;
+        let r = self.fun.call(args, self.kwargs.as_ref())?;
+        let (out, aux) = if self.has_aux {
+            let pair = r
+                .cast::<PyTuple>()
+                .ok()
+                .filter(|t| t.len() == 2)
+                .map(|t| (t.get_item(0), t.get_item(1)))
+                .or_else(|| {
+                    r.cast::<PyList>()
+                        .ok()
+                        .filter(|l| l.len() == 2)
+                        .map(|l| (l.get_item(0), l.get_item(1)))
+                });
+            let Some((o, a)) = pair else {
+                return Err(PyTypeError::new_err(format!(
+                    "{} with has_aux=True needs the function to return a pair (output, aux)",
+                    self.name
+                )));
+            };
+            (o?, Some(a?))
+        } else {
+            (r, None)
+        };
+        let mut out_leaves = Vec::new();
+        let out_tree = flatten(&out, None, &mut out_leaves)?;
+        match self.want {
+            Want::OneArray if !out_tree.is_leaf() => {
+                return Err(PyTypeError::new_err(format!(
+                    "{} requires a function returning one scalar array, got a {}",
+                    self.name,
+                    describe(&out_tree, py)?
+                )))
+            }
+            Want::SomeArrays if out_tree.num_leaves() == 0 => {
+                return Err(PyTypeError::new_err(format!(
+                    "{} needs a function that returns arrays, but it returned {} (no array \
+                     leaves); did the function forget to return its result?",
+                    self.name,
+                    describe(&out_tree, py)?
+                )))
+            }
+            _ => {}
+        }
+        let values = out_leaves
+            .iter()
+            .map(|l| to_value(l, None))
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut aux_values = Vec::new();
+        let aux = match aux {
+            None => None,
+            Some(a) => {
+                let mut leaves = Vec::new();
+                let tree = flatten(&a, None, &mut leaves)?;
+                let kept = leaves
+                    .into_iter()
+                    .map(|l| match l.cast::<PyTensor>() {
+                        Ok(t) => {
+                            aux_values.push(t.get().v.clone());
+                            None
+                        }
+                        Err(_) => Some(l.unbind()),
+                    })
+                    .collect();
+                Some((tree, kept))
+            }
+        };
+        *self.returned.borrow_mut() = Some(Returned { out: out_tree, aux });
+        Ok(Outputs {
+            values,
+            aux: aux_values,
+        })
+    }
+
+    /// The structures of the last call's results.
+    fn returned(&self) -> PyResult<Returned> {
+        self.returned
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| PyValueError::new_err("the function was not called"))
+    }
+
+    /// The values grouped as the differentiated arguments: the argument
+    /// itself (`single`) or a tuple of them.
+    fn args_like(&self, values: &[Value], single: bool) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let parts = self
+            .slots
+            .iter()
+            .map(|s| {
+                let ls = values[s.start..s.start + s.len]
+                    .iter()
+                    .map(|v| Ok(wrap(py, v.clone())?.into_bound(py).into_any()))
+                    .collect::<PyResult<Vec<_>>>()?;
+                s.tree.unflatten(py, ls)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        if single {
+            parts
+                .into_iter()
+                .next()
+                .ok_or_else(|| PyValueError::new_err("no differentiated argument"))
+        } else {
+            Ok(PyTuple::new(py, parts)?.into_any())
+        }
+    }
 }
 
-fn to_values(items: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
-    items.try_iter()?.map(|o| to_value(&o?, None)).collect()
+/// The auxiliary pytree of a call: its non-tensor leaves as they were, its
+/// tensor leaves the values the core unwrapped.
+fn rebuild_aux<'py>(
+    py: Python<'py>,
+    aux: Option<(Node, Vec<Option<Py<PyAny>>>)>,
+    values: Vec<Value>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some((tree, kept)) = aux else {
+        return Ok(py.None().into_bound(py));
+    };
+    let mut vs = values.into_iter();
+    let leaves = kept
+        .into_iter()
+        .map(|k| match k {
+            Some(o) => Ok(o.into_bound(py)),
+            None => {
+                let v = vs
+                    .next()
+                    .ok_or_else(|| PyValueError::new_err("aux values"))?;
+                Ok(wrap(py, v)?.into_bound(py).into_any())
+            }
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    tree.unflatten(py, leaves)
 }
 
-fn wrap_all(py: Python<'_>, vs: &[Value]) -> PyResult<Py<PyList>> {
-    Ok(PyList::new(
-        py,
-        vs.iter()
-            .map(|v| wrap(py, v.clone()))
-            .collect::<PyResult<Vec<_>>>()?,
-    )?
-    .unbind())
+fn wrap_values<'py>(py: Python<'py>, vs: Vec<Value>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    vs.into_iter()
+        .map(|v| Ok(wrap(py, v)?.into_bound(py).into_any()))
+        .collect()
 }
 
-/// The pullback returned by `vjp`: call it with one cotangent per output.
+/// `argnums` as the caller gave it: one int, or a sequence of them.
+enum Argnums {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl Argnums {
+    fn parse(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Argnums> {
+        let bad = || {
+            PyTypeError::new_err(format!(
+                "{name}: argnums must be an int or a sequence of ints, got {}",
+                obj.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        };
+        if obj.is_instance_of::<pyo3::types::PyBool>() {
+            return Err(bad());
+        }
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Argnums::One(i));
+        }
+        let items: Vec<Bound<'_, PyAny>> = obj
+            .try_iter()
+            .map_err(|_| bad())?
+            .collect::<PyResult<_>>()?;
+        items
+            .iter()
+            .map(|i| {
+                if i.is_instance_of::<pyo3::types::PyBool>() {
+                    Err(bad())
+                } else {
+                    i.extract::<i64>().map_err(|_| bad())
+                }
+            })
+            .collect::<PyResult<Vec<_>>>()
+            .map(Argnums::Many)
+    }
+
+    fn list(&self) -> Vec<i64> {
+        match self {
+            Argnums::One(i) => vec![*i],
+            Argnums::Many(v) => v.clone(),
+        }
+    }
+}
+
+fn positional<'py>(args: &Bound<'py, PyTuple>) -> Vec<Bound<'py, PyAny>> {
+    args.iter().collect()
+}
+
+// ------------------------------------------------------------------ grad ---
+
+/// The function `grad` / `value_and_grad` return.
+#[pyclass(name = "GradFunction", module = "ferrax", frozen, dict)]
+pub struct GradFn {
+    fun: Py<PyAny>,
+    argnums: Argnums,
+    create_graph: bool,
+    has_aux: bool,
+    with_value: bool,
+    name: &'static str,
+}
+
+#[pymethods]
+impl GradFn {
+    #[new]
+    #[pyo3(signature = (fun, argnums, create_graph, has_aux, with_value))]
+    fn new(
+        fun: Py<PyAny>,
+        argnums: &Bound<'_, PyAny>,
+        create_graph: bool,
+        has_aux: bool,
+        with_value: bool,
+    ) -> PyResult<Self> {
+        let name = if with_value { "value_and_grad" } else { "grad" };
+        Ok(GradFn {
+            argnums: Argnums::parse(argnums, name)?,
+            fun,
+            create_graph,
+            has_aux,
+            with_value,
+            name,
+        })
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = args.py();
+        let args = positional(args);
+        let positions =
+            guard(|| core::resolve_argnums(&self.argnums.list(), args.len(), self.name))?;
+        let (slots, values) = slots_of(&args, &positions)?;
+        let fun = self.fun.bind(py);
+        let pf = PyFun::new(
+            fun,
+            args,
+            kwargs,
+            slots,
+            self.has_aux,
+            Want::OneArray,
+            self.name,
+        );
+        let wrt: Vec<usize> = (0..values.len()).collect();
+        let (value, grads, aux) = guard(|| {
+            core::value_and_grad(&mut |xs| pf.call(xs), &values, &wrt, self.create_graph)
+        })?;
+        let single = matches!(self.argnums, Argnums::One(_));
+        let g = pf.args_like(&grads, single)?;
+        let value = wrap(py, value)?.into_bound(py).into_any();
+        let returned = pf.returned()?;
+        let out = if self.has_aux {
+            let aux = rebuild_aux(py, returned.aux, aux)?;
+            if self.with_value {
+                PyTuple::new(py, [PyTuple::new(py, [value, aux])?.into_any(), g])?
+            } else {
+                PyTuple::new(py, [g, aux])?
+            }
+            .into_any()
+        } else if self.with_value {
+            PyTuple::new(py, [value, g])?.into_any()
+        } else {
+            g
+        };
+        Ok(out)
+    }
+}
+
+// ------------------------------------------------------------------- vjp ---
+
+/// The pullback `vjp` returns: call it with a cotangent shaped like the output.
 #[pyclass(name = "VjpFunction", module = "ferrax", frozen)]
 pub struct PyVjpFn {
-    inner: transforms::VjpFn,
-    n_out: usize,
-    n_total: usize,
+    inner: VjpFn,
+    out_tree: Arc<Node>,
+    in_trees: Vec<(Node, usize)>,
+    create_graph: bool,
 }
 
 #[pymethods]
 impl PyVjpFn {
-    /// Cotangents of the inputs; `cts` holds one array-like (or None: zero) per output.
-    #[pyo3(signature = (cts, create_graph=true))]
-    fn __call__(
-        &self,
-        py: Python<'_>,
-        cts: &Bound<'_, PyAny>,
-        create_graph: bool,
-    ) -> PyResult<Py<PyList>> {
-        let avals: Vec<_> = self.inner.output_avals().cloned().collect();
-        let mut values: Vec<Option<Value>> = Vec::with_capacity(self.n_total);
-        for (i, c) in cts.try_iter()?.enumerate() {
-            let c = c?;
-            if i >= self.n_out {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "vjp function expected {} cotangents, got more",
-                    self.n_out
-                )));
-            }
-            values.push(if c.is_none() {
-                None
-            } else {
-                Some(to_value(&c, Some(avals[i].dtype))?)
-            });
-        }
-        if values.len() != self.n_out {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "vjp function expected {} cotangents, got {}",
-                self.n_out,
-                values.len()
+    /// The cotangents of the primals (a tuple, one per primal) for the
+    /// cotangent `ct` of the output (same structure, shapes and dtypes).
+    fn __call__<'py>(&self, ct: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = ct.py();
+        let mut leaves = Vec::new();
+        let tree = flatten(ct, None, &mut leaves)?;
+        if !tree_eq(&tree, &self.out_tree, py)? {
+            return Err(PyValueError::new_err(format!(
+                "vjp: the cotangent has structure {} but the output has {}",
+                describe(&tree, py)?,
+                describe(&self.out_tree, py)?
             )));
         }
-        values.resize(self.n_total, None);
+        let cts = leaves
+            .iter()
+            .zip(self.inner.output_avals())
+            .map(|(l, a)| Ok(Some(to_value(l, Some(a.dtype))?)))
+            .collect::<PyResult<Vec<_>>>()?;
         // the backward pass runs kernels only: other Python threads run meanwhile
-        let r = if self.inner.work() >= crate::tensor::GIL_FREE_SIZE {
-            crate::interrupt::detached(py, || self.inner.call(&values, create_graph))?
+        let g = if self.inner.work() >= crate::tensor::GIL_FREE_SIZE {
+            crate::interrupt::detached(py, || self.inner.call(&cts, self.create_graph))?
         } else {
-            guard(|| self.inner.call(&values, create_graph))?
+            guard(|| self.inner.call(&cts, self.create_graph))?
         };
-        wrap_all(py, &r)
+        let mut vs = wrap_values(py, g)?.into_iter();
+        let parts = self
+            .in_trees
+            .iter()
+            .map(|(t, n)| t.unflatten(py, vs.by_ref().take(*n)))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyTuple::new(py, parts)
     }
 }
 
-/// `vjp(fun, primals) -> (outputs, pullback, aux)`.
+fn tree_eq(a: &Node, b: &Node, py: Python<'_>) -> PyResult<bool> {
+    nodes_equal(a, b, py)
+}
+
+/// `vjp(fn, *primals, has_aux=False, create_graph=True)`.
 #[pyfunction]
-pub fn vjp(
-    py: Python<'_>,
-    fun: &Bound<'_, PyAny>,
-    primals: &Bound<'_, PyAny>,
-) -> PyResult<(Py<PyList>, PyVjpFn, Py<PyList>)> {
-    let ps = to_values(primals)?;
-    let aux = RefCell::new(None);
-    let n_out = RefCell::new(0usize);
-    let (outs, pullback) =
-        guard(|| transforms::vjp(|xs| call_user(py, fun, xs, &aux, &n_out), &ps))?;
-    let n = *n_out.borrow();
-    let aux = rebuild_aux(py, aux.into_inner(), &outs[n..])?;
-    let total = outs.len();
-    Ok((
-        wrap_all(py, &outs[..n])?,
+#[pyo3(signature = (fun, *primals, has_aux=false, create_graph=true))]
+pub fn vjp<'py>(
+    fun: &Bound<'py, PyAny>,
+    primals: &Bound<'py, PyTuple>,
+    has_aux: bool,
+    create_graph: bool,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = fun.py();
+    let args = positional(primals);
+    let positions: Vec<usize> = (0..args.len()).collect();
+    let (slots, values) = slots_of(&args, &positions)?;
+    let pf = PyFun::new(fun, args, None, slots, has_aux, Want::Any, "vjp");
+    let (outs, pullback, aux) = guard(|| core::vjp(&mut |xs| pf.call(xs), &values, create_graph))?;
+    let returned = pf.returned()?;
+    let out = returned.out.unflatten(py, wrap_values(py, outs)?)?;
+    let in_trees = pf.slots.into_iter().map(|s| (s.tree, s.len)).collect();
+    let f = Bound::new(
+        py,
         PyVjpFn {
             inner: pullback,
-            n_out: n,
-            n_total: total,
+            out_tree: Arc::new(returned.out),
+            in_trees,
+            create_graph,
         },
-        aux,
-    ))
-}
-
-/// `jvp(fun, primals, tangents) -> (outputs, tangents_out, aux)`; a tangent may be None (zero).
-#[pyfunction]
-pub fn jvp(
-    py: Python<'_>,
-    fun: &Bound<'_, PyAny>,
-    primals: &Bound<'_, PyAny>,
-    tangents: &Bound<'_, PyAny>,
-) -> PyResult<(Py<PyList>, Py<PyList>, Py<PyList>)> {
-    let ps = to_values(primals)?;
-    let mut ts: Vec<Option<Value>> = Vec::with_capacity(ps.len());
-    for (i, t) in tangents.try_iter()?.enumerate() {
-        let t = t?;
-        ts.push(if t.is_none() {
-            None
-        } else {
-            Some(to_value(&t, ps.get(i).map(|p| p.dtype()))?)
-        });
+    )?
+    .into_any();
+    if has_aux {
+        let aux = rebuild_aux(py, returned.aux, aux)?;
+        PyTuple::new(py, [out, f, aux])
+    } else {
+        PyTuple::new(py, [out, f])
     }
-    let aux = RefCell::new(None);
-    let n_out = RefCell::new(0usize);
-    let (outs, tans) =
-        guard(|| transforms::jvp(|xs| call_user(py, fun, xs, &aux, &n_out), &ps, &ts))?;
-    let n = *n_out.borrow();
-    let aux = rebuild_aux(py, aux.into_inner(), &outs[n..])?;
-    Ok((wrap_all(py, &outs[..n])?, wrap_all(py, &tans[..n])?, aux))
 }
 
-/// `vmap(fun, args, in_axes, size) -> (outputs with the batch axis first, batched flags)`.
+// ------------------------------------------------------------------- jvp ---
+
+/// `jvp(fn, primals, tangents, *, has_aux=False, create_graph=True)`.
 #[pyfunction]
-pub fn vmap(
-    py: Python<'_>,
-    fun: &Bound<'_, PyAny>,
-    args: &Bound<'_, PyAny>,
-    in_axes: Vec<Option<usize>>,
-    size: usize,
-) -> PyResult<(Py<PyList>, Vec<bool>)> {
-    let xs = to_values(args)?;
-    if xs.len() != in_axes.len() {
-        return Err(pyo3::exceptions::PyValueError::new_err(
-            "vmap: one in_axes entry per argument leaf",
+#[pyo3(signature = (fun, primals, tangents, *, has_aux=false, create_graph=true))]
+pub fn jvp<'py>(
+    fun: &Bound<'py, PyAny>,
+    primals: &Bound<'py, PyAny>,
+    tangents: &Bound<'py, PyAny>,
+    has_aux: bool,
+    create_graph: bool,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = fun.py();
+    let is_seq =
+        |o: &Bound<'py, PyAny>| o.is_instance_of::<PyTuple>() || o.is_instance_of::<PyList>();
+    if !is_seq(primals) || !is_seq(tangents) {
+        return Err(PyTypeError::new_err(
+            "jvp: primals and tangents must be tuples (or lists)",
         ));
     }
-    let aux = RefCell::new(None);
-    let n_out = RefCell::new(0usize);
-    let outs = guard(|| {
-        let r = transforms::vmap(|a| call_user(py, fun, a, &aux, &n_out), &xs, &in_axes, size)?;
-        if r.len() != *n_out.borrow() {
-            return Err(Error::Value(
-                "vmap: functions under vmap cannot return aux values".into(),
-            ));
+    let args: Vec<Bound<'py, PyAny>> = primals.try_iter()?.collect::<PyResult<_>>()?;
+    let tans: Vec<Bound<'py, PyAny>> = tangents.try_iter()?.collect::<PyResult<_>>()?;
+    let p_tuple = PyTuple::new(py, &args)?;
+    let t_tuple = PyTuple::new(py, &tans)?;
+    let (mut pl, mut tl) = (Vec::new(), Vec::new());
+    let pt = flatten(p_tuple.as_any(), None, &mut pl)?;
+    let tt = flatten(t_tuple.as_any(), None, &mut tl)?;
+    if !tree_eq(&pt, &tt, py)? {
+        return Err(PyValueError::new_err(format!(
+            "jvp: primals have structure {} but tangents have structure {}",
+            describe(&pt, py)?,
+            describe(&tt, py)?
+        )));
+    }
+    let positions: Vec<usize> = (0..args.len()).collect();
+    let (slots, values) = slots_of(&args, &positions)?;
+    let tangent_values = tl
+        .iter()
+        .zip(&values)
+        .map(|(t, p)| Ok(Some(to_value(t, Some(p.dtype()))?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let pf = PyFun::new(fun, args, None, slots, has_aux, Want::Any, "jvp");
+    let (outs, touts, aux) = guard(|| core::jvp(&mut |xs| pf.call(xs), &values, &tangent_values))?;
+    let (outs, touts) = if create_graph {
+        (outs, touts)
+    } else {
+        let stop = |vs: Vec<Value>| -> PyResult<Vec<Value>> {
+            guard(|| vs.iter().map(ferrax_core::trace::stop_gradient).collect())
+        };
+        (stop(outs)?, stop(touts)?)
+    };
+    let returned = pf.returned()?;
+    let out = returned.out.unflatten(py, wrap_values(py, outs)?)?;
+    let tan = returned.out.unflatten(py, wrap_values(py, touts)?)?;
+    if has_aux {
+        let aux = rebuild_aux(py, returned.aux, aux)?;
+        PyTuple::new(py, [out, tan, aux])
+    } else {
+        PyTuple::new(py, [out, tan])
+    }
+}
+
+// ------------------------------------------------------------------ vmap ---
+
+/// `in_axes` / `out_axes` (a prefix of the values' pytree: ints, None, or
+/// containers of those) expanded to one entry per leaf of `tree`.
+fn axes_per_leaf(
+    prefix: &Bound<'_, PyAny>,
+    tree: &Bound<'_, PyAny>,
+    what: &str,
+    out: &mut Vec<Option<i64>>,
+) -> PyResult<()> {
+    if prefix.is_none() || prefix.is_instance_of::<pyo3::types::PyInt>() {
+        let ax: Option<i64> = prefix.extract()?;
+        let mut leaves = Vec::new();
+        flatten(tree, None, &mut leaves)?;
+        out.extend(std::iter::repeat_n(ax, leaves.len()));
+        return Ok(());
+    }
+    let seq = |o: &Bound<'_, PyAny>| o.is_instance_of::<PyTuple>() || o.is_instance_of::<PyList>();
+    if seq(prefix) && seq(tree) {
+        let (p, t): (Vec<_>, Vec<_>) = (
+            prefix.try_iter()?.collect::<PyResult<_>>()?,
+            tree.try_iter()?.collect::<PyResult<_>>()?,
+        );
+        if p.len() != t.len() {
+            return Err(PyValueError::new_err(format!(
+                "vmap {what} {} has {} entries but there are {} values to map",
+                prefix.repr()?,
+                p.len(),
+                t.len()
+            )));
         }
-        Ok(r)
-    })?;
-    let values: Vec<Value> = outs.iter().map(|(v, _)| v.clone()).collect();
-    let flags = outs.iter().map(|(_, b)| *b).collect();
-    Ok((wrap_all(py, &values)?, flags))
+        for (pp, tt) in p.iter().zip(&t) {
+            axes_per_leaf(pp, tt, what, out)?;
+        }
+        return Ok(());
+    }
+    if let (Ok(p), Ok(t)) = (prefix.cast::<PyDict>(), tree.cast::<PyDict>()) {
+        let sorted = prefix.py().import("builtins")?.getattr("sorted")?;
+        let (pk, tk) = (sorted.call1((p,))?, sorted.call1((t,))?);
+        if !pk.eq(&tk)? {
+            return Err(PyValueError::new_err(format!(
+                "vmap {what} keys {} do not match {}",
+                pk.repr()?,
+                tk.repr()?
+            )));
+        }
+        for k in tk.try_iter()? {
+            let k = k?;
+            let (pv, tv) = (p.get_item(&k)?, t.get_item(&k)?);
+            if let (Some(pv), Some(tv)) = (pv, tv) {
+                axes_per_leaf(&pv, &tv, what, out)?;
+            }
+        }
+        return Ok(());
+    }
+    Err(PyValueError::new_err(format!(
+        "vmap {what} {} does not match the structure of the values {}",
+        prefix.repr()?,
+        tree.repr()?
+    )))
+}
+
+/// The function `vmap` returns.
+#[pyclass(name = "VmapFunction", module = "ferrax", frozen, dict)]
+pub struct VmapFn {
+    fun: Py<PyAny>,
+    in_axes: Py<PyAny>,
+    out_axes: Py<PyAny>,
+    axis_size: Option<i64>,
+}
+
+#[pymethods]
+impl VmapFn {
+    #[new]
+    #[pyo3(signature = (fun, in_axes, out_axes, axis_size))]
+    fn new(
+        fun: Py<PyAny>,
+        in_axes: &Bound<'_, PyAny>,
+        out_axes: Py<PyAny>,
+        axis_size: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let py = in_axes.py();
+        let axis_size = match axis_size.filter(|a| !a.is_none()) {
+            None => None,
+            Some(a) => Some(
+                a.extract::<i64>()
+                    .ok()
+                    .filter(|_| !a.is_instance_of::<pyo3::types::PyBool>())
+                    .ok_or_else(|| {
+                        PyValueError::new_err(format!(
+                            "vmap axis_size must be a non-negative int, got {}",
+                            a.repr().map(|r| r.to_string()).unwrap_or_default()
+                        ))
+                    })?,
+            ),
+        };
+        let in_axes = if in_axes.is_instance_of::<PyList>() {
+            PyTuple::new(
+                in_axes.py(),
+                in_axes.try_iter()?.collect::<PyResult<Vec<_>>>()?,
+            )?
+            .into_any()
+            .unbind()
+        } else {
+            in_axes.clone().unbind()
+        };
+        let ok = {
+            let a = in_axes.bind(py);
+            a.is_none()
+                || a.is_instance_of::<pyo3::types::PyInt>()
+                || a.is_instance_of::<PyTuple>()
+                || a.is_instance_of::<PyDict>()
+        };
+        if !ok {
+            return Err(PyValueError::new_err(format!(
+                "vmap in_axes must be an int, None or a tuple, got {}",
+                in_axes.bind(py).repr()?
+            )));
+        }
+        Ok(VmapFn {
+            fun,
+            in_axes,
+            out_axes,
+            axis_size,
+        })
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = args.py();
+        let in_axes = self.in_axes.bind(py);
+        let mut axes = Vec::new();
+        if let Ok(spec) = in_axes.cast::<PyTuple>() {
+            if spec.len() != args.len() {
+                return Err(PyValueError::new_err(format!(
+                    "vmap in_axes {} has {} entries but the function was called with {} \
+                     positional arguments",
+                    in_axes.repr()?,
+                    spec.len(),
+                    args.len()
+                )));
+            }
+            axes_per_leaf(spec.as_any(), args.as_any(), "in_axes", &mut axes)?;
+        } else {
+            for a in args.iter() {
+                axes_per_leaf(in_axes, &a, "in_axes", &mut axes)?;
+            }
+        }
+        let args_v = positional(args);
+        let positions: Vec<usize> = (0..args_v.len()).collect();
+        let (slots, values) = slots_of(&args_v, &positions)?;
+        let (norm, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
+        let pf = PyFun::new(
+            self.fun.bind(py),
+            args_v,
+            kwargs,
+            slots,
+            false,
+            Want::Any,
+            "vmap",
+        );
+        let (outs, _) = guard(|| core::vmap(&mut |xs| pf.call(xs), &values, &norm, size))?;
+        let returned = pf.returned()?;
+        // out_axes is a prefix of the output's structure
+        let zeros: Vec<Bound<'py, PyAny>> = (0..returned.out.num_leaves())
+            .map(|_| pyo3::types::PyInt::new(py, 0).into_any())
+            .collect();
+        let structure = returned.out.unflatten(py, zeros)?;
+        let mut out_axes = Vec::new();
+        axes_per_leaf(
+            self.out_axes.bind(py),
+            &structure,
+            "out_axes",
+            &mut out_axes,
+        )?;
+        let placed = guard(|| {
+            outs.into_iter()
+                .zip(&out_axes)
+                .map(|((v, b), ax)| core::place_batch_axis(v, b, size, *ax))
+                .collect::<ferrax_core::Result<Vec<_>>>()
+        })?;
+        returned.out.unflatten(py, wrap_values(py, placed)?)
+    }
+}
+
+// ------------------------------------------------------------- jacobians ---
+
+#[derive(Clone, Copy, PartialEq)]
+enum JacMode {
+    Rev,
+    Fwd,
+    Hessian,
+}
+
+/// The function `jacrev`, `jacfwd` and `hessian` return.
+#[pyclass(name = "JacobianFunction", module = "ferrax", frozen, dict)]
+pub struct JacFn {
+    fun: Py<PyAny>,
+    mode: JacMode,
+    argnums: Option<Argnums>,
+    has_aux: bool,
+    chunk: Option<usize>,
+}
+
+impl JacFn {
+    fn name(&self) -> &'static str {
+        match self.mode {
+            JacMode::Rev => "jacrev",
+            JacMode::Fwd => "jacfwd",
+            JacMode::Hessian => "hessian",
+        }
+    }
+}
+
+#[pymethods]
+impl JacFn {
+    #[new]
+    #[pyo3(signature = (fun, mode, argnums, has_aux, chunk_size))]
+    fn new(
+        fun: Py<PyAny>,
+        mode: &str,
+        argnums: Option<&Bound<'_, PyAny>>,
+        has_aux: bool,
+        chunk_size: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mode = match mode {
+            "jacrev" => JacMode::Rev,
+            "jacfwd" => JacMode::Fwd,
+            "hessian" => JacMode::Hessian,
+            m => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown Jacobian mode {m:?}"
+                )))
+            }
+        };
+        let name = match mode {
+            JacMode::Rev => "jacrev",
+            JacMode::Fwd => "jacfwd",
+            JacMode::Hessian => "hessian",
+        };
+        let argnums = argnums
+            .filter(|a| !a.is_none())
+            .map(|a| Argnums::parse(a, name))
+            .transpose()?;
+        let chunk = match chunk_size.filter(|c| !c.is_none()) {
+            None => None,
+            Some(c) => {
+                // not an int (a float, a bool, a string): refused with the core's message
+                let as_int = c
+                    .extract::<i64>()
+                    .ok()
+                    .filter(|_| c.is_instance_of::<pyo3::types::PyInt>())
+                    .filter(|_| !c.is_instance_of::<pyo3::types::PyBool>());
+                let given = c.repr()?.to_string();
+                guard(|| core::check_chunk_size(Some(as_int.unwrap_or(0)), &given, name))?
+            }
+        };
+        Ok(JacFn {
+            fun,
+            mode,
+            argnums,
+            has_aux,
+            chunk,
+        })
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = args.py();
+        let name = self.name();
+        let args = positional(args);
+        let (positions, single) = match &self.argnums {
+            None => ((0..args.len()).collect::<Vec<_>>(), args.len() == 1),
+            Some(a) => (
+                guard(|| core::resolve_argnums(&a.list(), args.len(), name))?,
+                matches!(a, Argnums::One(_)),
+            ),
+        };
+        let (slots, values) = slots_of(&args, &positions)?;
+        let pf = PyFun::new(
+            self.fun.bind(py),
+            args,
+            kwargs,
+            slots,
+            self.has_aux,
+            Want::SomeArrays,
+            name,
+        );
+        let wrt: Vec<usize> = (0..values.len()).collect();
+        let mut f = |xs: &[Value]| pf.call(xs);
+        let (blocks, aux) = guard(|| match self.mode {
+            JacMode::Rev => core::jacrev(&mut f, &values, &wrt, self.chunk),
+            JacMode::Fwd => core::jacfwd(&mut f, &values, &wrt, self.chunk),
+            JacMode::Hessian => core::hessian(&mut f, &values, &wrt),
+        })?;
+        let returned = pf.returned()?;
+        let n_in = values.len();
+        // rows over the outputs; each row holds one block per input leaf (a
+        // Hessian: per input leaf, another row over the input leaves)
+        let rows = blocks
+            .into_iter()
+            .map(|row| pf.args_like(&row, single))
+            .collect::<PyResult<Vec<_>>>()?;
+        let rows = if self.mode == JacMode::Hessian {
+            let mut out = Vec::new();
+            let mut it = rows.into_iter();
+            for _ in 0..returned.out.num_leaves() {
+                let inner: Vec<Bound<'py, PyAny>> = it.by_ref().take(n_in).collect();
+                out.push(slot_group(&pf, inner, single)?);
+            }
+            out
+        } else {
+            rows
+        };
+        let result = returned.out.unflatten(py, rows)?;
+        if self.has_aux {
+            let aux = rebuild_aux(py, returned.aux, aux)?;
+            Ok(PyTuple::new(py, [result, aux])?.into_any())
+        } else {
+            Ok(result)
+        }
+    }
+}
+
+/// Python objects, one per input leaf, grouped as the differentiated arguments.
+fn slot_group<'py>(
+    pf: &PyFun<'py>,
+    items: Vec<Bound<'py, PyAny>>,
+    single: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut it = items.into_iter();
+    let parts = pf
+        .slots
+        .iter()
+        .map(|s| s.tree.unflatten(pf.py, it.by_ref().take(s.len)))
+        .collect::<PyResult<Vec<_>>>()?;
+    if single {
+        parts
+            .into_iter()
+            .next()
+            .ok_or_else(|| PyValueError::new_err("no differentiated argument"))
+    } else {
+        Ok(PyTuple::new(pf.py, parts)?.into_any())
+    }
 }

@@ -327,14 +327,19 @@ impl Chain {
     }
 }
 
+/// Tiles a task computes at most: a task of a full chain then takes a few
+/// milliseconds, so an interrupt (checked between tasks) is seen quickly.
+const MAX_TASK_TILES: usize = 32;
+
 /// Elements per task: several tiles (one scratch set per task), a few tasks
-/// per thread.
+/// per thread, at most [`MAX_TASK_TILES`] tiles.
 fn task_len(len: usize) -> usize {
-    if worth_parallel(len) {
-        (len.div_ceil(4 * num_threads() * TILE)).max(1) * TILE
+    let tiles = if worth_parallel(len) {
+        len.div_ceil(4 * num_threads() * TILE)
     } else {
-        len.max(1)
-    }
+        len.div_ceil(TILE)
+    };
+    tiles.clamp(1, MAX_TASK_TILES) * TILE
 }
 
 /// The first error of a parallel run, kept until the run is over.

@@ -10,6 +10,7 @@
 
 pub mod binary;
 pub mod composite;
+pub mod creation;
 pub mod index;
 pub mod linalg;
 pub mod reduce;
