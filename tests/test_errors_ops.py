@@ -403,8 +403,10 @@ def test_diagonal_needs_2d():
 def test_pad_bad_width_and_mode():
     with _raises(ValueError, "pad_width"):
         fx.pad(fx.ones(3), -1)
-    with _raises(ValueError, "reflect"):
-        fx.pad(fx.ones(3), 1, mode="reflect")
+    with _raises(ValueError, "mean"):
+        fx.pad(fx.ones(3), 1, mode="mean")
+    with _raises(ValueError, "empty axis"):
+        fx.pad(fx.ones(0), 1, mode="wrap")
 
 
 def test_norm_unsupported_matrix_ord():

@@ -12,22 +12,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _composite, _indexing, _numpy_protocol, _repr, linalg, nn, tree_util
-from ._composite import (
-    diagonal,
-    dot,
-    einsum,
-    inner,
-    outer,
-    pad,
-    permute_dims,
-    repeat,
-    split,
-    tensordot,
-    tile,
-    trace,
-    vdot,
-)
+from . import _indexing, _numpy_protocol, _repr, linalg, nn, tree_util
 from ._ferrax import *  # every public function of the core (see _ferrax.__all__)
 from ._ferrax import Tensor, VjpFunction, __version__, _register_hooks
 from ._transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
@@ -42,6 +27,7 @@ negative = neg
 absolute = abs
 pow = power
 array = asarray
+permute_dims = transpose
 
 _register_hooks(
     _indexing.getitem,

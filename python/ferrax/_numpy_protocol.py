@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _composite, linalg
 from . import _ferrax as _C
+from . import linalg
 
 # Every unary and binary op the core declares, under the NumPy (or SciPy) ufunc
 # name that computes the same function; then the ufuncs that map onto others.
@@ -135,17 +135,17 @@ _FUNCTIONS: dict[Any, Any] = {
     np.argmax: _arg(_C.argmax),
     np.argmin: _arg(_C.argmin),
     np.cumsum: lambda a, axis=None, dtype=None, out=None: _C.cumsum(_cast(a, dtype), axis=axis),
-    np.dot: lambda a, b, out=None: _composite.dot(a, b),
-    np.vdot: _composite.vdot,
-    np.inner: _composite.inner,
-    np.outer: lambda a, b, out=None: _composite.outer(a, b),
+    np.dot: lambda a, b, out=None: _C.dot(a, b),
+    np.vdot: _C.vdot,
+    np.inner: _C.inner,
+    np.outer: lambda a, b, out=None: _C.outer(a, b),
     np.matmul: lambda a, b, **kw: _C.matmul(a, b),
-    np.tensordot: _composite.tensordot,
-    np.einsum: lambda subscripts, *ops, **kw: _composite.einsum(subscripts, *ops),
-    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: _composite.trace(
+    np.tensordot: _C.tensordot,
+    np.einsum: lambda subscripts, *ops, **kw: _C.einsum(subscripts, *ops),
+    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: _C.trace(
         a, offset, axis1, axis2
     ),
-    np.diagonal: _composite.diagonal,
+    np.diagonal: _C.diagonal,
     np.reshape: lambda a, shape=None, order="C", **kw: (
         _C.reshape(a, shape if shape is not None else kw["newshape"])
         if order == "C"
@@ -163,13 +163,12 @@ _FUNCTIONS: dict[Any, Any] = {
     np.stack: lambda arrays, axis=0, out=None, dtype=None, **kw: _cast(
         _C.stack(arrays, axis), dtype
     ),
-    np.split: _composite.split,
+    np.split: _C.split,
     np.flip: lambda a, axis=None: _C.flip(a, axis),
-    np.tile: _composite.tile,
-    np.repeat: _composite.repeat,
-    np.pad: lambda a, pad_width, mode="constant", **kw: _composite.pad(
-        a, pad_width, mode, kw.get("constant_values", 0)
-    ),
+    np.tile: _C.tile,
+    np.repeat: _C.repeat,
+    np.pad: lambda a, pad_width, mode="constant", **kw: _C.pad(a, pad_width, mode, **kw),
+    np.array_split: _C.array_split,
     np.take: lambda a, indices, axis=None, out=None, mode=None: _C.take(a, indices, axis),
     np.take_along_axis: lambda arr, indices, axis: _C.take_along_axis(arr, indices, axis),
     np.where: lambda c, x=None, y=None: (

@@ -295,7 +295,12 @@ fn argnums_batch_sizes_and_out_axes_are_checked() {
     assert!(batch_size(&[m.clone(), v(&[1.0, 2.0])], &[Some(0), Some(0)], None).is_err());
     assert!(batch_size(std::slice::from_ref(&m), &[Some(2)], None).is_err());
     assert!(batch_size(std::slice::from_ref(&m), &[None], None).is_err());
-    assert_eq!(batch_size(std::slice::from_ref(&m), &[None], Some(7)).unwrap().1, 7);
+    assert_eq!(
+        batch_size(std::slice::from_ref(&m), &[None], Some(7))
+            .unwrap()
+            .1,
+        7
+    );
     // an unbatched output is broadcast; out_axes moves the batch axis
     let out = place_batch_axis(v(&[1.0, 2.0]), false, 3, Some(-1)).unwrap();
     assert_eq!(out.shape().as_slice(), [2, 3]);

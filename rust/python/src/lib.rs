@@ -1,6 +1,7 @@
 //! `ferrax._ferrax`: the PyO3 bindings of ferrax-core. Argument conversion,
 //! error mapping and the transforms over Python callables; no numerics here.
 
+mod composites;
 mod convert;
 mod errors;
 mod functions;
@@ -84,6 +85,8 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
     functions::register(m)?;
+    composites::register(m)?;
+    composites::register_private(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function
     // generated from the core's declarations is exported without a list

@@ -8,11 +8,14 @@
 //! composed from these in `composite.rs`, so it is differentiable and batchable
 //! for free.
 
+pub mod arrange;
 pub mod binary;
 pub mod composite;
+pub mod contract;
 pub mod creation;
 pub mod index;
 pub mod linalg;
+pub mod nn;
 pub mod reduce;
 pub mod shape;
 pub mod unary;
