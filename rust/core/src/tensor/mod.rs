@@ -3,6 +3,7 @@
 //! Transpose, broadcast, slicing and compatible reshapes only change the
 //! layout; data is copied only when a kernel needs contiguity.
 
+mod block;
 mod deferred;
 mod dtype;
 pub mod shape;

@@ -5,10 +5,11 @@
 //! numeric ones are valid for *every* bit pattern, which is what lets
 //! `AlignedBuf::for_overwrite` hand out a recycled block without clearing it.
 
-use std::alloc::{self, Layout};
+use std::alloc::Layout;
 use std::ptr::NonNull;
 
 use crate::error::{Error, Result};
+use crate::tensor::block;
 use crate::tensor::DType;
 
 /// Cache-line alignment: full-width AVX-512 loads never straddle lines.
@@ -213,8 +214,8 @@ impl<T: Element> AlignedBuf<T> {
     /// for callers that overwrite every element. A recycled block keeps the
     /// bytes of its last owner instead of paying a clearing pass (one full
     /// write of the buffer, about a third of a simple op's memory traffic);
-    /// fresh memory is zeroed as in [`AlignedBuf::zeroed`] (for large blocks
-    /// the kernel's zero pages make that free). `bool` is valid only for the
+    /// fresh memory is zeroed as in [`AlignedBuf::zeroed`] (large blocks are
+    /// the OS's zero pages, see `block`). `bool` is valid only for the
     /// bytes 0 and 1, so a recycled block for bools is always cleared.
     pub fn for_overwrite(len: usize) -> Result<Self> {
         Self::allocate(len, T::DTYPE == DType::Bool)
@@ -225,8 +226,7 @@ impl<T: Element> AlignedBuf<T> {
         let layout = Self::layout(len)?;
         let raw = match reuse(layout, clear_reused) {
             Some(p) => p.as_ptr() as *mut T,
-            // SAFETY: layout has non-zero size (at least 1 byte) and a power-of-two alignment.
-            None => (unsafe { alloc::alloc_zeroed(layout) }) as *mut T,
+            None => block::alloc_zeroed(layout) as *mut T,
         };
         let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size() as u128))?;
         Ok(AlignedBuf { ptr, len })
@@ -249,7 +249,7 @@ impl<T: Element> AlignedBuf<T> {
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
         // SAFETY: ptr points to `len` initialised elements that live as long as
-        // self: every block starts zeroed (alloc_zeroed) and is only ever written
+        // self: every block starts zeroed (block::alloc_zeroed) and is only ever written
         // with valid values; a recycled block is either cleared or, for the
         // numeric types, holds bytes that are valid for any of them (module docs).
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
@@ -275,9 +275,9 @@ impl<T: Element> Drop for AlignedBuf<T> {
         let layout = Self::layout(self.len).expect("layout was valid at allocation");
         let p = self.ptr.cast::<u8>();
         if !recycle(p, layout) {
-            // SAFETY: ptr was allocated (by alloc_zeroed, possibly via the cache) with
-            // exactly this layout, and is not used after this point.
-            unsafe { alloc::dealloc(p.as_ptr(), layout) }
+            // SAFETY: ptr was allocated (by block::alloc_zeroed, possibly via the
+            // cache) with exactly this layout, and is not used after this point.
+            unsafe { block::dealloc(p.as_ptr(), layout) }
         }
     }
 }
