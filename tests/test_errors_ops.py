@@ -250,6 +250,24 @@ def test_bad_index_types():
         t[np.array([0.5])]
     with _raises(IndexError, "ellipsis"):
         t[..., ...]
+    with _raises(IndexError, "integers", "float"):
+        t[fx.asarray([1.0])]
+    with _raises(IndexError, "invalid index"):
+        t[[object()]]
+    with _raises(ValueError, "slice step cannot be zero"):
+        t[::0]
+
+
+def test_indices_beyond_int64_are_out_of_bounds_not_wrapped():
+    t = fx.arange(3)
+    for key in (2**70, -(2**70), np.uint64(2**64 - 1), np.array(2**63, dtype=np.uint64)):
+        with _raises(IndexError, "out of bounds"):
+            t[key]
+        with _raises(IndexError, "out of bounds"):
+            t.at[key].set(0)
+    # slice bounds beyond int64 clamp to the axis, as in Python
+    np.testing.assert_array_equal(t[-(2**70) : 2**70 : 2**65], [0])
+    np.testing.assert_array_equal(t[2**70 :: -1], [2, 1, 0])
 
 
 def test_boolean_mask_shape_mismatch():

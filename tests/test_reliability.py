@@ -345,8 +345,7 @@ POSITION_KEYS = [
 
 @pytest.mark.parametrize("key", POSITION_KEYS, ids=[str(i) for i in range(len(POSITION_KEYS))])
 def test_flat_positions_match_numpy_indexing_of_an_arange(key):
-    from ferrax._indexing import flat_positions
-
+    flat_positions = fx._ferrax._flat_positions
     shape = (3, 4, 5)
     want = np.arange(60).reshape(shape)[key]
     got = flat_positions(shape, key)

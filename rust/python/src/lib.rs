@@ -5,6 +5,7 @@ mod composites;
 mod convert;
 mod errors;
 mod functions;
+mod indexing;
 mod interrupt;
 mod pytree;
 mod tensor;
@@ -36,12 +37,10 @@ fn simd_level() -> &'static str {
     ferrax_core::kernels::simd::simd_level()
 }
 
-/// Register the Python-side implementations of indexing, `.at`, repr and the NumPy protocols.
+/// Register the Python-side implementations of repr and the NumPy protocols.
 #[pyfunction]
 fn _register_hooks(
     py: Python<'_>,
-    getitem: Py<PyAny>,
-    at: Py<PyAny>,
     repr: Py<PyAny>,
     array_ufunc: Py<PyAny>,
     array_function: Py<PyAny>,
@@ -49,8 +48,6 @@ fn _register_hooks(
     let _ = tensor::HOOKS.set(
         py,
         tensor::Hooks {
-            getitem,
-            at,
             repr,
             array_ufunc,
             array_function,
@@ -82,6 +79,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(_register_hooks, m)?)?;
     m.add_function(wrap_pyfunction!(_trace_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(indexing::_flat_positions, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
     functions::register(m)?;

@@ -1,8 +1,9 @@
 //! `ferrax.Tensor`: an immutable n-d array (or a traced value inside a transform).
 //!
 //! Arithmetic, comparisons and metadata are implemented here so the per-op path
-//! stays in Rust; indexing, `.at`, `repr` and the NumPy protocols delegate to
-//! Python hooks (registered by `ferrax/__init__.py`) where the logic is clearer.
+//! stays in Rust (indexing and `.at` in `indexing.rs`); `repr` and the NumPy
+//! protocols delegate to Python hooks registered by `ferrax/__init__.py` (tables
+//! of names and formatting, no numerics).
 
 use ferrax_core::ops::reduce::reduction;
 use ferrax_core::ops::{self, binary, unary, CompareOp, ReduceOp};
@@ -33,8 +34,6 @@ pub struct PyTensor {
 }
 
 pub struct Hooks {
-    pub getitem: Py<PyAny>,
-    pub at: Py<PyAny>,
     pub repr: Py<PyAny>,
     pub array_ufunc: Py<PyAny>,
     pub array_function: Py<PyAny>,
@@ -504,7 +503,8 @@ impl PyTensor {
         slf: &Bound<'py, Self>,
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        hooks(slf.py())?.getitem.bind(slf.py()).call1((slf, key))
+        crate::indexing::tensor_getitem(slf.py(), &slf.get().v, key)
+            .map(|t| t.into_bound(slf.py()).into_any())
     }
     fn __setitem__(&self, _key: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {
         Err(PyTypeError::new_err(
@@ -513,8 +513,8 @@ impl PyTensor {
         ))
     }
     #[getter]
-    fn at<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        hooks(slf.py())?.at.bind(slf.py()).call1((slf,))
+    fn at(&self) -> crate::indexing::AtIndexer {
+        crate::indexing::AtIndexer { x: self.v.clone() }
     }
 
     #[pyo3(signature = (ufunc, method, *inputs, **kwargs))]

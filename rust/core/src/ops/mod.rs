@@ -14,6 +14,7 @@ pub mod composite;
 pub mod contract;
 pub mod creation;
 pub mod index;
+pub mod indexing;
 pub mod linalg;
 pub mod nn;
 pub mod reduce;
