@@ -33,8 +33,12 @@ struct Slot {
 /// The pytrees the Python function returned, kept from its (last) call.
 struct Returned {
     out: Node,
-    aux: Option<(Node, Vec<Option<Py<PyAny>>>)>,
+    aux: AuxTree,
 }
+
+/// The structure of an auxiliary output and its non-tensor leaves (the
+/// tensor leaves, `None` here, travel through the core as values).
+type AuxTree = Option<(Node, Vec<Option<Py<PyAny>>>)>;
 
 /// A Python function as a core [`Fun`]: leaves in, the function called on
 /// the rebuilt arguments, its results flattened.
@@ -84,16 +88,19 @@ fn slots_of<'py>(
 }
 
 impl<'py> PyFun<'py> {
+    /// `fun` called with `args` (and `kwargs`), differentiated (or mapped)
+    /// in the positional arguments at `positions`; also returns their leaves.
     fn new(
         fun: &Bound<'py, PyAny>,
         args: Vec<Bound<'py, PyAny>>,
         kwargs: Option<&Bound<'py, PyDict>>,
-        slots: Vec<Slot>,
+        positions: &[usize],
         has_aux: bool,
         want: Want,
         name: &'static str,
-    ) -> Self {
-        PyFun {
+    ) -> PyResult<(Self, Vec<Value>)> {
+        let (slots, values) = slots_of(&args, positions)?;
+        let pf = PyFun {
             py: fun.py(),
             fun: fun.clone(),
             args,
@@ -103,7 +110,8 @@ impl<'py> PyFun<'py> {
             want,
             name,
             returned: RefCell::new(None),
-        }
+        };
+        Ok((pf, values))
     }
 
     /// The arguments at the slots, rebuilt from `leaves` (tensors).
@@ -237,7 +245,7 @@ impl<'py> PyFun<'py> {
 /// tensor leaves the values the core unwrapped.
 fn rebuild_aux<'py>(
     py: Python<'py>,
-    aux: Option<(Node, Vec<Option<Py<PyAny>>>)>,
+    aux: AuxTree,
     values: Vec<Value>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let Some((tree, kept)) = aux else {
@@ -310,6 +318,18 @@ impl Argnums {
     }
 }
 
+/// `(*parts, aux)` when the function has an auxiliary output, else `parts`.
+fn with_aux<'py>(
+    py: Python<'py>,
+    mut parts: Vec<Bound<'py, PyAny>>,
+    aux: Option<(AuxTree, Vec<Value>)>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    if let Some((tree, values)) = aux {
+        parts.push(rebuild_aux(py, tree, values)?);
+    }
+    PyTuple::new(py, parts)
+}
+
 fn positional<'py>(args: &Bound<'py, PyTuple>) -> Vec<Bound<'py, PyAny>> {
     args.iter().collect()
 }
@@ -359,17 +379,15 @@ impl GradFn {
         let args = positional(args);
         let positions =
             guard(|| core::resolve_argnums(&self.argnums.list(), args.len(), self.name))?;
-        let (slots, values) = slots_of(&args, &positions)?;
-        let fun = self.fun.bind(py);
-        let pf = PyFun::new(
-            fun,
+        let (pf, values) = PyFun::new(
+            self.fun.bind(py),
             args,
             kwargs,
-            slots,
+            &positions,
             self.has_aux,
             Want::OneArray,
             self.name,
-        );
+        )?;
         let wrt: Vec<usize> = (0..values.len()).collect();
         let (value, grads, aux) = guard(|| {
             core::value_and_grad(&mut |xs| pf.call(xs), &values, &wrt, self.create_graph)
@@ -457,9 +475,8 @@ pub fn vjp<'py>(
 ) -> PyResult<Bound<'py, PyTuple>> {
     let py = fun.py();
     let args = positional(primals);
-    let positions: Vec<usize> = (0..args.len()).collect();
-    let (slots, values) = slots_of(&args, &positions)?;
-    let pf = PyFun::new(fun, args, None, slots, has_aux, Want::Any, "vjp");
+    let every: Vec<usize> = (0..args.len()).collect();
+    let (pf, values) = PyFun::new(fun, args, None, &every, has_aux, Want::Any, "vjp")?;
     let (outs, pullback, aux) = guard(|| core::vjp(&mut |xs| pf.call(xs), &values, create_graph))?;
     let returned = pf.returned()?;
     let out = returned.out.unflatten(py, wrap_values(py, outs)?)?;
@@ -474,12 +491,7 @@ pub fn vjp<'py>(
         },
     )?
     .into_any();
-    if has_aux {
-        let aux = rebuild_aux(py, returned.aux, aux)?;
-        PyTuple::new(py, [out, f, aux])
-    } else {
-        PyTuple::new(py, [out, f])
-    }
+    with_aux(py, vec![out, f], has_aux.then_some((returned.aux, aux)))
 }
 
 // ------------------------------------------------------------------- jvp ---
@@ -516,14 +528,13 @@ pub fn jvp<'py>(
             describe(&tt, py)?
         )));
     }
-    let positions: Vec<usize> = (0..args.len()).collect();
-    let (slots, values) = slots_of(&args, &positions)?;
+    let every: Vec<usize> = (0..args.len()).collect();
+    let (pf, values) = PyFun::new(fun, args, None, &every, has_aux, Want::Any, "jvp")?;
     let tangent_values = tl
         .iter()
         .zip(&values)
         .map(|(t, p)| Ok(Some(to_value(t, Some(p.dtype()))?)))
         .collect::<PyResult<Vec<_>>>()?;
-    let pf = PyFun::new(fun, args, None, slots, has_aux, Want::Any, "jvp");
     let (outs, touts, aux) = guard(|| core::jvp(&mut |xs| pf.call(xs), &values, &tangent_values))?;
     let (outs, touts) = if create_graph {
         (outs, touts)
@@ -536,12 +547,7 @@ pub fn jvp<'py>(
     let returned = pf.returned()?;
     let out = returned.out.unflatten(py, wrap_values(py, outs)?)?;
     let tan = returned.out.unflatten(py, wrap_values(py, touts)?)?;
-    if has_aux {
-        let aux = rebuild_aux(py, returned.aux, aux)?;
-        PyTuple::new(py, [out, tan, aux])
-    } else {
-        PyTuple::new(py, [out, tan])
-    }
+    with_aux(py, vec![out, tan], has_aux.then_some((returned.aux, aux)))
 }
 
 // ------------------------------------------------------------------ vmap ---
@@ -698,17 +704,16 @@ impl VmapFn {
         }
         let args_v = positional(args);
         let positions: Vec<usize> = (0..args_v.len()).collect();
-        let (slots, values) = slots_of(&args_v, &positions)?;
-        let (norm, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
-        let pf = PyFun::new(
+        let (pf, values) = PyFun::new(
             self.fun.bind(py),
             args_v,
             kwargs,
-            slots,
+            &positions,
             false,
             Want::Any,
             "vmap",
-        );
+        )?;
+        let (norm, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
         let (outs, _) = guard(|| core::vmap(&mut |xs| pf.call(xs), &values, &norm, size))?;
         let returned = pf.returned()?;
         // out_axes is a prefix of the output's structure
@@ -830,16 +835,15 @@ impl JacFn {
                 matches!(a, Argnums::One(_)),
             ),
         };
-        let (slots, values) = slots_of(&args, &positions)?;
-        let pf = PyFun::new(
+        let (pf, values) = PyFun::new(
             self.fun.bind(py),
             args,
             kwargs,
-            slots,
+            &positions,
             self.has_aux,
             Want::SomeArrays,
             name,
-        );
+        )?;
         let wrt: Vec<usize> = (0..values.len()).collect();
         let mut f = |xs: &[Value]| pf.call(xs);
         let (blocks, aux) = guard(|| match self.mode {
@@ -868,8 +872,7 @@ impl JacFn {
         };
         let result = returned.out.unflatten(py, rows)?;
         if self.has_aux {
-            let aux = rebuild_aux(py, returned.aux, aux)?;
-            Ok(PyTuple::new(py, [result, aux])?.into_any())
+            Ok(with_aux(py, vec![result], Some((returned.aux, aux)))?.into_any())
         } else {
             Ok(result)
         }

@@ -1,6 +1,6 @@
 //! Forward mode: push tangents through the function alongside the primals.
 
-use super::{check_float, unwrap_aux, Fun};
+use super::{call_traced, check_float, Fun};
 use crate::error::{Error, Result};
 use crate::ops::zeros;
 use crate::tensor::shape::fmt_shape;
@@ -55,16 +55,11 @@ pub fn jvp(
             None => p.clone(),
         })
         .collect();
-    let outs = f(&traced)?;
-    let aux = outs
-        .aux
-        .into_iter()
-        .map(|a| unwrap_aux(a, level))
-        .collect::<Result<Vec<_>>>()?;
+    let (out_values, aux) = call_traced(f, &traced, level)?;
     drop(guard);
-    let mut values = Vec::with_capacity(outs.values.len());
-    let mut tans = Vec::with_capacity(outs.values.len());
-    for o in outs.values {
+    let mut values = Vec::with_capacity(out_values.len());
+    let mut tans = Vec::with_capacity(out_values.len());
+    for o in out_values {
         match o.at(level) {
             Some(TracerKind::Jvp { primal, tangent }) => {
                 values.push(primal.clone());

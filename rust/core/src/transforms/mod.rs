@@ -77,6 +77,18 @@ fn check_float(v: &Value, what: &str, i: usize) -> Result<()> {
     Ok(())
 }
 
+/// `f` called on values traced at `level`: its outputs (still traced) and
+/// its auxiliary values unwrapped from the level.
+fn call_traced(f: &mut Fun, traced: &[Value], level: LevelRef) -> Result<(Vec<Value>, Vec<Value>)> {
+    let outs = f(traced)?;
+    let aux = outs
+        .aux
+        .into_iter()
+        .map(|a| unwrap_aux(a, level))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((outs.values, aux))
+}
+
 /// An auxiliary value as the caller sees it: its primal at `level` if it is
 /// traced there (aux is returned, never differentiated).
 fn unwrap_aux(v: Value, level: LevelRef) -> Result<Value> {

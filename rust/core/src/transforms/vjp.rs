@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{check_float, unwrap_aux, Aval, Fun};
+use super::{call_traced, check_float, Aval, Fun};
 use crate::error::{Error, Result};
 use crate::ops::{add_opt, zeros};
 use crate::tensor::shape::fmt_shape;
@@ -36,20 +36,15 @@ pub fn vjp(
         .iter()
         .map(|p| crate::trace::new_leaf(level, p.clone()))
         .collect::<Result<_>>()?;
-    let outs = f(&traced)?;
-    let aux = outs
-        .aux
-        .into_iter()
-        .map(|a| unwrap_aux(a, level))
-        .collect::<Result<Vec<_>>>()?;
+    let (out_values, aux) = call_traced(f, &traced, level)?;
     let LevelKind::Rev(tape) = guard.finish()? else {
         return Err(Error::Trace(
             "internal error: a reverse level lost its tape".into(),
         ));
     };
-    let mut values = Vec::with_capacity(outs.values.len());
-    let mut outputs = Vec::with_capacity(outs.values.len());
-    for o in outs.values {
+    let mut values = Vec::with_capacity(out_values.len());
+    let mut outputs = Vec::with_capacity(out_values.len());
+    for o in out_values {
         let (v, node) = match o.at(level) {
             Some(TracerKind::Rev { primal, node }) => (primal.clone(), Some(*node)),
             _ => (o, None),

@@ -1,6 +1,6 @@
 //! Batching: run the function once on values that carry a batch axis.
 
-use super::{unwrap_aux, Fun};
+use super::{call_traced, Fun};
 use crate::error::{Error, Result};
 use crate::ops::composite::moveaxis;
 use crate::ops::shape::{broadcast_to, reshape};
@@ -107,15 +107,9 @@ pub fn vmap(
             }
         });
     }
-    let outs = f(&wrapped)?;
-    let aux = outs
-        .aux
-        .into_iter()
-        .map(|a| unwrap_aux(a, level))
-        .collect::<Result<Vec<_>>>()?;
+    let (out_values, aux) = call_traced(f, &wrapped, level)?;
     drop(guard);
-    let values = outs
-        .values
+    let values = out_values
         .into_iter()
         .map(|o| match o.at(level) {
             Some(TracerKind::Batch { value }) => (value.clone(), true),
