@@ -1,4 +1,4 @@
-"""The workloads of BENCHMARKS.md (W1-W9), each in its own subprocess.
+"""The benchmark workloads W1-W9, each in its own subprocess.
 
     python benches/workloads.py                 # all workloads, ferrax
     python benches/workloads.py --only W1,W2
@@ -187,7 +187,7 @@ def main() -> None:
         child(*a.child)
         return
     rows = [
-        f"Workloads of BENCHMARKS.md (commit {git_rev()}), median of >=5 calls and ~2 s, ms",
+        f"Workloads W1-W9 (commit {git_rev()}), median of >=5 calls and ~2 s, ms",
         "",
         "| id | workload | backend | first call | median | peak RSS MB | target |",
         "|---|---|---|---:|---:|---:|---:|",

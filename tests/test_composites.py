@@ -73,3 +73,16 @@ def test_array_split_matches_numpy(sections):
     for g, w in zip(got, want):
         assert_close(g, w)
     assert [p.shape for p in np.array_split(fx.asarray(x), sections)] == [w.shape for w in want]
+
+
+@pytest.mark.parametrize("name", ["fmax", "fmin"])
+def test_fmax_fmin_ignore_nan_and_differentiate(name):
+    a = np.array([1.0, np.nan, 3.0, np.nan, -2.0])
+    b = np.array([2.0, 5.0, np.nan, np.nan, -4.0])
+    want = getattr(np, name)(a, b)
+    assert_close(getattr(fx, name)(a, b), want)
+    assert_close(getattr(np, name)(fx.asarray(a), b), want)
+    assert_close(getattr(fx, name)(np.arange(3), 1), getattr(np, name)(np.arange(3), 1))
+    x, y = np.array([0.3, -1.2, 2.0]), np.array([0.5, -1.5, 1.0])
+    check_all(getattr(fx, name), (x, y))
+    check_vmap(getattr(fx, name), (np.stack([x, y, -x]), y), (0, None))

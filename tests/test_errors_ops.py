@@ -1,4 +1,4 @@
-"""SPEC §5 for operations: bad input gets a clear Python exception whose message names
+"""The error contract for operations: bad input gets a clear Python exception whose message names
 the offending shapes/values, never a crash; the library stays usable afterwards."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §5 for the transforms: every misuse raises a clear Python exception of the
+"""The error contract for the transforms: every misuse raises a clear Python exception of the
 documented type whose message names the offending value, and the library keeps
 working afterwards (no stale trace state)."""
 

@@ -1,4 +1,4 @@
-"""Derivatives of every differentiable op of SPEC §2, in float64:
+"""Derivatives of every differentiable op, in float64:
 
 - ``jvp`` and ``vjp`` against central finite differences (random tangents / cotangents),
 - ``jacfwd == jacrev`` (and both equal the finite-difference Jacobian),

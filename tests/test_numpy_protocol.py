@@ -1,4 +1,4 @@
-"""SPEC §4: NumPy functions and ufuncs applied to ferrax tensors run on ferrax and
+"""NumPy functions and ufuncs applied to ferrax tensors run on ferrax and
 return ferrax tensors; anything without a ferrax counterpart raises TypeError naming
 the function (never a silently detached NumPy result); ``out=`` is refused."""
 
@@ -212,7 +212,7 @@ def test_numpy_sum_dtype_argument():
 
 
 def test_plain_numpy_code_differentiates():
-    # the example from SPEC §4
+    # the example of the README
     x = np.linspace(0, 1, 5)
     g = fx.grad(lambda x: np.sum(np.sin(x) ** 2))(x)
     assert isinstance(g, fx.Tensor)

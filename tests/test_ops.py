@@ -1,4 +1,4 @@
-"""SPEC §2: forward values of every operation against NumPy, in float32 and float64,
+"""Forward values of every operation against NumPy, in float32 and float64,
 over a table of shapes (empty, 0-d, size-1 axes) and memory layouts (contiguous,
 transposed, strided and broadcast views)."""
 

@@ -1,4 +1,4 @@
-"""SPEC §1: the Tensor type — attributes, methods, conversions, immutability and
+"""The Tensor type — attributes, methods, conversions, immutability and
 functional updates, dtypes and promotion, creation functions."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §6: transforms run concurrently from several Python threads, each with its
+"""Threads: transforms run concurrently from several Python threads, each with its
 own trace state; an exception in one thread does not disturb the others."""
 
 from __future__ import annotations

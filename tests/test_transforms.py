@@ -1,4 +1,4 @@
-"""SPEC §3: the semantics of the transforms (pytrees, argnums, has_aux, kwargs,
+"""The semantics of the transforms (pytrees, argnums, has_aux, kwargs,
 Jacobian shapes and nesting, chunking, vmap axes, create_graph/realize, Python
 control flow, reusable vjp functions) and ``fx.tree_util``."""
 
@@ -304,7 +304,7 @@ def test_kwargs_are_passed_through_and_not_differentiated() -> None:
 
 
 def test_kwargs_of_vmap_are_passed_through_unmapped() -> None:
-    # SPEC §3: keyword arguments are passed through (only in_axes decide what is mapped)
+    # keyword arguments are passed through (only in_axes decide what is mapped)
     out = fx.vmap(lambda x, *, w: x * w)(np.ones((4, 3)), w=np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(_np(out), np.tile([1.0, 2.0, 3.0], (4, 1)))
     g = fx.vmap(fx.grad(lambda x, *, w: fx.sum(x * w)))(np.ones((2, 3)), w=np.arange(3.0))

@@ -1,5 +1,5 @@
 //! The one error type of the core. The bindings map each variant to a Python
-//! exception class (SPEC §5); nothing in the core panics on user input.
+//! exception class; nothing in the core panics on user input.
 
 use std::any::Any;
 use std::fmt;

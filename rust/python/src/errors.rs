@@ -1,4 +1,4 @@
-//! Core errors to Python exceptions (SPEC §5), and the panic firewall.
+//! Core errors to Python exceptions and the panic firewall.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

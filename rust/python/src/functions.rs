@@ -112,6 +112,9 @@ macro_rules! binary_fn {
     };
 }
 
+binary_fn!(fmax => composite::fmax);
+binary_fn!(fmin => composite::fmin);
+
 /// The Python functions of every binary op the core declares, and the
 /// registration of those and of the comparisons.
 macro_rules! binary_py {
@@ -130,6 +133,8 @@ macro_rules! binary_py {
                 wrap_pyfunction!(logical_or, m)?,
                 wrap_pyfunction!(logical_xor, m)?,
                 wrap_pyfunction!(matmul, m)?,
+                wrap_pyfunction!(fmax, m)?,
+                wrap_pyfunction!(fmin, m)?,
             ] {
                 m.add_function(f)?;
             }

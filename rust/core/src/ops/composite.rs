@@ -4,11 +4,11 @@
 use smallvec::SmallVec;
 
 use crate::error::Result;
-use crate::ops::binary::{add, div, maximum, minimum, mul, sub};
+use crate::ops::binary::{add, div, maximum, minimum, mul, sub, where_};
 use crate::ops::index::gather;
 use crate::ops::reduce::{reduction, ReduceOp};
 use crate::ops::shape::{broadcast_to, concatenate, convert, reshape, slice, transpose};
-use crate::ops::unary::{exp, log, sqrt};
+use crate::ops::unary::{exp, isnan, log, sqrt};
 use crate::ops::{scalar, scalar_like};
 use crate::tensor::shape::{broadcast_shapes, fmt_shape, normalize_axes, normalize_axis, numel};
 use crate::tensor::{DType, Shape, Tensor};
@@ -114,6 +114,27 @@ pub fn clip(x: &Value, lo: Option<&Value>, hi: Option<&Value>) -> Result<Value> 
         r = minimum(&r, hi)?;
     }
     Ok(r)
+}
+
+/// `pick(a, b)`, except that where one of them is NaN the other is taken.
+fn nan_ignoring(a: &Value, b: &Value, pick: fn(&Value, &Value) -> Result<Value>) -> Result<Value> {
+    let (a, b) = crate::ops::binary::promote(a, b, false)?;
+    if !a.dtype().is_float() {
+        return pick(&a, &b);
+    }
+    let picked = pick(&a, &b)?;
+    let either = where_(&isnan(&a)?, &b, &picked)?;
+    where_(&isnan(&b)?, &a, &either)
+}
+
+/// Elementwise maximum ignoring NaN (NumPy's `fmax`): NaN only where both are.
+pub fn fmax(a: &Value, b: &Value) -> Result<Value> {
+    nan_ignoring(a, b, maximum)
+}
+
+/// Elementwise minimum ignoring NaN (NumPy's `fmin`): NaN only where both are.
+pub fn fmin(a: &Value, b: &Value) -> Result<Value> {
+    nan_ignoring(a, b, minimum)
 }
 
 pub fn expand_dims(x: &Value, axes: &[isize]) -> Result<Value> {
