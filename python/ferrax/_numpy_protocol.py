@@ -1,7 +1,12 @@
 """NumPy's ``__array_ufunc__`` / ``__array_function__`` protocols: plain NumPy
-code given ferrax tensors runs on ferrax (and so is differentiable). A NumPy
-function without a ferrax counterpart raises ``TypeError`` naming it: never a
-silently detached result."""
+code given ferrax tensors runs on ferrax (and so is differentiable).
+
+A NumPy function without a ferrax counterpart runs in NumPy when no argument
+is traced (as with JAX arrays: on zero-copy views of the tensors, returning
+NumPy's result). On a traced value it raises ``TypeError`` naming it, never a
+silently detached result, except for the functions whose result carries no
+derivative (``allclose``, ``argsort``, ``unique``, ...), which read the values
+of their traced arguments."""
 
 from __future__ import annotations
 
@@ -47,43 +52,118 @@ _REDUCE = {"add": _C.sum, "multiply": _C.prod, "maximum": _C.max, "minimum": _C.
 
 def _unsupported(name: str) -> TypeError:
     return TypeError(
-        f"numpy.{name} is not supported on ferrax tensors (it has no differentiable ferrax "
-        "counterpart); use a ferrax function, or convert explicitly outside transforms"
+        f"numpy.{name} is not supported on traced ferrax tensors (inside grad, vjp, jvp, "
+        "vmap, ...): it has no differentiable ferrax counterpart, and its NumPy result would "
+        "silently drop the derivative; use ferrax functions, or call it outside the transform"
     )
+
+
+class _Unsupported(Exception):
+    """A form of a NumPy function (an argument, an option) ferrax does not
+    implement: NumPy runs it instead, if no argument is traced."""
+
+
+def _unsupported_form() -> Any:
+    raise _Unsupported
+
+
+# NumPy functions whose results carry no derivative: on traced values they run
+# in NumPy on the values (the primal), as comparisons do.
+_NO_DERIVATIVE = {
+    np.allclose,
+    np.isclose,
+    np.array_equal,
+    np.array_equiv,
+    np.argsort,
+    np.argpartition,
+    np.lexsort,
+    np.searchsorted,
+    np.unique,
+    np.nonzero,
+    np.flatnonzero,
+    np.argwhere,
+    np.count_nonzero,
+    np.digitize,
+    np.isin,
+    np.shares_memory,
+    np.may_share_memory,
+}
+_NO_DERIVATIVE_UFUNCS = {"isinf", "isneginf", "isposinf", "signbit", "sign", "floor", "ceil"}
+
+
+def _traced(obj: Any) -> bool:
+    if isinstance(obj, _C.Tensor):
+        return obj.is_traced
+    if isinstance(obj, (list, tuple)):
+        return any(_traced(o) for o in obj)
+    if isinstance(obj, dict):
+        return any(_traced(o) for o in obj.values())
+    return False
+
+
+def _to_numpy(obj: Any) -> Any:
+    """``obj`` with every tensor in it (in lists, tuples and dicts) as a NumPy
+    array: a zero-copy view of a concrete tensor, the values of a traced one."""
+    if isinstance(obj, _C.Tensor):
+        return np.asarray(_C._primal(obj) if obj.is_traced else obj)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_numpy(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _to_numpy(v) for k, v in obj.items()}
+    return obj
+
+
+def _in_numpy(name: str, f: Any, args: Any, kwargs: dict, no_derivative: bool) -> Any:
+    """NumPy's ``f`` on the tensors' values, or TypeError when that would drop
+    a derivative (or when the values are batched by vmap, one per example)."""
+    if _traced((args, kwargs)) and not no_derivative:
+        raise _unsupported(name)
+    try:
+        args, kwargs = _to_numpy(args), _to_numpy(kwargs)
+    except RuntimeError as e:
+        raise TypeError(f"numpy.{name} on a value batched by vmap: {e}") from None
+    return f(*args, **kwargs)
+
+
+def _writes_tensor(out: Any) -> bool:
+    outs = out if isinstance(out, tuple) else (out,)
+    return any(isinstance(o, _C.Tensor) for o in outs)
 
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict | None) -> Any:
     name = ufunc.__name__
     kwargs = dict(kwargs or {})
     if kwargs.get("out") is not None:
-        raise TypeError(f"numpy.{name}(..., out=...): ferrax tensors are immutable")
+        if _writes_tensor(kwargs["out"]):
+            raise TypeError(f"numpy.{name}(..., out=...): ferrax tensors are immutable")
+        # NumPy writes the caller's array: only for values without a derivative
+        return _in_numpy(name, getattr(ufunc, method), inputs, kwargs, False)
     kwargs.pop("out", None)
     if method == "__call__":
         f = _UFUNCS.get(name)
-        if f is None or kwargs:
-            raise _unsupported(name if not kwargs else f"{name} with {sorted(kwargs)}")
-        if name in _BOOL_ONLY and any(
-            np.dtype(getattr(x, "dtype", np.asarray(x).dtype)).kind != "b" for x in inputs
-        ):
-            raise _unsupported(f"{name} (on non-bool arrays)")
-        return f(*inputs)
+        bool_only_ok = name not in _BOOL_ONLY or all(
+            np.dtype(getattr(x, "dtype", np.asarray(x).dtype)).kind == "b" for x in inputs
+        )
+        if f is not None and not kwargs and bool_only_ok:
+            return f(*inputs)
+        return _in_numpy(name, ufunc, inputs, kwargs, name in _NO_DERIVATIVE_UFUNCS)
     if method == "reduce" and name in _REDUCE:
-        axis = kwargs.pop("axis", 0)
-        keepdims = kwargs.pop("keepdims", False)
-        if kwargs.get("dtype") is None:
-            kwargs.pop("dtype", None)
-        if kwargs:
-            raise _unsupported(f"{name}.reduce with {sorted(kwargs)}")
-        return _REDUCE[name](inputs[0], axis=axis, keepdims=keepdims)
+        rkw = dict(kwargs)
+        axis = rkw.pop("axis", 0)
+        keepdims = rkw.pop("keepdims", False)
+        if rkw.get("dtype") is None:
+            rkw.pop("dtype", None)
+        if not rkw:
+            return _REDUCE[name](inputs[0], axis=axis, keepdims=keepdims)
     if method == "accumulate" and name == "add" and not kwargs.keys() - {"axis"}:
         return _C.cumsum(inputs[0], axis=kwargs.get("axis", 0))
-    raise _unsupported(f"{name}.{method}")
+    return _in_numpy(f"{name}.{method}", getattr(ufunc, method), inputs, kwargs, False)
 
 
 def _reduction(f):
     def g(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if out is not None or kw.get("where", True) is not True or kw.get("initial") is not None:
-            raise TypeError("ferrax reductions do not support out=, where= or initial=")
+            raise _Unsupported
         # NumPy accumulates in `dtype`: convert first, not afterwards
         return f(_cast(a, dtype), axis=axis, keepdims=keepdims)
 
@@ -92,7 +172,7 @@ def _reduction(f):
 
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
     if out is not None or kw.get("where", True) is not True:
-        raise TypeError("ferrax reductions do not support out= or where=")
+        raise _Unsupported
     m = _C.mean(_cast(a, dtype), axis=axis, keepdims=keepdims)
     # NumPy returns the mean in an integer `dtype` too (the quotient truncated)
     return m if dtype is None or np.dtype(dtype).kind == "f" else m.astype(dtype)
@@ -107,7 +187,7 @@ def _cast(a, dtype):
 def _var(f):
     def g(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
         if out is not None or kw.get("where", True) is not True:
-            raise TypeError("ferrax var/std do not support out= or where=")
+            raise _Unsupported
         return f(_cast(a, dtype), axis=axis, keepdims=keepdims, ddof=ddof)
 
     return g
@@ -116,7 +196,7 @@ def _var(f):
 def _arg(f):
     def g(a, axis=None, out=None, *, keepdims=False):
         if out is not None:
-            raise TypeError("out= is not supported")
+            raise _Unsupported
         return f(a, axis=axis, keepdims=keepdims)
 
     return g
@@ -149,7 +229,7 @@ _FUNCTIONS: dict[Any, Any] = {
     np.reshape: lambda a, shape=None, order="C", **kw: (
         _C.reshape(a, shape if shape is not None else kw["newshape"])
         if order == "C"
-        else _unsupported_order(order)
+        else _unsupported_form()
     ),
     np.transpose: lambda a, axes=None: _C.transpose(a, axes),
     np.swapaxes: _C.swapaxes,
@@ -171,9 +251,7 @@ _FUNCTIONS: dict[Any, Any] = {
     np.array_split: _C.array_split,
     np.take: lambda a, indices, axis=None, out=None, mode=None: _C.take(a, indices, axis),
     np.take_along_axis: lambda arr, indices, axis: _C.take_along_axis(arr, indices, axis),
-    np.where: lambda c, x=None, y=None: (
-        _C.where(c, x, y) if x is not None else _unsupported_where()
-    ),
+    np.where: lambda c, x=None, y=None: _C.where(c, x, y) if x is not None else _unsupported_form(),
     np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: _C.clip(
         a, kw.get("min", a_min), kw.get("max", a_max)
     ),
@@ -189,19 +267,18 @@ _FUNCTIONS: dict[Any, Any] = {
 }
 
 
-def _unsupported_order(order):
-    raise TypeError(f"numpy.reshape with order={order!r} is not supported on ferrax tensors")
-
-
-def _unsupported_where():
-    raise TypeError("numpy.where with one argument (nonzero) is not supported on ferrax tensors")
-
-
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
+    name = getattr(func, "__name__", repr(func))
+    out = kwargs.get("out")
+    if out is not None and _writes_tensor(out):
+        raise TypeError(f"numpy.{name}(..., out=...): ferrax tensors are immutable")
     f = _FUNCTIONS.get(func)
-    if f is None:
-        raise _unsupported(getattr(func, "__name__", repr(func)))
-    if kwargs.get("out") is not None:
-        raise TypeError(f"numpy.{func.__name__}(..., out=...): ferrax tensors are immutable")
-    kwargs = {k: v for k, v in kwargs.items() if not (k == "out" and v is None)}
-    return f(*args, **kwargs)
+    if f is not None and out is None:
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+        try:
+            return f(*args, **kwargs)
+        except _Unsupported:
+            pass
+    # np.where(cond) is nonzero: positions, no derivative
+    indices_only = func is np.where and len(args) + len(kwargs) == 1
+    return _in_numpy(name, func, args, kwargs, func in _NO_DERIVATIVE or indices_only)

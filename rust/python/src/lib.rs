@@ -56,6 +56,17 @@ fn _register_hooks(
     Ok(())
 }
 
+/// The values of `x` without its derivative (the primal of a traced value),
+/// for NumPy functions whose results carry none. A value batched by `vmap`
+/// has no single value: RuntimeError.
+///
+///     >>> fx._ferrax._primal(fx.ones(2))
+#[pyfunction]
+fn _primal(py: Python<'_>, x: &Bound<'_, tensor::PyTensor>) -> PyResult<Py<tensor::PyTensor>> {
+    let t = errors::guard(|| x.get().v.concrete())?;
+    tensor::wrap(py, ferrax_core::Value::Concrete(t))
+}
+
 /// Number of live transform levels on this thread (0 outside any transform).
 #[pyfunction]
 fn _trace_depth() -> usize {
@@ -79,6 +90,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(_register_hooks, m)?)?;
     m.add_function(wrap_pyfunction!(_trace_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(_primal, m)?)?;
     m.add_function(wrap_pyfunction!(indexing::_flat_positions, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
