@@ -235,8 +235,6 @@ NUMPY_ONLY = {
     "percentile": lambda t: np.percentile(t, 50),
     "gradient": lambda t: np.gradient(t[0]),
     "convolve": lambda t: np.convolve(t[0], t[1]),
-    "diff": lambda t: np.diff(t),
-    "nansum": lambda t: np.nansum(t),
     "histogram": lambda t: np.histogram(t, bins=3),
     "sum_where": lambda t: np.sum(t, where=t > 0),
     "exp_dtype": lambda t: np.exp(t, dtype=np.float32),

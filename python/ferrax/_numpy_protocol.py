@@ -29,7 +29,8 @@ _UFUNCS.update(
         name: getattr(_C, name)
         for name in (
             "equal not_equal less less_equal greater greater_equal logical_and logical_or "
-            "logical_xor logical_not isnan isfinite matmul"
+            "logical_xor logical_not isnan isfinite matmul deg2rad rad2deg radians degrees "
+            "heaviside copysign conjugate"
         ).split()
     }
 )
@@ -71,7 +72,6 @@ def _unsupported_form() -> Any:
 # in NumPy on the values (the primal), as comparisons do.
 _NO_DERIVATIVE = {
     np.allclose,
-    np.isclose,
     np.array_equal,
     np.array_equiv,
     np.argsort,
@@ -170,12 +170,18 @@ def _reduction(f):
     return g
 
 
-def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    if out is not None or kw.get("where", True) is not True:
-        raise _Unsupported
-    m = _C.mean(_cast(a, dtype), axis=axis, keepdims=keepdims)
-    # NumPy returns the mean in an integer `dtype` too (the quotient truncated)
-    return m if dtype is None or np.dtype(dtype).kind == "f" else m.astype(dtype)
+def _mean_of(f):
+    def g(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        if out is not None or kw.get("where", True) is not True:
+            raise _Unsupported
+        m = f(_cast(a, dtype), axis=axis, keepdims=keepdims)
+        # NumPy returns the mean in an integer `dtype` too (the quotient truncated)
+        return m if dtype is None or np.dtype(dtype).kind == "f" else m.astype(dtype)
+
+    return g
+
+
+_mean = _mean_of(_C.mean)
 
 
 def _cast(a, dtype):
@@ -264,7 +270,58 @@ _FUNCTIONS: dict[Any, Any] = {
     np.ndim: lambda a: a.ndim,
     np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
     np.linalg.norm: linalg.norm,
+    np.isclose: _C.isclose,
+    np.tril: _C.tril,
+    np.triu: _C.triu,
+    np.diag: _C.diag,
+    np.diagflat: _C.diagflat,
+    np.kron: _C.kron,
+    np.cross: lambda a, b, axisa=-1, axisb=-1, axisc=-1, axis=None: (
+        _C.cross(a, b, -1 if axis is None else axis)
+        if (axisa, axisb, axisc) == (-1, -1, -1)
+        else _unsupported_form()
+    ),
+    np.atleast_1d: _C.atleast_1d,
+    np.atleast_2d: _C.atleast_2d,
+    np.atleast_3d: _C.atleast_3d,
+    np.vstack: lambda tup, *, dtype=None, casting="same_kind": _cast(_C.vstack(tup), dtype),
+    np.hstack: lambda tup, *, dtype=None, casting="same_kind": _cast(_C.hstack(tup), dtype),
+    np.dstack: _C.dstack,
+    np.column_stack: _C.column_stack,
+    np.hsplit: _C.hsplit,
+    np.vsplit: _C.vsplit,
+    np.dsplit: _C.dsplit,
+    np.roll: _C.roll,
+    np.rot90: _C.rot90,
+    np.flipud: _C.flipud,
+    np.fliplr: _C.fliplr,
+    np.append: _C.append,
+    np.ravel: lambda a, order="C": _C.ravel(a) if order == "C" else _unsupported_form(),
+    np.diff: _C.diff,
+    np.ediff1d: _C.ediff1d,
+    np.polyval: _C.polyval,
+    np.nansum: _reduction(_C.nansum),
+    np.nanmean: _mean_of(_C.nanmean),
+    np.nanmax: _reduction(_C.nanmax),
+    np.nanmin: _reduction(_C.nanmin),
+    np.nan_to_num: _C.nan_to_num,
+    np.sinc: _C.sinc,
+    np.real: _C.real,
+    np.imag: _C.imag,
+    np.cov: lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None: (
+        _cast(_C.cov(m, y, rowvar, bias, ddof), dtype)
+        if fweights is None and aweights is None
+        else _unsupported_form()
+    ),
+    np.corrcoef: lambda x, y=None, rowvar=True, *, dtype=None: _cast(
+        _C.corrcoef(x, y, rowvar), dtype
+    ),
+    np.meshgrid: lambda *xi, copy=True, sparse=False, indexing="xy": (
+        _C.meshgrid(*xi, indexing=indexing) if not sparse else _unsupported_form()
+    ),
 }
+if hasattr(np, "trapezoid"):
+    _FUNCTIONS[np.trapezoid] = _C.trapezoid
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:

@@ -901,6 +901,12 @@ class Gen:
             out = [c for c in all_letters if self.coin(2)]
             out = [out[k] for k in self.draw(st.permutations(range(len(out))))]
             spec = ",".join(subs) + "->" + "".join(out)
+        # Not a bug: an index only one operand has is summed out before the
+        # product (as JAX and NumPy's optimize=True do), so with infinities
+        # `inf * a + inf * b` may be +-inf where the naive NumPy loop gives NaN.
+        used = [int(o[1:]) for o in operands if o.startswith("v")]
+        if any(not np.isfinite(np.asarray(d)).all() for j in used for d in self.vals[j]):
+            return False
         t = {"fx": f"m.einsum({spec!r}, {', '.join(operands)})"}
         t["np"] = t["fx"]
         return self.add("einsum", t)

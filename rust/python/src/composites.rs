@@ -20,7 +20,7 @@ fn v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
 }
 
 /// An int, or a sequence of ints.
-fn ints(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<i64>> {
+pub fn ints(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<i64>> {
     if let Ok(i) = obj.extract::<i64>() {
         return Ok(vec![i]);
     }
@@ -149,14 +149,14 @@ pub fn trace(py: Python<'_>, x: &Bound<'_, PyAny>, offset: i64, axis1: isize, ax
     compute(py, x.size(), || contract::trace(&x, offset, axis1, axis2))
 }
 
-fn sections(obj: &Bound<'_, PyAny>) -> PyResult<Sections> {
+pub fn sections(obj: &Bound<'_, PyAny>) -> PyResult<Sections> {
     if let Ok(k) = obj.extract::<i64>() {
         return Ok(Sections::Equal(k));
     }
     Ok(Sections::At(ints(obj, "indices_or_sections")?))
 }
 
-fn parts(py: Python<'_>, vs: Vec<Value>) -> PyResult<Py<PyList>> {
+pub fn parts(py: Python<'_>, vs: Vec<Value>) -> PyResult<Py<PyList>> {
     Ok(PyList::new(
         py,
         vs.into_iter()

@@ -411,7 +411,7 @@ pub fn flip(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>
     wrap(py, guard(|| composite::flip(&x, a.as_deref()))?)
 }
 
-fn values(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+pub fn values(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
     let items: Vec<Bound<'_, PyAny>> = seq.try_iter()?.collect::<PyResult<_>>()?;
     let first_dt = items
         .iter()

@@ -7,6 +7,7 @@ mod errors;
 mod functions;
 mod indexing;
 mod interrupt;
+mod numpy_functions;
 mod pytree;
 mod tensor;
 mod transforms;
@@ -97,6 +98,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     functions::register(m)?;
     composites::register(m)?;
     composites::register_private(m)?;
+    numpy_functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function
     // generated from the core's declarations is exported without a list

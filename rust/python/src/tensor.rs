@@ -147,6 +147,16 @@ impl PyTensor {
     fn size(&self) -> usize {
         self.v.size()
     }
+    /// Bytes per element.
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.v.dtype().size_of()
+    }
+    /// Bytes of all elements (`size * itemsize`).
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.v.size() * self.v.dtype().size_of()
+    }
     #[getter]
     fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         dtype_object(py, self.v.dtype())
@@ -304,6 +314,63 @@ impl PyTensor {
             ops::shape::transpose(&self.v, &p)
         })?;
         wrap(py, v)
+    }
+
+    /// The flattened tensor (a view when the layout allows).
+    fn ravel(&self, py: Python<'_>) -> R {
+        compute(py, self.v.size(), || {
+            ops::shape::reshape(&self.v, &[self.v.size()])
+        })
+    }
+    /// The flattened tensor (tensors are immutable, so as `ravel`).
+    fn flatten(&self, py: Python<'_>) -> R {
+        self.ravel(py)
+    }
+    /// Remove axes of length 1 (all of them, or the given ones).
+    #[pyo3(signature = (axis=None))]
+    fn squeeze(&self, py: Python<'_>, axis: Option<&Bound<'_, PyAny>>) -> R {
+        let ax = to_axes(axis)?;
+        compute(py, self.v.size(), || {
+            ops::composite::squeeze(&self.v, ax.as_deref())
+        })
+    }
+    /// `fx.dot(self, other)`.
+    fn dot(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> R {
+        let b = to_value(other, Some(self.v.dtype()))?;
+        compute(py, self.v.size().max(b.size()), || {
+            ops::contract::dot(&self.v, &b)
+        })
+    }
+    /// `fx.clip(self, min, max)`.
+    #[pyo3(signature = (min=None, max=None))]
+    fn clip(
+        &self,
+        py: Python<'_>,
+        min: Option<&Bound<'_, PyAny>>,
+        max: Option<&Bound<'_, PyAny>>,
+    ) -> R {
+        let dt = Some(self.v.dtype());
+        let bound = |o: Option<&Bound<'_, PyAny>>| {
+            o.filter(|o| !o.is_none())
+                .map(|o| to_value(o, dt))
+                .transpose()
+        };
+        let (lo, hi) = (bound(min)?, bound(max)?);
+        compute(py, self.v.size(), || {
+            ops::composite::clip(&self.v, lo.as_ref(), hi.as_ref())
+        })
+    }
+    /// Round to `decimals` decimal places (half to even, as NumPy).
+    #[pyo3(signature = (decimals=0))]
+    fn round(&self, py: Python<'_>, decimals: i32) -> R {
+        compute(py, self.v.size(), || {
+            ops::composite::round_decimals(&self.v, decimals)
+        })
+    }
+    /// Cumulative sum along `axis` (the flattened tensor when None).
+    #[pyo3(signature = (axis=None))]
+    fn cumsum(&self, py: Python<'_>, axis: Option<isize>) -> R {
+        compute(py, self.v.size(), || ops::reduce::cumsum(&self.v, axis))
     }
 
     #[pyo3(signature = (axis=None, keepdims=false))]

@@ -17,7 +17,7 @@ fn index(v: Vec<i64>) -> Result<Value> {
 }
 
 /// `x[lo:hi]` along `axis` (a view).
-fn range_along(x: &Value, axis: usize, lo: usize, hi: usize) -> Result<Value> {
+pub(crate) fn range_along(x: &Value, axis: usize, lo: usize, hi: usize) -> Result<Value> {
     let s = x.shape();
     let mut starts = vec![0; s.len()];
     let steps = vec![1; s.len()];
@@ -267,4 +267,154 @@ fn ramp(edge: &Value, end: f64, width: usize, axis: usize, after: bool) -> Resul
         r
     };
     convert(&r, edge.dtype())
+}
+
+/// `x` with at least `n` (1, 2 or 3) dimensions, as NumPy's `atleast_1d`,
+/// `atleast_2d` and `atleast_3d` pad it: `(k,)` becomes `(1, k)` and `(1, k, 1)`,
+/// `(m, k)` becomes `(m, k, 1)`.
+pub fn atleast(x: &Value, n: usize) -> Result<Value> {
+    let s = x.shape().to_vec();
+    let shape: Vec<usize> = match (n, s.len()) {
+        (_, d) if d >= n => return Ok(x.clone()),
+        (_, 0) => vec![1; n],
+        (2, 1) => vec![1, s[0]],
+        (3, 1) => vec![1, s[0], 1],
+        (3, 2) => vec![s[0], s[1], 1],
+        _ => return value_err!("atleast: n must be 1, 2 or 3, got {n}"),
+    };
+    reshape(x, &shape)
+}
+
+fn each_atleast(xs: &[Value], n: usize) -> Result<Vec<Value>> {
+    if xs.is_empty() {
+        return value_err!("need at least one array to concatenate");
+    }
+    xs.iter().map(|x| atleast(x, n)).collect()
+}
+
+/// Stack row-wise: 1-d arrays become rows (NumPy's `vstack`).
+pub fn vstack(xs: &[Value]) -> Result<Value> {
+    concatenate(&each_atleast(xs, 2)?, 0)
+}
+
+/// Stack column-wise: along axis 1, or axis 0 for 1-d arrays (NumPy's `hstack`).
+pub fn hstack(xs: &[Value]) -> Result<Value> {
+    let parts = each_atleast(xs, 1)?;
+    let axis = if parts[0].ndim() == 1 { 0 } else { 1 };
+    concatenate(&parts, axis)
+}
+
+/// Stack depth-wise, along axis 2 (NumPy's `dstack`).
+pub fn dstack(xs: &[Value]) -> Result<Value> {
+    concatenate(&each_atleast(xs, 3)?, 2)
+}
+
+/// 1-d arrays as columns of a 2-d array; 2-d arrays stacked along axis 1.
+pub fn column_stack(xs: &[Value]) -> Result<Value> {
+    let parts = each_atleast(xs, 1)?
+        .into_iter()
+        .map(|x| match x.ndim() {
+            1 => reshape(&x, &[x.size(), 1]),
+            _ => Ok(x),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    concatenate(&parts, 1)
+}
+
+/// Which axis `hsplit`, `vsplit` and `dsplit` cut.
+#[derive(Clone, Copy, Debug)]
+pub enum SplitDirection {
+    /// Along axis 1 (axis 0 for 1-d arrays).
+    Horizontal,
+    /// Along axis 0 of an array of at least 2 dimensions.
+    Vertical,
+    /// Along axis 2 of an array of at least 3 dimensions.
+    Depth,
+}
+
+/// NumPy's `hsplit`, `vsplit` and `dsplit`.
+pub fn split_direction(x: &Value, sections: &Sections, dir: SplitDirection) -> Result<Vec<Value>> {
+    let (axis, min_ndim, name) = match dir {
+        SplitDirection::Horizontal => (if x.ndim() == 1 { 0 } else { 1 }, 1, "hsplit"),
+        SplitDirection::Vertical => (0, 2, "vsplit"),
+        SplitDirection::Depth => (2, 3, "dsplit"),
+    };
+    if x.ndim() < min_ndim {
+        return value_err!(
+            "{name} only works on arrays of {min_ndim} or more dimensions, got {}",
+            x.ndim()
+        );
+    }
+    split(x, sections, axis, false)
+}
+
+/// Elements shifted by `shift` positions along `axis` (cyclically), as
+/// NumPy's `roll`; several shifts go with as many axes (or one shift with
+/// several axes). No axes: the flattened array is rolled.
+pub fn roll(x: &Value, shifts: &[i64], axes: Option<&[isize]>) -> Result<Value> {
+    let Some(axes) = axes else {
+        let [shift] = shifts else {
+            return value_err!(
+                "roll: one shift rolls the flattened array, got {}",
+                shifts.len()
+            );
+        };
+        let flat = reshape(x, &[x.size()])?;
+        return reshape(&roll(&flat, &[*shift], Some(&[0]))?, &x.shape());
+    };
+    let pairs: Vec<(i64, isize)> = match (shifts.len(), axes.len()) {
+        (a, b) if a == b => shifts.iter().copied().zip(axes.iter().copied()).collect(),
+        (1, _) => axes.iter().map(|&ax| (shifts[0], ax)).collect(),
+        (_, 1) => shifts.iter().map(|&s| (s, axes[0])).collect(),
+        (a, b) => return value_err!("roll: {a} shifts do not match {b} axes"),
+    };
+    let mut out = x.clone();
+    for (shift, axis) in pairs {
+        let ax = normalize_axis(axis, x.ndim())?;
+        let n = x.shape()[ax];
+        if n == 0 {
+            continue;
+        }
+        let s = shift.rem_euclid(n as i64) as usize;
+        if s == 0 {
+            continue;
+        }
+        let tail = range_along(&out, ax, n - s, n)?;
+        let head = range_along(&out, ax, 0, n - s)?;
+        out = concatenate(&[tail, head], ax as isize)?;
+    }
+    Ok(out)
+}
+
+/// `x` rotated by 90 degrees `k` times in the plane of `axes`, from the first
+/// axis towards the second (NumPy's `rot90`).
+pub fn rot90(x: &Value, k: i64, axes: (isize, isize)) -> Result<Value> {
+    let nd = x.ndim();
+    if nd < 2 {
+        return value_err!("rot90 needs an array of at least 2 dimensions, got {nd}");
+    }
+    let (a0, a1) = (normalize_axis(axes.0, nd)?, normalize_axis(axes.1, nd)?);
+    if a0 == a1 {
+        return value_err!("rot90: the axes must be different, got {a0} and {a1}");
+    }
+    let mut perm: Vec<usize> = (0..nd).collect();
+    perm.swap(a0, a1);
+    let (a0, a1) = (a0 as isize, a1 as isize);
+    match k.rem_euclid(4) {
+        0 => Ok(x.clone()),
+        1 => crate::ops::shape::transpose(&flip(x, Some(&[a1]))?, &perm),
+        2 => flip(x, Some(&[a0, a1])),
+        _ => flip(&crate::ops::shape::transpose(x, &perm)?, Some(&[a1])),
+    }
+}
+
+/// `values` appended to `x` along `axis`, or both flattened (NumPy's `append`).
+pub fn append(x: &Value, values: &Value, axis: Option<isize>) -> Result<Value> {
+    match axis {
+        Some(ax) => concatenate(&[x.clone(), values.clone()], ax),
+        None => concatenate(
+            &[reshape(x, &[x.size()])?, reshape(values, &[values.size()])?],
+            0,
+        ),
+    }
 }

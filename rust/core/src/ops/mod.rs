@@ -13,12 +13,17 @@ pub mod binary;
 pub mod composite;
 pub mod contract;
 pub mod creation;
+pub mod elementwise;
 pub mod index;
 pub mod indexing;
 pub mod linalg;
+pub mod matrix;
+pub mod nan;
 pub mod nn;
 pub mod reduce;
+pub mod series;
 pub mod shape;
+pub mod stats;
 pub mod unary;
 mod util;
 
