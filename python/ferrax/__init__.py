@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _numpy_protocol, _repr, linalg, nn, tree_util
+from . import _numpy_protocol, _repr, linalg, nn, scipy, tree_util
 from ._ferrax import *  # every public function of the core (see _ferrax.__all__)
 from ._ferrax import Tensor, VjpFunction, __version__, _register_hooks
 from ._transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap

@@ -13,6 +13,10 @@ pub enum Error {
     Type(String),
     /// Index out of range. → IndexError
     Index(String),
+    /// A matrix a factorisation cannot take: singular to a solve, not positive
+    /// definite to Cholesky, an iteration that did not converge.
+    /// → numpy.linalg.LinAlgError
+    LinAlg(String),
     /// A traced value used outside the transform that made it, or a misuse of
     /// trace state. → RuntimeError
     Trace(String),
@@ -36,7 +40,9 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Shape(m) | Error::Value(m) | Error::Type(m) | Error::Index(m) => f.write_str(m),
+            Error::Shape(m) | Error::Value(m) | Error::Type(m) | Error::Index(m) | Error::LinAlg(m) => {
+                f.write_str(m)
+            }
             Error::Trace(m) => f.write_str(m),
             Error::OutOfMemory(n) => {
                 write!(

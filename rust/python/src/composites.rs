@@ -2,7 +2,7 @@
 //! rearrangements, neural-network functions, norms): argument parsing only.
 
 use ferrax_core::ops::arrange::{self, PadMode, Repeats, Sections};
-use ferrax_core::ops::linalg::NormOrd;
+use ferrax_core::ops::numpy_linalg::NormOrd;
 use ferrax_core::ops::{contract, nn};
 use ferrax_core::{DType, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -354,13 +354,14 @@ pub fn cross_entropy(py: Python<'_>, logits: &Bound<'_, PyAny>, labels: &Bound<'
     compute(py, logits.size(), || nn::cross_entropy(&logits, &labels))
 }
 
-fn norm_ord(ord: Option<&Bound<'_, PyAny>>) -> PyResult<NormOrd> {
+pub fn norm_ord(ord: Option<&Bound<'_, PyAny>>) -> PyResult<NormOrd> {
     let Some(o) = ord.filter(|o| !o.is_none()) else {
         return Ok(NormOrd::Default);
     };
     if let Ok(s) = o.extract::<String>() {
         return match s.as_str() {
             "fro" => Ok(NormOrd::Fro),
+            "nuc" => Ok(NormOrd::Nuc),
             _ => Err(PyValueError::new_err(format!(
                 "linalg.norm: invalid norm order {s:?}"
             ))),
@@ -378,27 +379,6 @@ fn norm_ord(ord: Option<&Bound<'_, PyAny>>) -> PyResult<NormOrd> {
         NormOrd::NegInf
     } else {
         NormOrd::P(p)
-    })
-}
-
-/// Vector p-norms and the Frobenius norm (NumPy's `linalg.norm`); `ord=None`
-/// gives the 2-norm of vectors and the Frobenius norm of matrices.
-///
-///     >>> fx.linalg.norm(fx.asarray([3.0, 4.0]))   # 5.0
-#[pyfunction]
-#[pyo3(signature = (x, ord=None, axis=None, keepdims=false))]
-pub fn norm(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    ord: Option<&Bound<'_, PyAny>>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-) -> R {
-    let x = v(x)?;
-    let ord = norm_ord(ord)?;
-    let axes = to_axes(axis)?;
-    compute(py, x.size(), || {
-        ferrax_core::ops::linalg::norm(&x, ord, axes.as_deref(), keepdims)
     })
 }
 
@@ -423,7 +403,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// The functions of `fx.nn` and `fx.linalg` (private names of the extension:
+/// The functions of `fx.nn` (private names of the extension:
 /// the submodules re-export them).
 pub fn register_private(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for (name, f) in [
@@ -433,7 +413,6 @@ pub fn register_private(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("_nn_silu", wrap_pyfunction!(silu, m)?),
         ("_nn_one_hot", wrap_pyfunction!(one_hot, m)?),
         ("_nn_cross_entropy", wrap_pyfunction!(cross_entropy, m)?),
-        ("_linalg_norm", wrap_pyfunction!(norm, m)?),
     ] {
         m.add(name, f)?;
     }

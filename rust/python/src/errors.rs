@@ -6,11 +6,15 @@ use ferrax_core::Error;
 use pyo3::exceptions::{PyIndexError, PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::PyErr;
 
+// NumPy's own exception class, so `except np.linalg.LinAlgError` catches ours.
+pyo3::import_exception!(numpy.linalg, LinAlgError);
+
 pub fn to_pyerr(e: Error) -> PyErr {
     match e {
         Error::Shape(m) | Error::Value(m) => PyValueError::new_err(m),
         Error::Type(m) => PyTypeError::new_err(m),
         Error::Index(m) => PyIndexError::new_err(m),
+        Error::LinAlg(m) => LinAlgError::new_err(m),
         Error::Trace(m) => PyRuntimeError::new_err(m),
         e @ Error::OutOfMemory(_) => PyMemoryError::new_err(format!("ferrax {e}")),
         Error::Interrupted => crate::interrupt::raised(),

@@ -7,6 +7,7 @@ mod errors;
 mod functions;
 mod indexing;
 mod interrupt;
+mod linalg;
 mod numpy_functions;
 mod pytree;
 mod tensor;
@@ -98,6 +99,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     functions::register(m)?;
     composites::register(m)?;
     composites::register_private(m)?;
+    linalg::register_private(m)?;
     numpy_functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function

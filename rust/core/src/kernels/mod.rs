@@ -1,6 +1,7 @@
 //! Loops over slices: the only place numbers are crunched.
 
 pub mod copy;
+pub mod decomp;
 pub mod elementwise;
 pub mod fusion;
 pub mod gather;

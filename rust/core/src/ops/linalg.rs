@@ -1,5 +1,6 @@
-//! Matrix multiplication (batched, broadcasting), the one linear-algebra primitive;
-//! dot, tensordot, einsum and friends are composed from it in `composite.rs`.
+//! Matrix multiplication (batched, broadcasting); dot, tensordot, einsum and
+//! friends are composed from it in `contract.rs`, the factorisations are in
+//! `decomp.rs` and NumPy's `linalg` surface in `numpy_linalg.rs`.
 
 use smallvec::SmallVec;
 
@@ -185,57 +186,4 @@ pub fn matmul(a: &Value, b: &Value) -> Result<Value> {
         return reshape(&r, &out);
     }
     Ok(r)
-}
-
-/// The `ord` of a norm (NumPy's `linalg.norm`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum NormOrd {
-    /// The 2-norm of vectors, the Frobenius norm of matrices.
-    Default,
-    Fro,
-    Inf,
-    NegInf,
-    /// `sum(|x|^p)^(1/p)` of vectors (`p = 0`: the count of non-zeros).
-    P(f64),
-}
-
-/// Vector p-norms (over one axis) and the Frobenius norm (over two axes or
-/// all of them), differentiable; other matrix norms need the linear-algebra
-/// kernels.
-pub fn norm(x: &Value, ord: NormOrd, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> {
-    use crate::ops::binary::{compare, pow};
-    use crate::ops::reduce::{reduction, ReduceOp};
-    use crate::ops::unary::{abs, sqrt};
-    use crate::ops::CompareOp;
-    let x = if x.dtype().is_float() {
-        x.clone()
-    } else {
-        convert(x, DType::F64)?
-    };
-    let all: Vec<isize> = (0..x.ndim() as isize).collect();
-    let axes = axis.unwrap_or(&all);
-    let matrix = axes.len() == 2;
-    let sum = |v: &Value| reduction(ReduceOp::Sum, v, Some(axes), keepdims);
-    let frobenius = || sqrt(&sum(&crate::ops::binary::mul(&x, &x)?)?);
-    match ord {
-        NormOrd::Default => frobenius(),
-        NormOrd::Fro if matrix || axis.is_none() => frobenius(),
-        NormOrd::P(p) if p == 2.0 && !matrix => frobenius(),
-        _ if matrix => {
-            crate::value_err!("linalg.norm: matrix norm ord={ord:?} is not supported (use 'fro')")
-        }
-        NormOrd::Fro => crate::value_err!("linalg.norm: ord 'fro' is a matrix norm; give two axes"),
-        NormOrd::Inf => reduction(ReduceOp::Max, &abs(&x)?, Some(axes), keepdims),
-        NormOrd::NegInf => reduction(ReduceOp::Min, &abs(&x)?, Some(axes), keepdims),
-        NormOrd::P(0.0) => {
-            let zero = crate::ops::scalar_like(&x, 0.0);
-            sum(&convert(&compare(CompareOp::Ne, &x, &zero)?, x.dtype())?)
-        }
-        NormOrd::P(1.0) => sum(&abs(&x)?),
-        NormOrd::P(p) => {
-            let pp = crate::ops::scalar_like(&x, p);
-            let inv = crate::ops::scalar_like(&x, 1.0 / p);
-            pow(&sum(&pow(&abs(&x)?, &pp)?)?, &inv)
-        }
-    }
 }

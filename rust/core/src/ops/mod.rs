@@ -13,6 +13,7 @@ pub mod binary;
 pub mod composite;
 pub mod contract;
 pub mod creation;
+pub mod decomp;
 pub mod elementwise;
 pub mod index;
 pub mod indexing;
@@ -20,7 +21,9 @@ pub mod linalg;
 pub mod matrix;
 pub mod nan;
 pub mod nn;
+pub mod numpy_linalg;
 pub mod reduce;
+pub mod scipy_linalg;
 pub mod series;
 pub mod shape;
 pub mod stats;
@@ -57,6 +60,7 @@ pub enum Prim {
     Gather(index::Gather),
     ScatterAdd(index::ScatterAdd),
     MatMul(linalg::MatMul),
+    Decomp(decomp::Decomp),
 }
 
 macro_rules! each_prim {
@@ -80,6 +84,7 @@ macro_rules! each_prim {
             Prim::Gather($r) => $e,
             Prim::ScatterAdd($r) => $e,
             Prim::MatMul($r) => $e,
+            Prim::Decomp($r) => $e,
         }
     };
 }

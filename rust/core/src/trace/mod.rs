@@ -256,6 +256,24 @@ impl Value {
         }
     }
 
+    /// The tensor behind any stack of tracers, batch axes included: under
+    /// `vmap`, every example's value at once. For bounds that must hold for
+    /// all examples (a step count, a scaling), never for per-example values.
+    pub fn physical(&self) -> Result<Tensor> {
+        match self {
+            Value::Concrete(t) => Ok(t.clone()),
+            Value::Tracer(t) => {
+                check_live(t.level)?;
+                match &t.kind {
+                    TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. } => {
+                        primal.physical()
+                    }
+                    TracerKind::Batch { value } => value.physical(),
+                }
+            }
+        }
+    }
+
     /// Whether the value is a tracer of a level that no longer exists.
     pub fn check_live(&self) -> Result<()> {
         match self {

@@ -1,0 +1,525 @@
+//! Dense factorisations and solves over a batch of matrices, computed by
+//! `faer`: LU with partial pivoting, Cholesky, QR, symmetric eigen, SVD,
+//! triangular solves, determinants.
+//!
+//! Inputs are float tensors `(..., m, n)`; every matrix of the batch is read
+//! in place (row-major, no copy when the tensor is contiguous). A kernel with
+//! several results writes them packed: for each matrix, the row-major
+//! elements of each result one after the other, along one last axis (the
+//! `ops` layer slices them apart). Batches are spread over the kernel pool;
+//! faer itself runs sequentially (it is built without rayon, so it never
+//! touches rayon's global pool, which a forked child could not rebuild).
+//!
+//! Failures NumPy reports as `LinAlgError` (a singular matrix to a solve, a
+//! matrix that is not positive definite to Cholesky, an iteration that does not
+//! converge) are `Error::LinAlg`. The iterative decompositions (eigen, SVD) of
+//! a matrix holding NaN or infinity are all-NaN without running the iteration.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+
+use faer::traits::RealField;
+use faer::{MatMut, MatRef, Par, Side};
+
+use crate::error::{Error, Result};
+use crate::kernels::copy::contiguous;
+use crate::kernels::parallel::run_tasks;
+use crate::tensor::{DType, Element, Tensor};
+
+/// The float element types the factorisations run on.
+pub trait Real: Element + RealField + Copy {}
+impl Real for f32 {}
+impl Real for f64 {}
+
+/// Work (multiply-adds) below which a batch stays on the calling thread.
+const PAR_WORK: usize = 1 << 16;
+
+/// Run `f` on every matrix of `x: (..., m, n)`, each writing `out_len`
+/// elements of a packed result of shape `(..., out_len)`.
+fn per_matrix<T: Real>(
+    x: &Tensor,
+    out_len: usize,
+    f: impl Fn(MatRef<'_, T>, &mut [T]) -> Result<()> + Sync,
+) -> Result<Tensor> {
+    let (batch, m, n) = split_shape(x.shape());
+    let x = contiguous(x)?;
+    let data = x.contiguous_slice::<T>()?;
+    let mut shape: Vec<usize> = x.shape()[..x.ndim() - 2].to_vec();
+    shape.push(out_len);
+    Tensor::try_build_overwrite::<T>(&shape, |out| {
+        run_batch(batch, m * n * m.max(n), out, out_len, |i, o| {
+            f(
+                MatRef::from_row_major_slice(&data[i * m * n..(i + 1) * m * n], m, n),
+                o,
+            )
+        })
+    })
+}
+
+/// Like [`per_matrix`], for two operands with the same batch shape.
+fn per_pair<T: Real>(
+    a: &Tensor,
+    b: &Tensor,
+    out_len: usize,
+    f: impl Fn(MatRef<'_, T>, MatRef<'_, T>, &mut [T]) -> Result<()> + Sync,
+) -> Result<Tensor> {
+    let (batch, m, n) = split_shape(a.shape());
+    let (_, p, q) = split_shape(b.shape());
+    let (a, b) = (contiguous(a)?, contiguous(b)?);
+    let (da, db) = (a.contiguous_slice::<T>()?, b.contiguous_slice::<T>()?);
+    let mut shape: Vec<usize> = a.shape()[..a.ndim() - 2].to_vec();
+    shape.push(out_len);
+    Tensor::try_build_overwrite::<T>(&shape, |out| {
+        run_batch(batch, m * n * m.max(q), out, out_len, |i, o| {
+            f(
+                MatRef::from_row_major_slice(&da[i * m * n..(i + 1) * m * n], m, n),
+                MatRef::from_row_major_slice(&db[i * p * q..(i + 1) * p * q], p, q),
+                o,
+            )
+        })
+    })
+}
+
+/// `(batch count, rows, cols)` of a `(..., m, n)` shape.
+fn split_shape(s: &[usize]) -> (usize, usize, usize) {
+    let r = s.len();
+    (s[..r - 2].iter().product(), s[r - 2], s[r - 1])
+}
+
+/// `task(i, out_i)` for each of `batch` matrices, whose outputs are
+/// consecutive `out_len`-element pieces of `out`; over the pool when the
+/// batch is worth it. The first error is returned; a panic inside faer (an
+/// internal assertion) becomes an error, never an abort.
+fn run_batch<T: Real>(
+    batch: usize,
+    work_each: usize,
+    out: &mut [T],
+    out_len: usize,
+    task: impl Fn(usize, &mut [T]) -> Result<()> + Sync,
+) -> Result<()> {
+    let guarded = |i: usize, o: &mut [T]| -> Result<()> {
+        catch_unwind(AssertUnwindSafe(|| task(i, o))).unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(Error::Value(format!(
+                "internal error in a linear-algebra kernel: {msg}"
+            )))
+        })
+    };
+    if batch == 0 || out_len == 0 {
+        return Ok(());
+    }
+    if batch == 1 || batch.saturating_mul(work_each) < PAR_WORK {
+        for (i, o) in out.chunks_mut(out_len).enumerate() {
+            if crate::interrupt::poll() {
+                return Err(Error::Interrupted);
+            }
+            guarded(i, o)?;
+        }
+        return Ok(());
+    }
+    let pieces: Vec<Mutex<&mut [T]>> = out.chunks_mut(out_len).map(Mutex::new).collect();
+    let first_err: Mutex<Option<(usize, Error)>> = Mutex::new(None);
+    run_tasks(batch, |i| {
+        let mut o = pieces[i].lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = guarded(i, &mut o) {
+            let mut slot = first_err.lock().unwrap_or_else(|e| e.into_inner());
+            // Report the error of the lowest batch index, as a serial loop would.
+            if slot.as_ref().is_none_or(|(j, _)| i < *j) {
+                *slot = Some((i, e));
+            }
+        }
+    });
+    if crate::interrupt::poll() {
+        return Err(Error::Interrupted);
+    }
+    match first_err.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn linalg_err<T>(msg: &str) -> Result<T> {
+    Err(Error::LinAlg(msg.to_string()))
+}
+
+fn all_finite<T: Real>(a: MatRef<'_, T>) -> bool {
+    (0..a.ncols()).all(|j| (0..a.nrows()).all(|i| a[(i, j)].to_f64().is_finite()))
+}
+
+/// Copy `m` (any layout) into `out` row-major.
+fn write_rows<T: Real>(m: MatRef<'_, T>, out: &mut [T]) {
+    let n = m.ncols();
+    for i in 0..m.nrows() {
+        for j in 0..n {
+            out[i * n + j] = m[(i, j)];
+        }
+    }
+}
+
+fn nan<T: Real>() -> T {
+    T::from_f64(f64::NAN)
+}
+
+macro_rules! float_dispatch {
+    ($x:expr, $T:ident => $body:expr) => {
+        match $x.dtype() {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            d => crate::type_err!("linear algebra needs float32 or float64 input, got {d}"),
+        }
+    };
+}
+
+/// `X` with `A X = B` for `a: (..., n, n)`, `b: (..., n, k)` (same batch
+/// shape), by LU with partial pivoting. An exactly zero pivot is a singular
+/// matrix (`LinAlgError`, as LAPACK's `gesv`).
+pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (_, _, k) = split_shape(b.shape());
+    let n = a.shape()[a.ndim() - 1];
+    let t = float_dispatch!(a, T => per_pair::<T>(a, b, n * k, |a, b, out| {
+        let lu = a.partial_piv_lu();
+        let u = lu.U();
+        if (0..n).any(|i| u[(i, i)] == T::from_f64(0.0)) {
+            return linalg_err("Singular matrix");
+        }
+        let x = faer::linalg::solvers::Solve::solve(&lu, b);
+        write_rows(x.as_ref(), out);
+        Ok(())
+    }))?;
+    reshape_last(t, &[n, k])
+}
+
+/// Replace the packed last axis of `t` by `dims`.
+fn reshape_last(t: Tensor, dims: &[usize]) -> Result<Tensor> {
+    let mut shape: Vec<usize> = t.shape()[..t.ndim() - 1].to_vec();
+    shape.extend_from_slice(dims);
+    Ok(t.reshape_view(&shape)?.expect("a fresh contiguous tensor reshapes as a view"))
+}
+
+/// `X` with `op(T) X = B`, `op(T)` being `T` or `Tᵀ`, for triangular `t` of
+/// which only the `lower` or upper triangle is read (its diagonal taken as
+/// ones when `unit`). A zero on the diagonal is a singular matrix.
+pub fn triangular_solve(
+    t: &Tensor,
+    b: &Tensor,
+    lower: bool,
+    transpose: bool,
+    unit: bool,
+) -> Result<Tensor> {
+    let (_, n, k) = split_shape(b.shape());
+    let r = float_dispatch!(t, T => per_pair::<T>(t, b, n * k, |t, b, out| {
+        if !unit && (0..n).any(|i| t[(i, i)] == T::from_f64(0.0)) {
+            return linalg_err("Singular matrix: a zero on the diagonal of the triangular matrix");
+        }
+        let mut x = b.to_owned();
+        let (tri, low) = if transpose { (t.transpose(), !lower) } else { (t, lower) };
+        let rhs: MatMut<'_, T> = x.as_mut();
+        use faer::linalg::triangular_solve as ts;
+        match (low, unit) {
+            (true, false) => ts::solve_lower_triangular_in_place(tri, rhs, Par::Seq),
+            (true, true) => ts::solve_unit_lower_triangular_in_place(tri, rhs, Par::Seq),
+            (false, false) => ts::solve_upper_triangular_in_place(tri, rhs, Par::Seq),
+            (false, true) => ts::solve_unit_upper_triangular_in_place(tri, rhs, Par::Seq),
+        }
+        write_rows(x.as_ref(), out);
+        Ok(())
+    }))?;
+    reshape_last(r, &[n, k])
+}
+
+/// The lower Cholesky factor `L` (`A = L Lᵀ`) of each matrix, reading its
+/// lower triangle; zeros above the diagonal.
+pub fn cholesky(a: &Tensor) -> Result<Tensor> {
+    let n = a.shape()[a.ndim() - 1];
+    let r = float_dispatch!(a, T => per_matrix::<T>(a, n * n, |a, out| {
+        match a.llt(Side::Lower) {
+            Ok(llt) => {
+                let l = llt.L();
+                for i in 0..n {
+                    for j in 0..n {
+                        out[i * n + j] = if j <= i { l[(i, j)] } else { T::from_f64(0.0) };
+                    }
+                }
+                Ok(())
+            }
+            Err(_) => linalg_err("Matrix is not positive definite"),
+        }
+    }))?;
+    reshape_last(r, &[n, n])
+}
+
+/// Eigenvalues (ascending) and, when `vectors`, eigenvectors (as columns) of
+/// each symmetric matrix, reading its lower triangle. Packed per matrix as
+/// `[w (n) | V (n × n)]`, or `[w]` alone.
+pub fn eigh(a: &Tensor, vectors: bool) -> Result<Tensor> {
+    let n = a.shape()[a.ndim() - 1];
+    let len = n + if vectors { n * n } else { 0 };
+    float_dispatch!(a, T => per_matrix::<T>(a, len, |a, out| {
+        if !all_finite(a) {
+            out.fill(nan());
+            return Ok(());
+        }
+        if vectors {
+            let e = a
+                .self_adjoint_eigen(Side::Lower)
+                .or_else(|_| linalg_err("Eigenvalues did not converge"))?;
+            let s = e.S().column_vector();
+            for i in 0..n {
+                out[i] = s[i];
+            }
+            write_rows(e.U(), &mut out[n..]);
+        } else {
+            let w = a
+                .self_adjoint_eigenvalues(Side::Lower)
+                .or_else(|_| linalg_err("Eigenvalues did not converge"))?;
+            out.copy_from_slice(&w);
+        }
+        Ok(())
+    }))
+}
+
+/// Singular values (descending) and, when `vectors`, the singular vectors of
+/// each `(m, n)` matrix, `k = min(m, n)`: packed per matrix as
+/// `[U (m × c) | s (k) | Vh (c' × n)]` with `c = c' = k`, or `c = m`,
+/// `c' = n` when `full`; `[s]` alone without vectors.
+pub fn svd(a: &Tensor, vectors: bool, full: bool) -> Result<Tensor> {
+    let (_, m, n) = split_shape(a.shape());
+    let k = m.min(n);
+    let (cu, cv) = if full { (m, n) } else { (k, k) };
+    let len = k + if vectors { m * cu + cv * n } else { 0 };
+    float_dispatch!(a, T => per_matrix::<T>(a, len, |a, out| {
+        if !all_finite(a) {
+            out.fill(nan());
+            return Ok(());
+        }
+        if !vectors {
+            let s = a
+                .singular_values()
+                .or_else(|_| linalg_err("SVD did not converge"))?;
+            out.copy_from_slice(&s);
+            return Ok(());
+        }
+        let svd = if full { a.svd() } else { a.thin_svd() }
+            .or_else(|_| linalg_err("SVD did not converge"))?;
+        let (u_part, rest) = out.split_at_mut(m * cu);
+        let (s_part, vh_part) = rest.split_at_mut(k);
+        write_rows(svd.U(), u_part);
+        let s = svd.S().column_vector();
+        for i in 0..k {
+            s_part[i] = s[i];
+        }
+        write_rows(svd.V().transpose(), vh_part);
+        Ok(())
+    }))
+}
+
+/// QR of each `(m, n)` matrix, `k = min(m, n)`: packed per matrix as
+/// `[Q (m × c) | R (c × n)]`, `c = k` (reduced) or `c = m` (`complete`).
+pub fn qr(a: &Tensor, complete: bool) -> Result<Tensor> {
+    let (_, m, n) = split_shape(a.shape());
+    let c = if complete { m } else { m.min(n) };
+    float_dispatch!(a, T => per_matrix::<T>(a, m * c + c * n, |a, out| {
+        let qr = a.qr();
+        let (q_part, r_part) = out.split_at_mut(m * c);
+        if complete {
+            write_rows(qr.compute_Q().as_ref(), q_part);
+            write_rows(qr.R(), r_part);
+        } else {
+            write_rows(qr.compute_thin_Q().as_ref(), q_part);
+            write_rows(qr.thin_R(), r_part);
+        }
+        // faer stores R's strict lower part as garbage-free zeros only in
+        // the upper-trapezoidal view; clear it so R is exactly triangular.
+        for i in 0..c {
+            for j in 0..i.min(n) {
+                r_part[i * n + j] = T::from_f64(0.0);
+            }
+        }
+        Ok(())
+    }))
+}
+
+/// Sign and natural log of the absolute determinant of each square matrix,
+/// packed as `[sign, logabsdet]` (a singular matrix: `[0, -inf]`), by LU.
+pub fn slogdet(a: &Tensor) -> Result<Tensor> {
+    let n = a.shape()[a.ndim() - 1];
+    float_dispatch!(a, T => per_matrix::<T>(a, 2, |a, out| {
+        let lu = a.partial_piv_lu();
+        let u = lu.U();
+        let mut sign = permutation_sign(lu.P().arrays().0);
+        let mut log = 0.0f64;
+        for i in 0..n {
+            let d = u[(i, i)].to_f64();
+            if d < 0.0 {
+                sign = -sign;
+            }
+            log += d.abs().ln();
+        }
+        if log == f64::NEG_INFINITY {
+            sign = 0.0;
+        }
+        if log.is_nan() {
+            sign = f64::NAN;
+        }
+        out[0] = T::from_f64(sign);
+        out[1] = T::from_f64(log);
+        Ok(())
+    }))
+}
+
+/// +1 or -1: the parity of a permutation given as `perm[i]`.
+fn permutation_sign(perm: &[usize]) -> f64 {
+    let mut seen = vec![false; perm.len()];
+    let mut sign = 1.0;
+    for start in 0..perm.len() {
+        if seen[start] {
+            continue;
+        }
+        let mut len = 0;
+        let mut i = start;
+        while !seen[i] {
+            seen[i] = true;
+            i = perm[i];
+            len += 1;
+        }
+        if len % 2 == 0 {
+            sign = -sign;
+        }
+    }
+    sign
+}
+
+/// LU with partial pivoting of each square matrix, as LAPACK's `getrf`:
+/// packed per matrix as `[LU (n × n) | piv (n)]`, `LU` holding `U` on and
+/// above the diagonal and `L`'s strict lower part below it (unit diagonal
+/// implied), `piv[i]` the row swapped with row `i` at step `i` (as a float).
+pub fn lu_factor(a: &Tensor) -> Result<Tensor> {
+    let n = a.shape()[a.ndim() - 1];
+    float_dispatch!(a, T => per_matrix::<T>(a, n * n + n, |a, out| {
+        let lu = a.partial_piv_lu();
+        let (l, u) = (lu.L(), lu.U());
+        for i in 0..n {
+            for j in 0..n {
+                out[i * n + j] = if j < i { l[(i, j)] } else { u[(i, j)] };
+            }
+        }
+        // faer gives P as the final row order (row i of P A is row perm[i]
+        // of A); LAPACK's pivots are the swaps that produce it, in order.
+        let perm = lu.P().arrays().0;
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut pos: Vec<usize> = (0..n).collect(); // where row r currently sits
+        for i in 0..n {
+            let want = perm[i];
+            let at = pos[want];
+            out[n * n + i] = T::from_f64(at as f64);
+            let displaced = order[i];
+            order.swap(i, at);
+            pos[want] = i;
+            pos[displaced] = at;
+        }
+        Ok(())
+    }))
+}
+
+/// The row order produced by LAPACK's swaps `piv (..., n)` (applied in
+/// order: row `i` exchanged with row `piv[i]`), as int64. A pivot out of
+/// range is an `IndexError`.
+pub fn pivots_to_permutation(piv: &Tensor) -> Result<Tensor> {
+    let n = *piv.shape().last().unwrap_or(&0);
+    let swaps: Vec<i64> = match piv.dtype() {
+        DType::F32 | DType::F64 => {
+            let v: Vec<f64> = if piv.dtype() == DType::F64 {
+                piv.to_vec::<f64>()?
+            } else {
+                piv.to_vec::<f32>()?.into_iter().map(f64::from).collect()
+            };
+            // a fractional pivot is no row: mark it out of range
+            v.iter().map(|&v| if v.fract() == 0.0 { v as i64 } else { -1 }).collect()
+        }
+        DType::I32 => piv.to_vec::<i32>()?.iter().map(|&v| v as i64).collect(),
+        DType::I64 => piv.to_vec::<i64>()?,
+        DType::Bool => return crate::type_err!("pivot indices must be integers, got bool"),
+    };
+    if let Some(bad) = swaps.iter().find(|&&s| s < 0 || s as usize >= n) {
+        return Err(Error::Index(format!(
+            "pivot index {bad} is out of range for matrices of {n} rows"
+        )));
+    }
+    let mut out = Vec::with_capacity(swaps.len());
+    for chunk in swaps.chunks(n.max(1)) {
+        let mut order: Vec<i64> = (0..n as i64).collect();
+        for (i, &s) in chunk.iter().enumerate() {
+            order.swap(i, s as usize);
+        }
+        out.extend(order);
+    }
+    Tensor::from_slice(&out, piv.shape())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: &[f64], s: &[usize]) -> Tensor {
+        Tensor::from_slice(v, s).unwrap()
+    }
+
+    #[test]
+    fn permutation_parity() {
+        assert_eq!(permutation_sign(&[0, 1, 2]), 1.0);
+        assert_eq!(permutation_sign(&[1, 0, 2]), -1.0);
+        assert_eq!(permutation_sign(&[1, 2, 0]), 1.0);
+    }
+
+    #[test]
+    fn solve_and_singular() {
+        let a = t(&[2.0, 1.0, 1.0, 3.0], &[2, 2]);
+        let b = t(&[3.0, 5.0], &[2, 1]);
+        let x = solve(&a, &b).unwrap().to_vec::<f64>().unwrap();
+        assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
+        let s = t(&[1.0, 2.0, 2.0, 4.0], &[2, 2]);
+        assert!(matches!(solve(&s, &b), Err(Error::LinAlg(_))));
+    }
+
+    #[test]
+    fn lu_pivots_reproduce_the_matrix() {
+        let a = t(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 1.0], &[3, 3]);
+        let p = lu_factor(&a).unwrap().to_vec::<f64>().unwrap();
+        let (lu, piv) = (&p[..9], &p[9..]);
+        // apply the swaps to the rows of A, then compare with L U
+        let mut rows: Vec<Vec<f64>> = (0..3)
+            .map(|i| a.to_vec::<f64>().unwrap()[i * 3..i * 3 + 3].to_vec())
+            .collect();
+        for (i, &s) in piv.iter().enumerate() {
+            rows.swap(i, s as usize);
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                let mut acc = 0.0;
+                for k in 0..3 {
+                    let l = if k < i { lu[i * 3 + k] } else if k == i { 1.0 } else { 0.0 };
+                    let u = if k <= j { lu[k * 3 + j] } else { 0.0 };
+                    acc += l * u;
+                }
+                assert!((acc - rows[i][j]).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn nan_input_gives_nan_not_a_hang() {
+        let a = t(&[f64::NAN, 1.0, 1.0, 2.0], &[2, 2]);
+        assert!(eigh(&a, true).unwrap().to_vec::<f64>().unwrap().iter().all(|v| v.is_nan()));
+        assert!(svd(&a, true, false).unwrap().to_vec::<f64>().unwrap().iter().all(|v| v.is_nan()));
+    }
+}
