@@ -295,7 +295,13 @@ pub fn lstsq(a: &Value, b: &Value, rcond: Option<f64>) -> Result<[Value; 4]> {
     )?;
     let keep = compare(CompareOp::Gt, &stop_gradient(s)?, &stop_gradient(&cutoff)?)?;
     let rank = reduction(ReduceOp::Sum, &keep, None, false)?;
-    let full_rank = rank.concrete().ok().map(|r| r.item_i64()).transpose()? == Some(n as i64);
+    // NumPy gives residuals only at full rank; under vmap the rank is per
+    // example and the shape cannot depend on it: residuals are then given
+    // whenever m > n.
+    let full_rank = match rank.concrete() {
+        Ok(r) => r.item_i64()? == n as i64,
+        Err(_) => true,
+    };
     let residuals = if full_rank && m > n {
         let r = sub(&b2, &matmul(&a, &x)?)?;
         reduction(ReduceOp::Sum, &mul(&r, &r)?, Some(&[0]), false)?
