@@ -48,8 +48,10 @@ UP = np.triu(general(3, 3)) + 2.0 * np.eye(3)
 
 def _recon_eigh(L, a):
     w, v = L.eigh(a)
-    return v @ (np.sin(w)[..., None] * np.swapaxes(v, -1, -2)) if L is np.linalg else (
-        v @ (fx.sin(w)[..., None] * fx.swapaxes(v, -1, -2))
+    return (
+        v @ (np.sin(w)[..., None] * np.swapaxes(v, -1, -2))
+        if L is np.linalg
+        else (v @ (fx.sin(w)[..., None] * fx.swapaxes(v, -1, -2)))
     )
 
 

@@ -103,7 +103,7 @@ def svd(
 def slogdet(a: Any) -> SlogdetResult:
     """Sign and natural log of the absolute determinant (singular: ``(0, -inf)``).
 
-        >>> sign, logdet = fx.linalg.slogdet(fx.eye(3) * 2.0)   # (1, 3 log 2)
+    >>> sign, logdet = fx.linalg.slogdet(fx.eye(3) * 2.0)   # (1, 3 log 2)
     """
     return SlogdetResult(*_C._linalg_slogdet(a))
 
@@ -111,7 +111,7 @@ def slogdet(a: Any) -> SlogdetResult:
 def qr(a: Any, mode: str = "reduced") -> Any:
     """QR decomposition: ``QRResult(Q, R)``, or ``R`` alone for ``mode='r'``.
 
-        >>> q, r = fx.linalg.qr(fx.asarray([[3.0, 1.0], [4.0, 2.0]]))
+    >>> q, r = fx.linalg.qr(fx.asarray([[3.0, 1.0], [4.0, 2.0]]))
     """
     r = _C._linalg_qr(a, mode)
     return r if mode == "r" else QRResult(*r)
