@@ -40,9 +40,11 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Shape(m) | Error::Value(m) | Error::Type(m) | Error::Index(m) | Error::LinAlg(m) => {
-                f.write_str(m)
-            }
+            Error::Shape(m)
+            | Error::Value(m)
+            | Error::Type(m)
+            | Error::Index(m)
+            | Error::LinAlg(m) => f.write_str(m),
             Error::Trace(m) => f.write_str(m),
             Error::OutOfMemory(n) => {
                 write!(

@@ -209,7 +209,9 @@ pub fn pinv(
     };
     let rcond = match (rcond, rtol) {
         (Some(_), Some(_)) => {
-            return Err(PyValueError::new_err("`rtol` and `rcond` can't be both set."))
+            return Err(PyValueError::new_err(
+                "`rtol` and `rcond` can't be both set.",
+            ))
         }
         (Some(r), None) => r,
         (None, None) => 1e-15,
@@ -284,7 +286,9 @@ pub fn norm(
     let x = v(x)?;
     let ord = norm_ord(ord)?;
     let axes = to_axes(axis)?;
-    one(py, x.size(), || nl::norm(&x, ord, axes.as_deref(), keepdims))
+    one(py, x.size(), || {
+        nl::norm(&x, ord, axes.as_deref(), keepdims)
+    })
 }
 
 /// Vector norms over `axis` (all axes when `None`).
@@ -305,7 +309,9 @@ pub fn vector_norm(
         o => o,
     };
     let axes = to_axes(axis)?;
-    one(py, x.size(), || nl::vector_norm(&x, ord, axes.as_deref(), keepdims))
+    one(py, x.size(), || {
+        nl::vector_norm(&x, ord, axes.as_deref(), keepdims)
+    })
 }
 
 /// Matrix norms over the last two axes (`ord='fro'` by default).
@@ -358,13 +364,19 @@ pub fn multi_dot(py: Python<'_>, arrays: &Bound<'_, PyAny>) -> R {
 #[pyo3(signature = (x1, x2, /, *, axis=-1))]
 pub fn cross(py: Python<'_>, x1: &Bound<'_, PyAny>, x2: &Bound<'_, PyAny>, axis: isize) -> R {
     let (a, b) = (v(x1)?, v(x2)?);
-    let ax = |x: &Value| x.shape().get(ferrax_core::tensor::shape::normalize_axis(axis, x.ndim()).ok()?).copied();
+    let ax = |x: &Value| {
+        x.shape()
+            .get(ferrax_core::tensor::shape::normalize_axis(axis, x.ndim()).ok()?)
+            .copied()
+    };
     if ax(&a) != Some(3) || ax(&b) != Some(3) {
         return Err(PyValueError::new_err(
             "linalg.cross: both inputs must be 3-dimensional vectors along the axis",
         ));
     }
-    one(py, a.size(), || ferrax_core::ops::matrix::cross(&a, &b, axis))
+    one(py, a.size(), || {
+        ferrax_core::ops::matrix::cross(&a, &b, axis)
+    })
 }
 
 /// `x` with `tensordot(a, x, x.ndim) == b`.
@@ -430,7 +442,9 @@ pub fn solve_triangular(
     let _ = (overwrite_b, check_finite);
     let t = trans.map(trans_code).transpose()?.unwrap_or(0);
     let (a, b) = (v(a)?, v(b)?);
-    one(py, a.size(), || sl::solve_triangular(&a, &b, t, lower, unit_diagonal))
+    one(py, a.size(), || {
+        sl::solve_triangular(&a, &b, t, lower, unit_diagonal)
+    })
 }
 
 /// SciPy's `cho_factor`: `(c, lower)`, `c` the Cholesky factor (other triangle zero).
@@ -463,9 +477,9 @@ pub fn cho_solve(
     check_finite: bool,
 ) -> R {
     let _ = (overwrite_b, check_finite);
-    let (c, lower): (Bound<'_, PyAny>, bool) = c_and_lower
-        .extract()
-        .map_err(|_| PyTypeError::new_err("cho_solve: expected (c, lower) as cho_factor returns"))?;
+    let (c, lower): (Bound<'_, PyAny>, bool) = c_and_lower.extract().map_err(|_| {
+        PyTypeError::new_err("cho_solve: expected (c, lower) as cho_factor returns")
+    })?;
     let (c, b) = (v(&c)?, v(b)?);
     one(py, c.size(), || sl::cho_solve(&c, lower, &b))
 }
@@ -542,7 +556,10 @@ pub fn register_private(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("_linalg_cross", wrap_pyfunction!(cross, m)?),
         ("_linalg_tensorsolve", wrap_pyfunction!(tensorsolve, m)?),
         ("_linalg_tensorinv", wrap_pyfunction!(tensorinv, m)?),
-        ("_scipy_linalg_solve_triangular", wrap_pyfunction!(solve_triangular, m)?),
+        (
+            "_scipy_linalg_solve_triangular",
+            wrap_pyfunction!(solve_triangular, m)?,
+        ),
         ("_scipy_linalg_cho_factor", wrap_pyfunction!(cho_factor, m)?),
         ("_scipy_linalg_cho_solve", wrap_pyfunction!(cho_solve, m)?),
         ("_scipy_linalg_lu_factor", wrap_pyfunction!(lu_factor, m)?),

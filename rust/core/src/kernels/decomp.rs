@@ -203,7 +203,8 @@ pub fn solve(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 fn reshape_last(t: Tensor, dims: &[usize]) -> Result<Tensor> {
     let mut shape: Vec<usize> = t.shape()[..t.ndim() - 1].to_vec();
     shape.extend_from_slice(dims);
-    Ok(t.reshape_view(&shape)?.expect("a fresh contiguous tensor reshapes as a view"))
+    Ok(t.reshape_view(&shape)?
+        .expect("a fresh contiguous tensor reshapes as a view"))
 }
 
 /// `X` with `op(T) X = B`, `op(T)` being `T` or `Tᵀ`, for triangular `t` of
@@ -444,7 +445,9 @@ pub fn pivots_to_permutation(piv: &Tensor) -> Result<Tensor> {
                 piv.to_vec::<f32>()?.into_iter().map(f64::from).collect()
             };
             // a fractional pivot is no row: mark it out of range
-            v.iter().map(|&v| if v.fract() == 0.0 { v as i64 } else { -1 }).collect()
+            v.iter()
+                .map(|&v| if v.fract() == 0.0 { v as i64 } else { -1 })
+                .collect()
         }
         DType::I32 => piv.to_vec::<i32>()?.iter().map(|&v| v as i64).collect(),
         DType::I64 => piv.to_vec::<i64>()?,
@@ -507,7 +510,13 @@ mod tests {
             for j in 0..3 {
                 let mut acc = 0.0;
                 for k in 0..3 {
-                    let l = if k < i { lu[i * 3 + k] } else if k == i { 1.0 } else { 0.0 };
+                    let l = if k < i {
+                        lu[i * 3 + k]
+                    } else if k == i {
+                        1.0
+                    } else {
+                        0.0
+                    };
                     let u = if k <= j { lu[k * 3 + j] } else { 0.0 };
                     acc += l * u;
                 }
@@ -519,7 +528,17 @@ mod tests {
     #[test]
     fn nan_input_gives_nan_not_a_hang() {
         let a = t(&[f64::NAN, 1.0, 1.0, 2.0], &[2, 2]);
-        assert!(eigh(&a, true).unwrap().to_vec::<f64>().unwrap().iter().all(|v| v.is_nan()));
-        assert!(svd(&a, true, false).unwrap().to_vec::<f64>().unwrap().iter().all(|v| v.is_nan()));
+        assert!(eigh(&a, true)
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap()
+            .iter()
+            .all(|v| v.is_nan()));
+        assert!(svd(&a, true, false)
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap()
+            .iter()
+            .all(|v| v.is_nan()));
     }
 }

@@ -28,10 +28,10 @@ use crate::ops::linalg::{matmul, mt};
 use crate::ops::matrix::{tril, triu};
 use crate::ops::shape::{broadcast_to, concatenate, reshape, slice};
 use crate::ops::unary::reciprocal;
+use crate::ops::CompareOp;
 use crate::ops::{broadcast_batch, scalar_like, zeros, Cotangents, Family, Prim};
 use crate::tensor::Tensor;
 use crate::trace::{bind, Value};
-use crate::ops::CompareOp;
 use crate::value_err;
 
 /// The factorisation primitives.
@@ -172,7 +172,10 @@ fn triangle(x: &Value, lower: bool, unit: bool) -> Result<Value> {
 /// `tril(x)` with the diagonal halved: Cholesky's `Φ`.
 fn phi(x: &Value) -> Result<Value> {
     let half = scalar_like(x, 0.5);
-    add(&tril(x, -1)?, &mul(&diag_embed(&diagonal(x, 0, -2, -1)?)?, &half)?)
+    add(
+        &tril(x, -1)?,
+        &mul(&diag_embed(&diagonal(x, 0, -2, -1)?)?, &half)?,
+    )
 }
 
 impl Decomp {
@@ -470,7 +473,13 @@ impl Family for Decomp {
         let args: Vec<Value> = v
             .iter()
             .zip(b)
-            .map(|(x, &bt)| if bt { Ok(x.clone()) } else { broadcast_batch(x, size) })
+            .map(|(x, &bt)| {
+                if bt {
+                    Ok(x.clone())
+                } else {
+                    broadcast_batch(x, size)
+                }
+            })
             .collect::<Result<_>>()?;
         Ok((bind(&Prim::Decomp(self.clone()), &args)?, true))
     }

@@ -70,10 +70,7 @@ fn bind1(d: Decomp, x: &Value) -> Result<Value> {
 
 /// `(A + Aᵀ) / 2`.
 fn symmetric_part(a: &Value) -> Result<Value> {
-    mul(
-        &binary(BinaryOp::Add, a, &mt(a)?)?,
-        &scalar_like(a, 0.5),
-    )
+    mul(&binary(BinaryOp::Add, a, &mt(a)?)?, &scalar_like(a, 0.5))
 }
 
 /// `a`'s batch axes and `b`'s broadcast together: both as `(..., rows, cols)`.
@@ -95,7 +92,11 @@ pub fn solve(a: &Value, b: &Value) -> Result<Value> {
     let (a, b) = promote(&as_float(a)?, &as_float(b)?, true)?;
     let n = square_dims(&a, "solve")?;
     let vector = b.ndim() == 1;
-    let b2 = if vector { expand_dims(&b, &[-1])? } else { b.clone() };
+    let b2 = if vector {
+        expand_dims(&b, &[-1])?
+    } else {
+        b.clone()
+    };
     if b2.ndim() < 2 || b2.shape()[b2.ndim() - 2] != n {
         return value_err!(
             "solve: the right-hand side of shape {} does not match the {n}x{n} matrix",
@@ -284,7 +285,11 @@ pub fn lstsq(a: &Value, b: &Value, rcond: Option<f64>) -> Result<[Value; 4]> {
     };
     let rcond = rcond.unwrap_or(eps * m.max(n) as f64);
     let vector = b.ndim() == 1;
-    let b2 = if vector { expand_dims(&b, &[-1])? } else { b.clone() };
+    let b2 = if vector {
+        expand_dims(&b, &[-1])?
+    } else {
+        b.clone()
+    };
     let p = svd(&a, false, true)?;
     let (u, s, vh) = (&p[0], &p[1], &p[2]);
     let cutoff = mul(&stop_gradient(&top(s)?)?, &scalar_like(s, rcond))?;
@@ -397,7 +402,10 @@ pub fn norm(x: &Value, ord: NormOrd, axis: Option<&[isize]>, keepdims: bool) -> 
     match axis {
         Some(ax) if ax.len() == 2 => matrix_norm_axes(&x, ord, (ax[0], ax[1]), keepdims),
         Some(ax) if ax.len() == 1 => vector_norm(&x, ord, Some(ax), keepdims),
-        Some(ax) => value_err!("linalg.norm: improper number of dimensions to norm: {}", ax.len()),
+        Some(ax) => value_err!(
+            "linalg.norm: improper number of dimensions to norm: {}",
+            ax.len()
+        ),
         None if ord == NormOrd::Default => vector_norm(&x, NormOrd::P(2.0), None, keepdims),
         None if nd == 2 => matrix_norm_axes(&x, ord, (0, 1), keepdims),
         None if nd == 1 => vector_norm(&x, ord, None, keepdims),
@@ -408,7 +416,12 @@ pub fn norm(x: &Value, ord: NormOrd, axis: Option<&[isize]>, keepdims: bool) -> 
 }
 
 /// Vector norms over `axis` (all axes, flattened, when `None`).
-pub fn vector_norm(x: &Value, ord: NormOrd, axis: Option<&[isize]>, keepdims: bool) -> Result<Value> {
+pub fn vector_norm(
+    x: &Value,
+    ord: NormOrd,
+    axis: Option<&[isize]>,
+    keepdims: bool,
+) -> Result<Value> {
     use crate::ops::binary::pow;
     let x = as_float(x)?;
     let all: Vec<isize> = (0..x.ndim() as isize).collect();
@@ -440,7 +453,12 @@ pub fn matrix_norm(x: &Value, ord: NormOrd, keepdims: bool) -> Result<Value> {
     matrix_norm_axes(&as_float(x)?, ord, (-2, -1), keepdims)
 }
 
-fn matrix_norm_axes(x: &Value, ord: NormOrd, axes: (isize, isize), keepdims: bool) -> Result<Value> {
+fn matrix_norm_axes(
+    x: &Value,
+    ord: NormOrd,
+    axes: (isize, isize),
+    keepdims: bool,
+) -> Result<Value> {
     let nd = x.ndim();
     let (r, c) = (normalize_axis(axes.0, nd)?, normalize_axis(axes.1, nd)?);
     if r == c {
@@ -449,12 +467,20 @@ fn matrix_norm_axes(x: &Value, ord: NormOrd, axes: (isize, isize), keepdims: boo
     let m = moveaxis(x, &[r as isize, c as isize], &[-2, -1])?;
     let sum_abs = |axis: isize| reduction(ReduceOp::Sum, &abs(&m)?, Some(&[axis]), false);
     let ext = |v: &Value, max: bool| {
-        reduction(if max { ReduceOp::Max } else { ReduceOp::Min }, v, Some(&[-1]), false)
+        reduction(
+            if max { ReduceOp::Max } else { ReduceOp::Min },
+            v,
+            Some(&[-1]),
+            false,
+        )
     };
     let out = match ord {
-        NormOrd::Default | NormOrd::Fro => {
-            sqrt(&reduction(ReduceOp::Sum, &mul(&m, &m)?, Some(&[-2, -1]), false)?)?
-        }
+        NormOrd::Default | NormOrd::Fro => sqrt(&reduction(
+            ReduceOp::Sum,
+            &mul(&m, &m)?,
+            Some(&[-2, -1]),
+            false,
+        )?)?,
         NormOrd::Nuc => reduction(ReduceOp::Sum, &svdvals(&m)?, Some(&[-1]), false)?,
         NormOrd::Inf => ext(&sum_abs(-1)?, true)?,
         NormOrd::NegInf => ext(&sum_abs(-1)?, false)?,
@@ -502,7 +528,10 @@ pub fn cond(x: &Value, p: Option<NormOrd>) -> Result<Value> {
         }
         Some(ord) => {
             square_dims(&x, "cond")?;
-            mul(&matrix_norm(&x, ord, false)?, &matrix_norm(&inv(&x)?, ord, false)?)
+            mul(
+                &matrix_norm(&x, ord, false)?,
+                &matrix_norm(&inv(&x)?, ord, false)?,
+            )
         }
     }
 }
@@ -543,9 +572,7 @@ pub fn multi_dot(arrays: &[Value]) -> Result<Value> {
             let j = i + len;
             cost[i][j] = u128::MAX;
             for s in i..j {
-                let c = cost[i][s]
-                    + cost[s + 1][j]
-                    + (dims[i] * dims[s + 1] * dims[j + 1]) as u128;
+                let c = cost[i][s] + cost[s + 1][j] + (dims[i] * dims[s + 1] * dims[j + 1]) as u128;
                 if c < cost[i][j] {
                     cost[i][j] = c;
                     split[i][j] = s;
@@ -558,7 +585,10 @@ pub fn multi_dot(arrays: &[Value]) -> Result<Value> {
             return Ok(mats[i].clone());
         }
         let s = split[i][j];
-        matmul(&product(mats, split, i, s)?, &product(mats, split, s + 1, j)?)
+        matmul(
+            &product(mats, split, i, s)?,
+            &product(mats, split, s + 1, j)?,
+        )
     }
     let r = product(&mats, &split, 0, k - 1)?;
     let s = r.shape();

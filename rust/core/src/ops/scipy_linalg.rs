@@ -22,7 +22,11 @@ fn system(a: &Value, b: &Value, what: &str) -> Result<(Value, Value, bool)> {
     let (a, b) = promote(&as_float(a)?, &as_float(b)?, true)?;
     let n = square_dims(&a, what)?;
     let vector = b.ndim() == 1;
-    let b2 = if vector { expand_dims(&b, &[-1])? } else { b.clone() };
+    let b2 = if vector {
+        expand_dims(&b, &[-1])?
+    } else {
+        b.clone()
+    };
     if b2.ndim() < 2 || b2.shape()[b2.ndim() - 2] != n {
         return value_err!(
             "{what}: the right-hand side of shape {} does not match the {n}x{n} matrix",
@@ -63,7 +67,9 @@ pub fn solve_triangular(
     unit_diagonal: bool,
 ) -> Result<Value> {
     if trans > 2 {
-        return value_err!("solve_triangular: trans must be 0, 1 or 2 ('N', 'T', 'C'), got {trans}");
+        return value_err!(
+            "solve_triangular: trans must be 0, 1 or 2 ('N', 'T', 'C'), got {trans}"
+        );
     }
     let (a, b, vector) = system(a, b, "solve_triangular")?;
     unvector(tri_solve(&a, &b, lower, trans != 0, unit_diagonal)?, vector)
@@ -91,7 +97,10 @@ pub fn lu_factor(a: &Value) -> Result<(Value, Value)> {
     let n = square_dims(&a, "lu_factor")?;
     let packed = bind(&Prim::Decomp(Decomp::LuFactor), std::slice::from_ref(&a))?;
     let p = unpack(&packed, &[&[n, n], &[n]])?;
-    Ok((p[0].clone(), convert(&crate::trace::stop_gradient(&p[1])?, DType::I32)?))
+    Ok((
+        p[0].clone(),
+        convert(&crate::trace::stop_gradient(&p[1])?, DType::I32)?,
+    ))
 }
 
 /// `x` with `A x = b` (`trans` 1 or 2: `Aᵀ x = b`) from `lu_factor`'s `(lu, piv)`.
