@@ -203,6 +203,11 @@ def test_second_derivatives():
     check_hessian(lambda a: fx.sum(fx.linalg.cholesky(a) ** 2), (S3,))
     check_hessian(lambda a: fx.sum(fx.linalg.eigvalsh(a) ** 3), (S3,))
     check_hessian(lambda a, b: fx.sum(fx.linalg.solve(a, b) ** 2), (A3, B3))
+    check_hessian(lambda a: _recon_eigh(fx.linalg, a), (S3,))
+    check_hessian(lambda a: fx.linalg.qr(a)[0] * fx.linalg.qr(a)[1][0, 0], (T43,))
+    check_hessian(lambda a: fx.linalg.svd(a, full_matrices=False)[0] ** 2, (T43,))
+    check_hessian(lambda a, b: fx.scipy.linalg.solve_triangular(a, b, lower=True), (LOW, B3))
+    check_hessian(fx.scipy.linalg.expm, (0.5 * A3,))
 
 
 # ---------------------------------------------------------------- SciPy ---

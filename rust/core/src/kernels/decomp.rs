@@ -238,6 +238,32 @@ pub fn triangular_solve(
     reshape_last(r, &[n, k])
 }
 
+/// The inverse of each triangular matrix, reading its `lower` or upper
+/// triangle (zeros in the other). A zero on the diagonal is a singular matrix.
+pub fn triangular_inverse(t: &Tensor, lower: bool) -> Result<Tensor> {
+    let n = t.shape()[t.ndim() - 1];
+    let r = float_dispatch!(t, T => per_matrix::<T>(t, n * n, |t, out| {
+        if (0..n).any(|i| t[(i, i)] == T::from_f64(0.0)) {
+            return linalg_err("Singular matrix: a zero on the diagonal of the triangular matrix");
+        }
+        let mut inv = faer::Mat::<T>::zeros(n, n);
+        use faer::linalg::triangular_inverse as ti;
+        if lower {
+            ti::invert_lower_triangular(inv.as_mut(), t, Par::Seq);
+        } else {
+            ti::invert_upper_triangular(inv.as_mut(), t, Par::Seq);
+        }
+        for i in 0..n {
+            for j in 0..n {
+                let inside = if lower { j <= i } else { j >= i };
+                out[i * n + j] = if inside { inv[(i, j)] } else { T::from_f64(0.0) };
+            }
+        }
+        Ok(())
+    }))?;
+    reshape_last(r, &[n, n])
+}
+
 /// The lower Cholesky factor `L` (`A = L Lᵀ`) of each matrix, reading its
 /// lower triangle; zeros above the diagonal.
 pub fn cholesky(a: &Tensor) -> Result<Tensor> {

@@ -46,6 +46,8 @@ pub enum Decomp {
         transpose: bool,
         unit: bool,
     },
+    /// The inverse of a triangular matrix (`lower` or upper triangle read).
+    TriangularInverse { lower: bool },
     /// The lower Cholesky factor of a symmetric positive-definite matrix.
     Cholesky,
     /// `[w | V]` (or `[w]`): eigenvalues ascending and eigenvectors of a symmetric matrix.
@@ -154,6 +156,14 @@ pub fn tri_solve(t: &Value, b: &Value, lower: bool, transpose: bool, unit: bool)
     )
 }
 
+/// The inverse of the triangular `t`.
+pub fn tri_inverse(t: &Value, lower: bool) -> Result<Value> {
+    bind(
+        &Prim::Decomp(Decomp::TriangularInverse { lower }),
+        std::slice::from_ref(t),
+    )
+}
+
 /// `A⁻¹ B` for square `a`, `b` of the same batch shape.
 pub fn solve_same_batch(a: &Value, b: &Value) -> Result<Value> {
     bind(&Prim::Decomp(Decomp::Solve), &[a.clone(), b.clone()])
@@ -236,6 +246,7 @@ impl Family for Decomp {
                 transpose,
                 unit,
             } => k::triangular_solve(a, inputs[1], lower, transpose, unit),
+            Decomp::TriangularInverse { lower } => k::triangular_inverse(a, lower),
             Decomp::Cholesky => k::cholesky(a),
             Decomp::Eigh { vectors } => k::eigh(a, vectors),
             Decomp::Svd { vectors, full } => k::svd(a, vectors, full),
@@ -284,11 +295,16 @@ impl Family for Decomp {
                 }
                 tri_solve(a, &rhs.expect("some tangent"), lower, transpose, unit)?
             }
+            Decomp::TriangularInverse { lower } => {
+                // d(T⁻¹) = −T⁻¹ Ṫ T⁻¹, Ṫ restricted to the triangle read
+                let ta = triangle(t[0].as_ref().expect("one input"), lower, false)?;
+                crate::ops::unary::neg(&matmul(out, &matmul(&ta, out)?)?)?
+            }
             Decomp::Cholesky => {
-                // L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)
+                // L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ): products with L⁻¹, which run at GEMM speed
                 let ta = t[0].as_ref().expect("one input");
-                let y = tri_solve(out, ta, true, false, false)?; // L⁻¹ Ȧ
-                let x = mt(&tri_solve(out, &mt(&y)?, true, false, false)?)?; // L⁻¹ Ȧ L⁻ᵀ
+                let linv = tri_inverse(out, true)?;
+                let x = matmul(&linv, &matmul(ta, &mt(&linv)?)?)?;
                 matmul(out, &phi(&x)?)?
             }
             Decomp::Eigh { vectors } => {
@@ -389,11 +405,17 @@ impl Family for Decomp {
                 };
                 smallvec::smallvec![ga, needs[1].then_some(gb)]
             }
+            Decomp::TriangularInverse { lower } => {
+                // T̄ = −T⁻ᵀ Ḡ T⁻ᵀ on the triangle read
+                let it = mt(out)?;
+                let g = matmul(&it, &matmul(ct, &it)?)?;
+                smallvec::smallvec![Some(crate::ops::unary::neg(&triangle(&g, lower, false)?)?)]
+            }
             Decomp::Cholesky => {
                 // Ā = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹
                 let pm = phi(&matmul(&mt(out)?, ct)?)?;
-                let z = tri_solve(out, &pm, true, true, false)?; // L⁻ᵀ P
-                smallvec::smallvec![Some(mt(&tri_solve(out, &mt(&z)?, true, true, false)?)?)]
+                let linv = tri_inverse(out, true)?;
+                smallvec::smallvec![Some(matmul(&mt(&linv)?, &matmul(&pm, &linv)?)?)]
             }
             Decomp::Eigh { vectors } => {
                 let n = a.shape()[a.ndim() - 1];
