@@ -368,7 +368,7 @@ def dot(a: ArrayLike, b: ArrayLike) -> Tensor: ...
 def vdot(a: ArrayLike, b: ArrayLike) -> Tensor: ...
 def inner(a: ArrayLike, b: ArrayLike) -> Tensor: ...
 def outer(a: ArrayLike, b: ArrayLike) -> Tensor: ...
-def einsum(subscripts: str, *operands: ArrayLike, **kwargs: Any) -> Tensor: ...
+def einsum(subscripts: str | ArrayLike, *operands: Any, **kwargs: Any) -> Tensor: ...
 def diagonal(x: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor: ...
 def trace(x: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor: ...
 def split(
@@ -385,6 +385,75 @@ def pad(
     mode: str = "constant",
     constant_values: Any = None,
     end_values: Any = None,
+) -> Tensor: ...
+def sort(
+    a: ArrayLike,
+    axis: int | None = -1,
+    kind: Any = None,
+    order: Any = None,
+    *,
+    stable: bool | None = None,
+    descending: bool = False,
+) -> Tensor: ...
+def argsort(
+    a: ArrayLike,
+    axis: int | None = -1,
+    kind: Any = None,
+    order: Any = None,
+    *,
+    stable: bool | None = None,
+    descending: bool = False,
+) -> Tensor: ...
+def searchsorted(
+    a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLike | None = None
+) -> Tensor: ...
+def quantile(
+    a: ArrayLike,
+    q: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: None = None,
+) -> Tensor: ...
+def percentile(
+    a: ArrayLike,
+    q: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: None = None,
+) -> Tensor: ...
+def median(
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    keepdims: bool = False,
+) -> Tensor: ...
+def cumprod(
+    a: ArrayLike, axis: int | None = None, dtype: DTypeLike = None, out: None = None
+) -> Tensor: ...
+def gradient(
+    f: ArrayLike, *varargs: ArrayLike | float, axis: Axis = None, edge_order: int = 1
+) -> Any: ...
+def convolve(a: ArrayLike, v: ArrayLike, mode: str = "full") -> Tensor: ...
+def correlate(a: ArrayLike, v: ArrayLike, mode: str = "valid") -> Tensor: ...
+def interp(
+    x: ArrayLike,
+    xp: ArrayLike,
+    fp: ArrayLike,
+    left: ArrayLike | None = None,
+    right: ArrayLike | None = None,
+    period: None = None,
+) -> Tensor: ...
+def select(
+    condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: ArrayLike = 0
 ) -> Tensor: ...
 def _nn_softmax(x: ArrayLike, axis: Axis = None) -> Tensor: ...
 def _nn_log_softmax(x: ArrayLike, axis: Axis = None) -> Tensor: ...

@@ -107,18 +107,66 @@ pub fn einsum(
     operands: &Bound<'_, PyTuple>,
     _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
 ) -> R {
-    let Ok(spec) = subscripts.cast::<PyString>() else {
-        return Err(PyTypeError::new_err(
-            "einsum: the first argument must be a subscripts string such as 'ij,jk->ik'",
-        ));
+    let (spec, ops) = match subscripts.cast::<PyString>() {
+        Ok(spec) => (
+            spec.to_str()?.to_string(),
+            operands
+                .iter()
+                .map(|o| v(&o))
+                .collect::<PyResult<Vec<_>>>()?,
+        ),
+        Err(_) => sublist_form(subscripts, operands)?,
     };
-    let spec = spec.to_str()?.to_string();
-    let ops = operands
-        .iter()
-        .map(|o| v(&o))
-        .collect::<PyResult<Vec<_>>>()?;
     let n = ops.iter().map(Value::size).max().unwrap_or(0);
     compute(py, n, || contract::einsum(&spec, &ops))
+}
+
+/// NumPy's sublist form `einsum(op0, [0, 1], op1, [1, 2], [0, 2])` as a
+/// subscripts string and its operands (axis labels 0-51 are letters, `...`
+/// is Python's `Ellipsis`).
+fn sublist_form(
+    first: &Bound<'_, PyAny>,
+    rest: &Bound<'_, PyTuple>,
+) -> PyResult<(String, Vec<Value>)> {
+    let mut all: Vec<Bound<'_, PyAny>> = vec![first.clone()];
+    all.extend(rest.iter());
+    let label = |item: &Bound<'_, PyAny>| -> PyResult<String> {
+        if item.is(item.py().Ellipsis()) {
+            return Ok("...".into());
+        }
+        let i: i64 = item.extract().map_err(|_| {
+            PyTypeError::new_err("einsum: subscript lists hold ints in [0, 52) or Ellipsis")
+        })?;
+        match i {
+            0..=25 => Ok(((b'a' + i as u8) as char).to_string()),
+            26..=51 => Ok(((b'A' + (i - 26) as u8) as char).to_string()),
+            _ => Err(PyValueError::new_err(format!(
+                "einsum: subscript {i} is out of range [0, 52)"
+            ))),
+        }
+    };
+    let sub = |list: &Bound<'_, PyAny>| -> PyResult<String> {
+        list.try_iter()
+            .map_err(|_| {
+                PyTypeError::new_err("einsum: expected a list of subscripts after each operand")
+            })?
+            .map(|x| label(&x?))
+            .collect()
+    };
+    let mut ins = Vec::new();
+    let mut ops = Vec::new();
+    let mut i = 0;
+    while i + 1 < all.len() {
+        ops.push(v(&all[i])?);
+        ins.push(sub(&all[i + 1])?);
+        i += 2;
+    }
+    let mut spec = ins.join(",");
+    if i < all.len() {
+        spec.push_str("->");
+        spec.push_str(&sub(&all[i])?);
+    }
+    Ok((spec, ops))
 }
 
 /// The diagonal over `axis1`/`axis2`, appended as the last axis (NumPy's rule).

@@ -4,9 +4,11 @@
 //! numerics are the core's.
 
 use ferrax_core::ops::arrange::{self, SplitDirection};
+use ferrax_core::ops::series::{ConvolveMode, Spacing};
+use ferrax_core::ops::sorting::{self, QuantileMethod};
 use ferrax_core::ops::{elementwise as ew, matrix, nan, series, stats};
 use ferrax_core::Value;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -499,8 +501,396 @@ pub fn meshgrid(py: Python<'_>, xi: &Bound<'_, PyTuple>, indexing: &str) -> PyRe
     parts(py, guard(|| stats::meshgrid(&xs, xy))?)
 }
 
+fn axis_opt(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<isize>> {
+    axis.filter(|o| !o.is_none())
+        .map(|o| o.extract::<isize>())
+        .transpose()
+}
+
+/// `a` sorted along `axis` (`None`: flattened), NaN last; differentiable.
+///
+///     >>> fx.sort(fx.asarray([3.0, 1.0, 2.0]))   # [1., 2., 3.]
+#[pyfunction]
+#[pyo3(signature = (a, axis=Some(-1), kind=None, order=None, *, stable=None, descending=false))]
+pub fn sort(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    kind: Option<&Bound<'_, PyAny>>,
+    order: Option<&Bound<'_, PyAny>>,
+    stable: Option<bool>,
+    descending: bool,
+) -> R {
+    let _ = (kind, stable); // always a stable sort
+    if order.is_some_and(|o| !o.is_none()) {
+        return Err(PyValueError::new_err(
+            "sort: order= (structured arrays) is not supported",
+        ));
+    }
+    let x = v(a)?;
+    compute(py, x.size(), || sorting::sort(&x, axis, descending))
+}
+
+/// Indices that sort `a` along `axis` (stable, NaN last).
+///
+///     >>> fx.argsort(fx.asarray([3.0, 1.0, 2.0]))   # [1, 2, 0]
+#[pyfunction]
+#[pyo3(signature = (a, axis=Some(-1), kind=None, order=None, *, stable=None, descending=false))]
+pub fn argsort(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    kind: Option<&Bound<'_, PyAny>>,
+    order: Option<&Bound<'_, PyAny>>,
+    stable: Option<bool>,
+    descending: bool,
+) -> R {
+    let _ = (kind, stable);
+    if order.is_some_and(|o| !o.is_none()) {
+        return Err(PyValueError::new_err(
+            "argsort: order= (structured arrays) is not supported",
+        ));
+    }
+    let x = v(a)?;
+    compute(py, x.size(), || sorting::argsort(&x, axis, descending))
+}
+
+/// Insertion points of `v` in the sorted 1-d `a` (`side='left'` or `'right'`).
+///
+///     >>> fx.searchsorted(fx.asarray([1.0, 2.0, 3.0]), 2.5)   # 2
+#[pyfunction]
+#[pyo3(signature = (a, v, side="left", sorter=None))]
+pub fn searchsorted(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    v: &Bound<'_, PyAny>,
+    side: &str,
+    sorter: Option<&Bound<'_, PyAny>>,
+) -> R {
+    let right = match side {
+        "left" => false,
+        "right" => true,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "searchsorted: side must be 'left' or 'right', got {side:?}"
+            )))
+        }
+    };
+    let (a, x) = v2(a, v)?;
+    let sorter = opt(sorter)?;
+    compute(py, x.size(), || {
+        let a = match &sorter {
+            Some(s) => ferrax_core::ops::composite::take(&a, s, Some(0))?,
+            None => a.clone(),
+        };
+        sorting::searchsorted(&a, &x, right)
+    })
+}
+
+fn quantile_method(method: &str) -> PyResult<QuantileMethod> {
+    Ok(match method {
+        "linear" => QuantileMethod::Linear,
+        "lower" => QuantileMethod::Lower,
+        "higher" => QuantileMethod::Higher,
+        "nearest" => QuantileMethod::Nearest,
+        "midpoint" => QuantileMethod::Midpoint,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "quantile: method {method:?} is not supported (linear, lower, higher, nearest, midpoint)"
+            )))
+        }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn quantile_of(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    q: &Bound<'_, PyAny>,
+    scale: f64,
+    axis: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+    method: &str,
+    keepdims: bool,
+    weights: Option<&Bound<'_, PyAny>>,
+) -> R {
+    if out.is_some_and(|o| !o.is_none()) {
+        return Err(PyTypeError::new_err(
+            "out= is not supported: ferrax tensors are immutable",
+        ));
+    }
+    if weights.is_some_and(|o| !o.is_none()) {
+        return Err(PyValueError::new_err("weights= is not supported"));
+    }
+    let m = quantile_method(method)?;
+    let x = v(a)?;
+    let q = to_value(q, Some(ferrax_core::DType::F64))?;
+    let axes = to_axes(axis)?;
+    compute(py, x.size(), || {
+        let q = if scale == 1.0 {
+            q.clone()
+        } else {
+            ferrax_core::ops::binary::div(&q, &ferrax_core::ops::scalar_like(&q, scale))?
+        };
+        sorting::quantile(&x, &q, axes.as_deref(), m, keepdims)
+    })
+}
+
+/// The `q`-th quantiles (`q` in [0, 1]) along `axis`, NumPy's methods.
+///
+///     >>> fx.quantile(fx.asarray([1.0, 2.0, 3.0, 4.0]), 0.5)   # 2.5
+#[pyfunction]
+#[pyo3(signature = (a, q, axis=None, out=None, overwrite_input=false, method="linear", keepdims=false, *, weights=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn quantile(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    q: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+    overwrite_input: bool,
+    method: &str,
+    keepdims: bool,
+    weights: Option<&Bound<'_, PyAny>>,
+) -> R {
+    let _ = overwrite_input;
+    quantile_of(py, a, q, 1.0, axis, out, method, keepdims, weights)
+}
+
+/// The `q`-th percentiles (`q` in [0, 100]) along `axis`.
+///
+///     >>> fx.percentile(fx.asarray([1.0, 2.0, 3.0, 4.0]), 50)   # 2.5
+#[pyfunction]
+#[pyo3(signature = (a, q, axis=None, out=None, overwrite_input=false, method="linear", keepdims=false, *, weights=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn percentile(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    q: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+    overwrite_input: bool,
+    method: &str,
+    keepdims: bool,
+    weights: Option<&Bound<'_, PyAny>>,
+) -> R {
+    let _ = overwrite_input;
+    quantile_of(py, a, q, 100.0, axis, out, method, keepdims, weights)
+}
+
+/// The median along `axis` (the mean of the two middle values for even counts).
+///
+///     >>> fx.median(fx.asarray([3.0, 1.0, 4.0, 2.0]))   # 2.5
+#[pyfunction]
+#[pyo3(signature = (a, axis=None, out=None, overwrite_input=false, keepdims=false))]
+pub fn median(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+    overwrite_input: bool,
+    keepdims: bool,
+) -> R {
+    let _ = overwrite_input;
+    let half = pyo3::types::PyFloat::new(py, 0.5).into_any();
+    quantile_of(py, a, &half, 1.0, axis, out, "linear", keepdims, None)
+}
+
+/// The cumulative product along `axis` (`None`: flattened).
+///
+///     >>> fx.cumprod(fx.asarray([1.0, 2.0, 3.0]))   # [1., 2., 6.]
+#[pyfunction]
+#[pyo3(signature = (a, axis=None, dtype=None, out=None))]
+pub fn cumprod(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    out: Option<&Bound<'_, PyAny>>,
+) -> R {
+    if out.is_some_and(|o| !o.is_none()) {
+        return Err(PyTypeError::new_err(
+            "out= is not supported: ferrax tensors are immutable",
+        ));
+    }
+    let x = v(a)?;
+    let ax = axis_opt(axis)?;
+    let dt = dtype
+        .filter(|d| !d.is_none())
+        .map(|d| crate::convert::to_dtype(d))
+        .transpose()?;
+    compute(py, x.size(), || {
+        let x = match dt {
+            Some(d) => ferrax_core::ops::shape::convert(&x, d)?,
+            None => x.clone(),
+        };
+        series::cumprod(&x, ax)
+    })
+}
+
+/// The gradient of sampled values by central differences inside and
+/// one-sided ones at the ends; spacings are scalars or coordinate arrays.
+///
+///     >>> fx.gradient(fx.asarray([1.0, 4.0, 9.0, 16.0]))   # [3., 4., 6., 7.]
+#[pyfunction]
+#[pyo3(signature = (f, *varargs, axis=None, edge_order=1))]
+pub fn gradient(
+    py: Python<'_>,
+    f: &Bound<'_, PyAny>,
+    varargs: &Bound<'_, PyTuple>,
+    axis: Option<&Bound<'_, PyAny>>,
+    edge_order: i64,
+) -> PyResult<Py<PyAny>> {
+    let x = v(f)?;
+    let nd = x.ndim();
+    let axes: Vec<usize> = match to_axes(axis)? {
+        None => (0..nd).collect(),
+        Some(a) => a
+            .iter()
+            .map(|&i| ferrax_core::tensor::shape::normalize_axis(i, nd))
+            .collect::<ferrax_core::Result<_>>()
+            .map_err(crate::errors::to_pyerr)?,
+    };
+    let spacing_of = |o: &Bound<'_, PyAny>| -> PyResult<Spacing> {
+        if let Ok(h) = o.extract::<f64>() {
+            return Ok(Spacing::Step(h));
+        }
+        let c = v(o)?;
+        if c.ndim() == 0 {
+            return Ok(Spacing::Step(
+                c.concrete()
+                    .and_then(|t| t.item_f64())
+                    .map_err(crate::errors::to_pyerr)?,
+            ));
+        }
+        Ok(Spacing::Coordinates(c))
+    };
+    let spacing: Vec<Spacing> = match varargs.len() {
+        0 => axes.iter().map(|_| Spacing::Step(1.0)).collect(),
+        1 => {
+            let s = varargs.get_item(0)?;
+            axes.iter()
+                .map(|_| spacing_of(&s))
+                .collect::<PyResult<_>>()?
+        }
+        k if k == axes.len() => varargs
+            .iter()
+            .map(|s| spacing_of(&s))
+            .collect::<PyResult<_>>()?,
+        k => {
+            return Err(PyTypeError::new_err(format!(
+                "gradient: invalid number of spacing arguments ({k}) for {} axes",
+                axes.len()
+            )))
+        }
+    };
+    let parts = guard(|| series::gradient(&x, &spacing, &axes, edge_order))?;
+    if parts.len() == 1 {
+        Ok(wrap(py, parts.into_iter().next().expect("one part"))?.into_any())
+    } else {
+        let items = parts
+            .into_iter()
+            .map(|p| wrap(py, p))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, items)?.into_any().unbind())
+    }
+}
+
+fn convolve_mode(mode: &str) -> PyResult<ConvolveMode> {
+    match mode {
+        "full" => Ok(ConvolveMode::Full),
+        "same" => Ok(ConvolveMode::Same),
+        "valid" => Ok(ConvolveMode::Valid),
+        _ => Err(PyValueError::new_err(format!(
+            "mode must be 'full', 'same' or 'valid', got {mode:?}"
+        ))),
+    }
+}
+
+/// The discrete linear convolution of two 1-d sequences.
+///
+///     >>> fx.convolve(fx.asarray([1.0, 2.0, 3.0]), fx.asarray([0.0, 1.0, 0.5]))   # [0, 1, 2.5, 4, 1.5]
+#[pyfunction]
+#[pyo3(signature = (a, v, mode="full"))]
+pub fn convolve(py: Python<'_>, a: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>, mode: &str) -> R {
+    let m = convolve_mode(mode)?;
+    let (a, b) = v2(a, v)?;
+    compute(py, a.size() * b.size(), || series::convolve(&a, &b, m))
+}
+
+/// The cross-correlation of two 1-d sequences (NumPy's `correlate`).
+///
+///     >>> fx.correlate(fx.asarray([1.0, 2.0, 3.0]), fx.asarray([0.0, 1.0, 0.5]))   # [3.5]
+#[pyfunction]
+#[pyo3(signature = (a, v, mode="valid"))]
+pub fn correlate(py: Python<'_>, a: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>, mode: &str) -> R {
+    let m = convolve_mode(mode)?;
+    let (a, b) = v2(a, v)?;
+    compute(py, a.size() * b.size(), || series::correlate(&a, &b, m))
+}
+
+/// Piecewise-linear interpolation of `(xp, fp)` at `x` (`xp` increasing).
+///
+///     >>> fx.interp(1.5, fx.asarray([1.0, 2.0]), fx.asarray([10.0, 20.0]))   # 15.0
+#[pyfunction]
+#[pyo3(signature = (x, xp, fp, left=None, right=None, period=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn interp(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    xp: &Bound<'_, PyAny>,
+    fp: &Bound<'_, PyAny>,
+    left: Option<&Bound<'_, PyAny>>,
+    right: Option<&Bound<'_, PyAny>>,
+    period: Option<&Bound<'_, PyAny>>,
+) -> R {
+    if period.is_some_and(|o| !o.is_none()) {
+        return Err(PyValueError::new_err("interp: period= is not supported"));
+    }
+    let (x, xp, fp) = (v(x)?, v(xp)?, v(fp)?);
+    let (l, r) = (opt(left)?, opt(right)?);
+    compute(py, x.size(), || {
+        series::interp(&x, &xp, &fp, l.as_ref(), r.as_ref())
+    })
+}
+
+/// The entries of `choicelist` where the first true condition of `condlist`
+/// holds, `default` elsewhere.
+///
+///     >>> fx.select([fx.asarray([True, False])], [fx.asarray([1.0, 2.0])], 0.0)   # [1., 0.]
+#[pyfunction]
+#[pyo3(signature = (condlist, choicelist, default=None))]
+pub fn select(
+    py: Python<'_>,
+    condlist: &Bound<'_, PyAny>,
+    choicelist: &Bound<'_, PyAny>,
+    default: Option<&Bound<'_, PyAny>>,
+) -> R {
+    let conds = values(condlist)?;
+    let choices = values(choicelist)?;
+    let dt = choices.first().map(Value::dtype);
+    let default = match default.filter(|d| !d.is_none()) {
+        Some(d) => to_value(d, dt)?,
+        None => to_value(&0i64.into_pyobject(py)?.into_any(), dt)?,
+    };
+    let size = choices.iter().map(Value::size).max().unwrap_or(1);
+    compute(py, size, || ew::select(&conds, &choices, &default))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for f in [
+        wrap_pyfunction!(sort, m)?,
+        wrap_pyfunction!(argsort, m)?,
+        wrap_pyfunction!(searchsorted, m)?,
+        wrap_pyfunction!(quantile, m)?,
+        wrap_pyfunction!(percentile, m)?,
+        wrap_pyfunction!(median, m)?,
+        wrap_pyfunction!(cumprod, m)?,
+        wrap_pyfunction!(gradient, m)?,
+        wrap_pyfunction!(convolve, m)?,
+        wrap_pyfunction!(correlate, m)?,
+        wrap_pyfunction!(interp, m)?,
+        wrap_pyfunction!(select, m)?,
         wrap_pyfunction!(deg2rad, m)?,
         wrap_pyfunction!(rad2deg, m)?,
         wrap_pyfunction!(radians, m)?,

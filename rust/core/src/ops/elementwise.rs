@@ -104,3 +104,26 @@ pub fn real(x: &Value) -> Result<Value> {
 pub fn imag(x: &Value) -> Result<Value> {
     zeros_like(x)
 }
+
+/// NumPy's `select`: where the first true condition of `condlist` holds, the
+/// matching entry of `choicelist`; `default` where none does.
+pub fn select(condlist: &[Value], choicelist: &[Value], default: &Value) -> Result<Value> {
+    if condlist.len() != choicelist.len() {
+        return crate::value_err!(
+            "select: list of cases must be same length as list of conditions ({} and {})",
+            condlist.len(),
+            choicelist.len()
+        );
+    }
+    let mut out = default.clone();
+    for (c, v) in condlist.iter().zip(choicelist).rev() {
+        if c.dtype() != crate::DType::Bool {
+            return crate::type_err!(
+                "select: invalid entry in condlist: should be boolean ndarray, got {}",
+                c.dtype()
+            );
+        }
+        out = where_(c, v, &out)?;
+    }
+    Ok(out)
+}

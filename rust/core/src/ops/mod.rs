@@ -26,6 +26,7 @@ pub mod reduce;
 pub mod scipy_linalg;
 pub mod series;
 pub mod shape;
+pub mod sorting;
 pub mod stats;
 pub mod unary;
 mod util;
@@ -61,6 +62,7 @@ pub enum Prim {
     ScatterAdd(index::ScatterAdd),
     MatMul(linalg::MatMul),
     Decomp(decomp::Decomp),
+    Order(sorting::Order),
 }
 
 macro_rules! each_prim {
@@ -85,6 +87,7 @@ macro_rules! each_prim {
             Prim::ScatterAdd($r) => $e,
             Prim::MatMul($r) => $e,
             Prim::Decomp($r) => $e,
+            Prim::Order($r) => $e,
         }
     };
 }
