@@ -108,6 +108,13 @@ UNARY = [
     ("relu", fx.relu, away(2, 3)),
     ("softplus", fx.softplus, u(2, 3, lo=-4, hi=4)),
     ("erf", fx.erf, u(2, 3, lo=-2, hi=2)),
+    ("erfc", fx.erfc, u(2, 3, lo=-2, hi=2)),
+    ("logit", fx.logit, u(2, 3, lo=0.1, hi=0.9)),
+    ("gammaln", fx.gammaln, u(2, 3, lo=0.2, hi=5.0)),
+    ("digamma", fx.digamma, u(2, 3, lo=0.2, hi=5.0)),
+    ("ndtr", fx.ndtr, u(2, 3, lo=-3, hi=3)),
+    ("log_ndtr", fx.log_ndtr, u(2, 3, lo=-8, hi=3)),
+    ("ndtri", fx.ndtri, u(2, 3, lo=0.05, hi=0.95)),
     ("floor", fx.floor, frac(2, 3)),
     ("ceil", fx.ceil, frac(2, 3)),
     ("round", fx.round, frac(2, 3)),
@@ -144,6 +151,8 @@ for _sa, _sb in BCAST:
     case(f"hypot{_sid}", fx.hypot, away(*_sa), away(*_sb))
     case(f"logaddexp{_sid}", fx.logaddexp, u(*_sa), u(*_sb))
     case(f"logaddexp2{_sid}", fx.logaddexp2, u(*_sa), u(*_sb))
+    case(f"xlogy{_sid}", fx.xlogy, u(*_sa), _pos(*_sb))
+    case(f"xlog1py{_sid}", fx.xlog1py, u(*_sa), _pos(*_sb))
     case(f"maximum{_sid}", fx.maximum, u(*_sa), u(*_sb))
     case(f"minimum{_sid}", fx.minimum, u(*_sa), u(*_sb))
     # b reversed: the broadcast operand first

@@ -9,6 +9,7 @@ import math
 import ferrax as fx
 import numpy as np
 import pytest
+import scipy.special
 from conftest import FLOAT_DTYPES, LAYOUTS, assert_close, make_input, random_array
 
 SHAPES = [(), (1,), (7,), (3, 4), (2, 1, 5), (0,), (0, 3), (3, 0), (2, 0, 3), (1, 1, 3)]
@@ -57,6 +58,13 @@ UNARY = {
     "relu": (fx.relu, lambda x: np.maximum(x, 0.0), -3, 3, "exact"),
     "softplus": (fx.softplus, _softplus, -10, 10, "transcendental"),
     "erf": (fx.erf, _erf, -3, 3, "transcendental"),
+    "erfc": (fx.erfc, scipy.special.erfc, -3, 5, "transcendental"),
+    "logit": (fx.logit, scipy.special.logit, 0.01, 0.99, "transcendental"),
+    "gammaln": (fx.gammaln, scipy.special.gammaln, 0.05, 12, "transcendental"),
+    "digamma": (fx.digamma, scipy.special.digamma, 0.05, 12, "transcendental"),
+    "ndtr": (fx.ndtr, scipy.special.ndtr, -6, 6, "transcendental"),
+    "log_ndtr": (fx.log_ndtr, scipy.special.log_ndtr, -30, 8, "transcendental"),
+    "ndtri": (fx.ndtri, scipy.special.ndtri, 0.001, 0.999, "transcendental"),
     "floor": (fx.floor, np.floor, -5, 5, "exact"),
     "ceil": (fx.ceil, np.ceil, -5, 5, "exact"),
     "round": (fx.round, np.round, -5, 5, "exact"),
@@ -203,6 +211,8 @@ BINARY = {
     "hypot": (fx.hypot, np.hypot, "any", "exact"),
     "logaddexp": (fx.logaddexp, np.logaddexp, "any", "transcendental"),
     "logaddexp2": (fx.logaddexp2, np.logaddexp2, "any", "transcendental"),
+    "xlogy": (fx.xlogy, scipy.special.xlogy, "positive", "transcendental"),
+    "xlog1py": (fx.xlog1py, scipy.special.xlog1py, "positive", "transcendental"),
     "floor_divide": (fx.floor_divide, np.floor_divide, "nonzero", "exact"),
     "remainder": (fx.remainder, np.remainder, "nonzero", "exact"),
     "pow_alias": (fx.pow, np.power, "positive", "transcendental"),

@@ -46,6 +46,11 @@ _UFUNCS.update(
     bitwise_or=_C.logical_or,
     bitwise_xor=_C.logical_xor,
     invert=_C.logical_not,
+    # scipy.special's ufuncs of several arguments
+    gammainc=_C._special_gammainc,
+    gammaincc=_C._special_gammaincc,
+    betainc=_C._special_betainc,
+    betaln=_C._special_betaln,
 )
 _BOOL_ONLY = {"bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
 _REDUCE = {"add": _C.sum, "multiply": _C.prod, "maximum": _C.max, "minimum": _C.min}

@@ -10,6 +10,7 @@ mod interrupt;
 mod linalg;
 mod numpy_functions;
 mod pytree;
+mod special;
 mod tensor;
 mod transforms;
 
@@ -100,6 +101,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     composites::register(m)?;
     composites::register_private(m)?;
     linalg::register_private(m)?;
+    special::register_private(m)?;
     numpy_functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function

@@ -12,4 +12,5 @@ pub mod reduce;
 pub mod scan;
 pub mod simd;
 pub mod slice_fold;
+pub mod special;
 pub mod strided;

@@ -83,6 +83,8 @@ binary_ops! { $
     Hypot => hypot, "hypot", true;
     LogAddExp => logaddexp, "logaddexp", true;
     LogAddExp2 => logaddexp2, "logaddexp2", true;
+    Xlogy => xlogy, "xlogy", true;
+    Xlog1py => xlog1py, "xlog1py", true;
     FloorDiv => floor_divide, "floor_divide", false;
     Rem => remainder, "remainder", false;
 }
@@ -181,6 +183,21 @@ impl BinaryOp {
             Hypot => map2(a, b, hypot_of::<T>),
             LogAddExp => map2(a, b, logaddexp_of::<T>),
             LogAddExp2 => map2(a, b, logaddexp2_of::<T>),
+            // 0 where x == 0, unless y is NaN (SciPy's convention)
+            Xlogy => map2(a, b, |x: T, y: T| {
+                if x == T::ZERO && !y.is_nan() {
+                    T::ZERO
+                } else {
+                    x * T::ln(y)
+                }
+            }),
+            Xlog1py => map2(a, b, |x: T, y: T| {
+                if x == T::ZERO && !y.is_nan() {
+                    T::ZERO
+                } else {
+                    x * T::ln1p(y)
+                }
+            }),
             FloorDiv => map2(a, b, |x: T, y: T| divmod(x, y).0),
             Rem => map2(a, b, |x: T, y: T| divmod(x, y).1),
         }
@@ -197,7 +214,7 @@ impl BinaryOp {
             FloorDiv => map2(a, b, |x: T, y: T| x.floordiv(y)),
             Rem => map2(a, b, |x: T, y: T| x.rem(y)),
             Pow => map2(a, b, |x: T, y: T| x.pow(y)),
-            Div | Atan2 | Hypot | LogAddExp | LogAddExp2 => {
+            Div | Atan2 | Hypot | LogAddExp | LogAddExp2 | Xlogy | Xlog1py => {
                 type_err!("{} needs float inputs", self.name())
             }
         }
@@ -447,6 +464,15 @@ impl BinaryOp {
             LogAddExp2 => (
                 when(want_a, &|| Ok(Times(exp2(&sub(a, out)?)?)))?,
                 when(want_b, &|| Ok(Times(exp2(&sub(b, out)?)?)))?,
+            ),
+            // log(y) and x / y, as JAX (so -inf and NaN at x = y = 0)
+            Xlogy => (
+                when(want_a, &|| Ok(Times(log(b)?)))?,
+                when(want_b, &|| Ok(Times(div(a, b)?)))?,
+            ),
+            Xlog1py => (
+                when(want_a, &|| Ok(Times(crate::ops::unary::log1p(b)?)))?,
+                when(want_b, &|| Ok(Times(div(a, &add(&c(1.0), b)?)?)))?,
             ),
             // piecewise constant: zero almost everywhere
             FloorDiv => (Zero, Zero),

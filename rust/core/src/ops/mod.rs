@@ -14,6 +14,7 @@ pub mod composite;
 pub mod contract;
 pub mod creation;
 pub mod decomp;
+pub mod distributions;
 pub mod elementwise;
 pub mod index;
 pub mod indexing;
@@ -27,6 +28,7 @@ pub mod scipy_linalg;
 pub mod series;
 pub mod shape;
 pub mod sorting;
+pub mod special;
 pub mod stats;
 pub mod unary;
 mod util;
@@ -63,6 +65,7 @@ pub enum Prim {
     MatMul(linalg::MatMul),
     Decomp(decomp::Decomp),
     Order(sorting::Order),
+    Special(special::Special),
 }
 
 macro_rules! each_prim {
@@ -88,6 +91,7 @@ macro_rules! each_prim {
             Prim::MatMul($r) => $e,
             Prim::Decomp($r) => $e,
             Prim::Order($r) => $e,
+            Prim::Special($r) => $e,
         }
     };
 }

@@ -85,12 +85,12 @@ fn broadcast_batches(a: &Value, b: &Value) -> Result<(Value, Value)> {
     Ok((broadcast_to(a, &with(&sa))?, broadcast_to(b, &with(&sb))?))
 }
 
-/// `x` with `a @ x = b` (NumPy 2's rule: `b` is a vector only when it is 1-d;
-/// otherwise a stack of matrices, batch axes broadcast). A singular `a` is a
-/// `LinAlgError`.
-pub fn solve(a: &Value, b: &Value) -> Result<Value> {
+/// The square `a` and its right-hand side `b` in a common float dtype, batch
+/// axes broadcast: `(a, b as (..., n, k), b was a vector)` (NumPy 2's rule:
+/// `b` is a vector only when it is 1-d). `what` names the caller in errors.
+pub fn linear_system(a: &Value, b: &Value, what: &str) -> Result<(Value, Value, bool)> {
     let (a, b) = promote(&as_float(a)?, &as_float(b)?, true)?;
-    let n = square_dims(&a, "solve")?;
+    let n = square_dims(&a, what)?;
     let vector = b.ndim() == 1;
     let b2 = if vector {
         expand_dims(&b, &[-1])?
@@ -99,18 +99,29 @@ pub fn solve(a: &Value, b: &Value) -> Result<Value> {
     };
     if b2.ndim() < 2 || b2.shape()[b2.ndim() - 2] != n {
         return value_err!(
-            "solve: the right-hand side of shape {} does not match the {n}x{n} matrix",
+            "{what}: the right-hand side of shape {} does not match the {n}x{n} matrix",
             fmt_shape(&b.shape())
         );
     }
     let (a2, b2) = broadcast_batches(&a, &b2)?;
-    let x = solve_same_batch(&a2, &b2)?;
+    Ok((a2, b2, vector))
+}
+
+/// The solution of a [`linear_system`] back in the right-hand side's form.
+pub fn unvector(x: Value, vector: bool) -> Result<Value> {
     if vector {
         let s = x.shape();
         reshape(&x, &s[..s.len() - 1])
     } else {
         Ok(x)
     }
+}
+
+/// `x` with `a @ x = b` (`b` a vector when 1-d, else a stack of matrices,
+/// batch axes broadcast). A singular `a` is a `LinAlgError`.
+pub fn solve(a: &Value, b: &Value) -> Result<Value> {
+    let (a, b, vector) = linear_system(a, b, "solve")?;
+    unvector(solve_same_batch(&a, &b)?, vector)
 }
 
 /// The inverse of each square matrix; a singular one is a `LinAlgError`.

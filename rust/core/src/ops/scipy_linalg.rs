@@ -4,57 +4,17 @@
 //! axes.
 
 use crate::error::Result;
-use crate::ops::binary::{binary, compare, mul, promote, sub, BinaryOp};
+use crate::ops::binary::{binary, compare, mul, sub, BinaryOp};
 use crate::ops::composite::expand_dims;
 use crate::ops::decomp::{solve_same_batch, tri_solve, unpack, Decomp};
 use crate::ops::linalg::{matmul, mt};
-use crate::ops::numpy_linalg::{as_float, cholesky, square_dims};
-use crate::ops::shape::{broadcast_to, convert, reshape};
+use crate::ops::numpy_linalg::{as_float, cholesky, linear_system, square_dims, unvector};
+use crate::ops::shape::{broadcast_to, convert};
 use crate::ops::{scalar_like, CompareOp, Prim};
-use crate::tensor::shape::{broadcast_shapes, fmt_shape};
-use crate::tensor::{DType, Shape, Tensor};
+use crate::tensor::shape::fmt_shape;
+use crate::tensor::{DType, Tensor};
 use crate::trace::{bind, Value};
 use crate::value_err;
-
-/// `a` square and `b` its right-hand side (a vector when 1-d), batch axes
-/// broadcast: `(a, b as (..., n, k), b was a vector)`.
-fn system(a: &Value, b: &Value, what: &str) -> Result<(Value, Value, bool)> {
-    let (a, b) = promote(&as_float(a)?, &as_float(b)?, true)?;
-    let n = square_dims(&a, what)?;
-    let vector = b.ndim() == 1;
-    let b2 = if vector {
-        expand_dims(&b, &[-1])?
-    } else {
-        b.clone()
-    };
-    if b2.ndim() < 2 || b2.shape()[b2.ndim() - 2] != n {
-        return value_err!(
-            "{what}: the right-hand side of shape {} does not match the {n}x{n} matrix",
-            fmt_shape(&b.shape())
-        );
-    }
-    let (sa, sb) = (a.shape(), b2.shape());
-    let batch = broadcast_shapes(&sa[..sa.len() - 2], &sb[..sb.len() - 2])?;
-    let with = |s: &[usize]| -> Shape {
-        let mut v = batch.clone();
-        v.extend_from_slice(&s[s.len() - 2..]);
-        v
-    };
-    Ok((
-        broadcast_to(&a, &with(&sa))?,
-        broadcast_to(&b2, &with(&sb))?,
-        vector,
-    ))
-}
-
-fn unvector(x: Value, vector: bool) -> Result<Value> {
-    if vector {
-        let s = x.shape();
-        reshape(&x, &s[..s.len() - 1])
-    } else {
-        Ok(x)
-    }
-}
 
 /// `x` with `op(a) x = b` for triangular `a` (`trans`: 0 for `a`, 1 or 2 for
 /// `aᵀ`); only the `lower` or upper triangle is read, the diagonal taken as
@@ -71,7 +31,7 @@ pub fn solve_triangular(
             "solve_triangular: trans must be 0, 1 or 2 ('N', 'T', 'C'), got {trans}"
         );
     }
-    let (a, b, vector) = system(a, b, "solve_triangular")?;
+    let (a, b, vector) = linear_system(a, b, "solve_triangular")?;
     unvector(tri_solve(&a, &b, lower, trans != 0, unit_diagonal)?, vector)
 }
 
@@ -83,7 +43,7 @@ pub fn cho_factor(a: &Value, lower: bool) -> Result<Value> {
 
 /// `x` with `A x = b` from `A`'s Cholesky factor `c` (lower or upper).
 pub fn cho_solve(c: &Value, lower: bool, b: &Value) -> Result<Value> {
-    let (c, b, vector) = system(c, b, "cho_solve")?;
+    let (c, b, vector) = linear_system(c, b, "cho_solve")?;
     // A = L Lᵀ: L y = b, Lᵀ x = y (upper U = Lᵀ: Uᵀ y = b, U x = y)
     let y = tri_solve(&c, &b, lower, !lower, false)?;
     unvector(tri_solve(&c, &y, lower, lower, false)?, vector)
@@ -108,7 +68,7 @@ pub fn lu_solve(lu: &Value, piv: &Value, b: &Value, trans: u8) -> Result<Value> 
     if trans > 2 {
         return value_err!("lu_solve: trans must be 0, 1 or 2, got {trans}");
     }
-    let (lu, b, vector) = system(lu, b, "lu_solve")?;
+    let (lu, b, vector) = linear_system(lu, b, "lu_solve")?;
     let n = lu.shape()[lu.ndim() - 1];
     if piv.shape().last() != Some(&n) {
         return value_err!(

@@ -8,6 +8,7 @@ use crate::kernels::elementwise::{unary as map, unary_slices};
 use crate::kernels::math::{fix_trig_large, FloatMath, Trig};
 use crate::kernels::reduce::Arith;
 use crate::kernels::simd::map1;
+use crate::kernels::special;
 use crate::ops::binary::{add, div, mul, sub};
 use crate::ops::{scalar_like, Cotangents, Family, Prim};
 use crate::tensor::{DType, Element, Tensor};
@@ -104,9 +105,24 @@ unary_ops! { $
     Relu => relu, "", true;
     Softplus => softplus, "", false;
     Erf => erf, "erf", false;
+    Erfc => erfc, "erfc", false;
+    Logit => logit, "logit", false;
+    Gammaln => gammaln, "gammaln", false;
+    Digamma => digamma, "psi", false;
+    Ndtr => ndtr, "ndtr", false;
+    LogNdtr => log_ndtr, "log_ndtr", false;
+    Ndtri => ndtri, "ndtri", false;
     Floor => floor, "floor", true;
     Ceil => ceil, "ceil", true;
     Round => rint, "rint", true;
+}
+
+/// ln(2π) / 2.
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// A scalar special function (computed in f64) over every element.
+fn special_map<T: Float>(x: &Tensor, f: fn(f64) -> f64) -> Result<Tensor> {
+    map(x, move |a: T| T::c(f(a.to_f64())))
 }
 
 /// Float element types: the std operations that compile to single instructions
@@ -221,6 +237,13 @@ impl UnaryOp {
             }),
             Softplus => map(x, T::softplus),
             Erf => map(x, T::erf),
+            Erfc => special_map::<T>(x, special::erfc),
+            Logit => special_map::<T>(x, special::logit),
+            Gammaln => special_map::<T>(x, special::gammaln),
+            Digamma => special_map::<T>(x, special::digamma),
+            Ndtr => special_map::<T>(x, special::ndtr),
+            LogNdtr => special_map::<T>(x, special::log_ndtr),
+            Ndtri => special_map::<T>(x, special::ndtri),
             Floor => map(x, |a: T| a.floor()),
             Ceil => map(x, |a: T| a.ceil()),
             Round => map(x, |a: T| a.round_even()),
@@ -297,6 +320,21 @@ impl UnaryOp {
                 &c(std::f64::consts::FRAC_2_SQRT_PI),
                 &exp(&neg(&square(x)?)?)?,
             )?,
+            Erfc => mul(
+                &c(-std::f64::consts::FRAC_2_SQRT_PI),
+                &exp(&neg(&square(x)?)?)?,
+            )?,
+            Logit => reciprocal(&mul(x, &sub(&one(), x)?)?)?,
+            Gammaln => digamma(x)?,
+            Digamma => crate::ops::special::polygamma(&c(1.0), x)?,
+            // φ(x), and φ(x)/Φ(x) = exp(ln φ(x) - ln Φ(x)) (no 0/0 in the tail)
+            Ndtr => exp(&sub(&mul(&c(-0.5), &square(x)?)?, &c(HALF_LN_2PI))?)?,
+            LogNdtr => exp(&sub(
+                &sub(&mul(&c(-0.5), &square(x)?)?, &c(HALF_LN_2PI))?,
+                y,
+            )?)?,
+            // 1/φ(y)
+            Ndtri => exp(&add(&mul(&c(0.5), &square(y)?)?, &c(HALF_LN_2PI))?)?,
         }))
     }
 }
