@@ -12,7 +12,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 const EPS: f64 = f64::EPSILON;
 /// ln(2π) / 2.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+pub const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 /// Iteration cap of the series and continued fractions: enough for shape
 /// parameters up to ~1e7; beyond it the result is NaN, never a hang.
 const MAX_ITER: usize = 100_000;

@@ -4,6 +4,7 @@
 //! support (`-inf` log density, 0 density, NaN quantile).
 
 use crate::error::Result;
+use crate::kernels::special::HALF_LN_2PI;
 use crate::ops::binary::{add, compare, div, mul, sub, where_, xlog1py, xlogy, CompareOp};
 use crate::ops::composite::{clip, expand_dims};
 use crate::ops::numpy_linalg::cholesky;
@@ -19,9 +20,6 @@ use crate::tensor::shape::fmt_shape;
 use crate::trace::Value;
 use crate::value_err;
 use std::f64::consts::PI;
-
-/// ln(2π) / 2.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 macro_rules! named_enum {
     ($(#[$m:meta])* $name:ident { $($var:ident => $s:literal),* $(,)? }) => {

@@ -8,7 +8,7 @@ use crate::kernels::elementwise::{unary as map, unary_slices};
 use crate::kernels::math::{fix_trig_large, FloatMath, Trig};
 use crate::kernels::reduce::Arith;
 use crate::kernels::simd::map1;
-use crate::kernels::special;
+use crate::kernels::special::{self, HALF_LN_2PI};
 use crate::ops::binary::{add, div, mul, sub};
 use crate::ops::{scalar_like, Cotangents, Family, Prim};
 use crate::tensor::{DType, Element, Tensor};
@@ -116,9 +116,6 @@ unary_ops! { $
     Ceil => ceil, "ceil", true;
     Round => rint, "rint", true;
 }
-
-/// ln(2π) / 2.
-const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// A scalar special function (computed in f64) over every element.
 fn special_map<T: Float>(x: &Tensor, f: fn(f64) -> f64) -> Result<Tensor> {
