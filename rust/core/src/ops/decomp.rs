@@ -29,7 +29,7 @@ use crate::ops::matrix::{tril, triu};
 use crate::ops::shape::{broadcast_to, concatenate, reshape, slice};
 use crate::ops::unary::reciprocal;
 use crate::ops::CompareOp;
-use crate::ops::{broadcast_batch, scalar_like, zeros, Cotangents, Family, Prim};
+use crate::ops::{all_batched, scalar_like, zeros, Cotangents, Family, Prim};
 use crate::tensor::Tensor;
 use crate::trace::{bind, Value};
 use crate::value_err;
@@ -492,17 +492,7 @@ impl Family for Decomp {
     }
 
     fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
-        let args: Vec<Value> = v
-            .iter()
-            .zip(b)
-            .map(|(x, &bt)| {
-                if bt {
-                    Ok(x.clone())
-                } else {
-                    broadcast_batch(x, size)
-                }
-            })
-            .collect::<Result<_>>()?;
+        let args = all_batched(v, b, size)?;
         Ok((bind(&Prim::Decomp(self.clone()), &args)?, true))
     }
 
@@ -520,7 +510,7 @@ fn qr_parts(a: &Value, out: &Value) -> Result<(Value, Value)> {
 }
 
 /// `x[..., i]` of a packed value.
-fn slice_last(x: &Value, i: usize) -> Result<Value> {
+pub(crate) fn slice_last(x: &Value, i: usize) -> Result<Value> {
     let s = x.shape();
     let mut starts = vec![0; s.len()];
     let mut lens = s.to_vec();

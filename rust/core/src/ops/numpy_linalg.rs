@@ -10,10 +10,10 @@
 use crate::error::{Error, Result};
 use crate::ops::binary::{binary, compare, div, mul, promote, sub, where_, BinaryOp};
 use crate::ops::composite::{expand_dims, moveaxis};
-use crate::ops::decomp::{solve_same_batch, unpack, Decomp};
+use crate::ops::decomp::{slice_last, solve_same_batch, unpack, Decomp};
 use crate::ops::linalg::{matmul, mt};
 use crate::ops::reduce::{reduction, ReduceOp};
-use crate::ops::shape::{broadcast_to, convert, reshape, slice};
+use crate::ops::shape::{broadcast_to, convert, reshape};
 use crate::ops::unary::{abs, exp, sqrt};
 use crate::ops::{scalar_like, CompareOp, Prim};
 use crate::tensor::shape::{broadcast_shapes, fmt_shape, normalize_axis};
@@ -518,19 +518,10 @@ pub fn cond(x: &Value, p: Option<NormOrd>) -> Result<Value> {
         None | Some(NormOrd::P(2.0)) | Some(NormOrd::P(-2.0)) => {
             let s = svdvals(&x)?;
             let k = s.shape()[s.ndim() - 1];
-            let pick = |i: usize| -> Result<Value> {
-                let sh = s.shape();
-                let mut starts = vec![0; sh.len()];
-                let mut lens = sh.to_vec();
-                starts[sh.len() - 1] = i;
-                lens[sh.len() - 1] = 1;
-                let v = slice(&s, &starts, &vec![1; sh.len()], &lens)?;
-                reshape(&v, &sh[..sh.len() - 1])
-            };
             if k == 0 {
                 return value_err!("cond: the matrix is empty");
             }
-            let (hi, lo) = (pick(0)?, pick(k - 1)?);
+            let (hi, lo) = (slice_last(&s, 0)?, slice_last(&s, k - 1)?);
             if p == Some(NormOrd::P(-2.0)) {
                 div(&lo, &hi)
             } else {

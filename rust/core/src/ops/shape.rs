@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 use crate::error::Result;
 use crate::kernels::copy::scatter_into;
 use crate::kernels::elementwise::cast;
-use crate::ops::{align_batched, broadcast_batch, reduce_to_shape, Cotangents, Family, Prim};
+use crate::ops::{align_batched, all_batched, reduce_to_shape, Cotangents, Family, Prim};
 use crate::tensor::shape::{broadcast_shapes, contiguous_strides, fmt_shape, numel};
 use crate::tensor::{DType, Element, Shape, Tensor};
 use crate::trace::{bind, Value};
@@ -359,17 +359,7 @@ impl Family for Concat {
         Ok(cts)
     }
     fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
-        let parts: Vec<Value> = v
-            .iter()
-            .zip(b)
-            .map(|(x, &bt)| {
-                if bt {
-                    Ok(x.clone())
-                } else {
-                    broadcast_batch(x, size)
-                }
-            })
-            .collect::<Result<_>>()?;
+        let parts = all_batched(v, b, size)?;
         Ok((bind(&Prim::Concat(Concat(self.0 + 1)), &parts)?, true))
     }
     fn differentiable(&self) -> bool {

@@ -13,7 +13,7 @@ use crate::ops::composite::{moveaxis, take_along_axis};
 use crate::ops::reduce::{reduction, ReduceOp};
 use crate::ops::shape::{broadcast_to, convert, reshape};
 use crate::ops::unary::{floor, isnan};
-use crate::ops::{broadcast_batch, scalar_like, CompareOp, Cotangents, Family, Prim};
+use crate::ops::{all_batched, scalar_like, CompareOp, Cotangents, Family, Prim};
 use crate::tensor::shape::{fmt_shape, normalize_axis};
 use crate::tensor::{DType, Element, Tensor};
 use crate::trace::{bind, Value};
@@ -100,17 +100,7 @@ impl Family for Order {
         Ok(p.iter().map(|_| None).collect())
     }
     fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
-        let args: Vec<Value> = v
-            .iter()
-            .zip(b)
-            .map(|(x, &bt)| {
-                if bt {
-                    Ok(x.clone())
-                } else {
-                    broadcast_batch(x, size)
-                }
-            })
-            .collect::<Result<_>>()?;
+        let args = all_batched(v, b, size)?;
         Ok((bind(&Prim::Order(self.clone()), &args)?, true))
     }
     fn differentiable(&self) -> bool {

@@ -74,6 +74,22 @@ pub fn broadcast_batch(v: &Value, size: usize) -> Result<Value> {
     shape::broadcast_to(&shape::reshape(v, &r)?, &s)
 }
 
+/// Every operand with a batch axis of `size` in front: the batched ones as
+/// they are, the others with theirs materialised ([`broadcast_batch`]), for
+/// primitives whose batch rule is "bind again on the physical values".
+pub fn all_batched(vals: &[Value], batched: &[bool], size: usize) -> Result<Vec<Value>> {
+    vals.iter()
+        .zip(batched)
+        .map(|(x, &b)| {
+            if b {
+                Ok(x.clone())
+            } else {
+                broadcast_batch(x, size)
+            }
+        })
+        .collect()
+}
+
 /// Batch rule for any broadcasting elementwise primitive: align the batched
 /// operands' ranks and apply the primitive to the physical values.
 pub fn batch_elementwise(
