@@ -4,7 +4,9 @@
 >>> fx.grad(lambda x: fx.sum(fx.sin(x) ** 2))(fx.linspace(0.0, 1.0, 5))
 
 Transforms: :func:`grad`, :func:`value_and_grad`, :func:`vjp`, :func:`jvp`,
-:func:`jacrev`, :func:`jacfwd`, :func:`hessian`, :func:`vmap`. Every number is
+:func:`linearize`, :func:`linear_transpose`, :func:`jacrev` (:func:`jacobian`),
+:func:`jacfwd`, :func:`hessian`, :func:`hvp`, :func:`vmap`; :func:`jit` for
+porting JAX code. Every number is
 computed by the Rust core (``ferrax._ferrax``).
 """
 
@@ -12,10 +14,24 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _numpy_protocol, _repr, linalg, nn, scipy, tree_util
+from . import _numpy_protocol, _repr, linalg, nn, scipy, test_util, tree_util
 from ._ferrax import *  # every public function of the core (see _ferrax.__all__)
-from ._ferrax import Tensor, VjpFunction, __version__, _register_hooks
-from ._transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
+from ._ferrax import LinearizedFunction, Tensor, VjpFunction, __version__, _register_hooks
+from ._transforms import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jit,
+    jvp,
+    linear_transpose,
+    linearize,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 
 float32 = _np.dtype("float32")
 float64 = _np.dtype("float64")

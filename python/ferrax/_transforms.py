@@ -140,3 +140,103 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     >>> fx.hessian(lambda x: fx.sum(x ** 3))(fx.arange(3.0))   # diag(6x)
     """
     return _named(_C.JacobianFunction(fun, "hessian", argnums, has_aux, None), fun)
+
+
+def linearize(fn: Callable, *primals: Any, has_aux: bool = False) -> Any:
+    """Evaluate ``fn(*primals)`` once and return ``(out, f_jvp)`` (and ``aux``
+    with ``has_aux``): ``f_jvp(*tangents)`` is the JVP at ``primals``, one
+    tangent per primal, computed from the recorded evaluation without
+    calling ``fn`` again (each call costs about one JVP's arithmetic, and the
+    intermediates stay alive as long as ``f_jvp`` does).
+
+    >>> out, f_jvp = fx.linearize(fx.sin, fx.asarray([0.0, 1.0]))
+    >>> f_jvp(fx.ones(2))          # cos(x)
+    """
+    return _C.linearize(fn, *primals, has_aux=has_aux)
+
+
+def linear_transpose(fn: Callable, *primals: Any) -> Callable:
+    """The transpose of a linear ``fn``: ``f_t(ct)`` returns a tuple with one
+    cotangent per primal (``primals`` give the shapes and dtypes; their values
+    are not used). A function that is not linear raises ``ValueError``
+    (checked at a probe input).
+
+    >>> f_t = fx.linear_transpose(lambda x: 2.0 * x, fx.ones(3))
+    >>> f_t(fx.ones(3))            # (2, 2, 2),
+    """
+    return _C.linear_transpose(fn, *primals)
+
+
+def hvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """The Hessian of a scalar ``fn`` at ``primals`` times ``tangents``, by
+    forward mode over reverse mode (one gradient's cost, twice), without
+    forming the Hessian. One primal gives one result; several give a tuple.
+
+    >>> fx.hvp(lambda x: fx.sum(x ** 3), (fx.asarray([1.0, 2.0]),), (fx.ones(2),))   # 6x
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(fn, argnums), primals, tangents)[1]
+
+
+def jacobian(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    chunk_size: int | None = None,
+) -> Callable:
+    """The Jacobian of ``fun`` (by reverse mode): JAX's ``jax.jacobian``, an
+    alias of :func:`jacrev`.
+
+    >>> fx.jacobian(fx.sin)(fx.asarray([0.0, 1.0]))   # diag(cos(x))
+    """
+    return jacrev(fun, argnums, has_aux, chunk_size=chunk_size)
+
+
+def jit(
+    fun: Callable | None = None,
+    *,
+    static_argnums: int | Sequence[int] | None = None,
+    static_argnames: str | Sequence[str] | None = None,
+    donate_argnums: int | Sequence[int] | None = None,
+    donate_argnames: str | Sequence[str] | None = None,
+    **options: Any,
+) -> Any:
+    """Accepted so that code written for ``jax.jit`` runs unchanged: ferrax
+    has no tracing compiler, and ``fx.jit(f)`` runs ``f`` eagerly, every
+    call, as ``f`` itself would (chains of elementwise ops are still fused
+    by the engine). ``static_argnums``/``static_argnames`` and donation are
+    accepted and have nothing to do; other ``jax.jit`` options
+    (``device``, ``backend``, ``inline``, ``keep_unused``...) are accepted
+    and ignored. Usable as ``@fx.jit`` and ``@partial(fx.jit, ...)``.
+
+    >>> f = fx.jit(lambda x: fx.sin(x) * 2.0)
+    >>> f(fx.asarray(1.0))
+    """
+    for name, nums in (("static_argnums", static_argnums), ("donate_argnums", donate_argnums)):
+        if nums is not None:
+            for n in (nums,) if isinstance(nums, int) else tuple(nums):
+                if not isinstance(n, int):
+                    raise TypeError(f"jit: {name} must be ints, got {n!r}")
+    for name, names in (("static_argnames", static_argnames), ("donate_argnames", donate_argnames)):
+        if names is not None:
+            for n in (names,) if isinstance(names, str) else tuple(names):
+                if not isinstance(n, str):
+                    raise TypeError(f"jit: {name} must be strings, got {n!r}")
+    del options
+    if fun is None:
+        return lambda f: jit(
+            f,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            donate_argnums=donate_argnums,
+            donate_argnames=donate_argnames,
+        )
+    if not callable(fun):
+        raise TypeError(f"jit: expected a function, got {type(fun).__name__}")
+
+    def jitted(*args: Any, **kwargs: Any) -> Any:
+        return fun(*args, **kwargs)
+
+    return _named(jitted, fun)

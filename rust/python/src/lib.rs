@@ -81,6 +81,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     interrupt::install(m.py())?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;
+    m.add_class::<transforms::PyLinearFn>()?;
     m.add_class::<transforms::GradFn>()?;
     m.add_class::<transforms::VmapFn>()?;
     m.add_class::<transforms::JacFn>()?;
@@ -97,6 +98,8 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(indexing::_flat_positions, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
+    m.add_function(wrap_pyfunction!(transforms::linearize, m)?)?;
+    m.add_function(wrap_pyfunction!(transforms::linear_transpose, m)?)?;
     functions::register(m)?;
     composites::register(m)?;
     composites::register_private(m)?;

@@ -494,6 +494,117 @@ pub fn vjp<'py>(
     with_aux(py, vec![out, f], has_aux.then_some((returned.aux, aux)))
 }
 
+// ------------------------------------------------------------- linearize ---
+
+/// The linear function `linearize` returns: `f_jvp(*tangents)`, one tangent
+/// per primal (same structures, shapes and dtypes), without calling the
+/// function again.
+#[pyclass(name = "LinearizedFunction", module = "ferrax", frozen)]
+pub struct PyLinearFn {
+    inner: VjpFn,
+    out_tree: Arc<Node>,
+    in_trees: Vec<(Node, usize)>,
+}
+
+#[pymethods]
+impl PyLinearFn {
+    #[pyo3(signature = (*tangents))]
+    fn __call__<'py>(&self, tangents: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        let py = tangents.py();
+        if tangents.len() != self.in_trees.len() {
+            return Err(PyTypeError::new_err(format!(
+                "linearized function takes {} tangents (one per primal), got {}",
+                self.in_trees.len(),
+                tangents.len()
+            )));
+        }
+        let mut leaves = Vec::new();
+        for (i, (t, (tree, _))) in tangents.iter().zip(&self.in_trees).enumerate() {
+            let got = flatten(&t, None, &mut leaves)?;
+            if !tree_eq(&got, tree, py)? {
+                return Err(PyValueError::new_err(format!(
+                    "linearized function: tangent {i} has structure {} but its primal has {}",
+                    describe(&got, py)?,
+                    describe(tree, py)?
+                )));
+            }
+        }
+        let ts = leaves
+            .iter()
+            .zip(self.inner.input_avals())
+            .map(|(l, a)| Ok(Some(to_value(l, Some(a.dtype))?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let out = if self.inner.work() >= crate::tensor::GIL_FREE_SIZE {
+            crate::interrupt::detached(py, || self.inner.push_forward(&ts))?
+        } else {
+            guard(|| self.inner.push_forward(&ts))?
+        };
+        self.out_tree.unflatten(py, wrap_values(py, out)?)
+    }
+}
+
+/// `linearize(fn, *primals, has_aux=False)`: `(out, f_jvp)`.
+#[pyfunction]
+#[pyo3(signature = (fun, *primals, has_aux=false))]
+pub fn linearize<'py>(
+    fun: &Bound<'py, PyAny>,
+    primals: &Bound<'py, PyTuple>,
+    has_aux: bool,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = fun.py();
+    let args = positional(primals);
+    let every: Vec<usize> = (0..args.len()).collect();
+    let (pf, values) = PyFun::new(fun, args, None, &every, has_aux, Want::Any, "linearize")?;
+    let (outs, lin, aux) = guard(|| core::linearize(&mut |xs| pf.call(xs), &values))?;
+    let returned = pf.returned()?;
+    let out = returned.out.unflatten(py, wrap_values(py, outs)?)?;
+    let in_trees = pf.slots.into_iter().map(|s| (s.tree, s.len)).collect();
+    let f = Bound::new(
+        py,
+        PyLinearFn {
+            inner: lin,
+            out_tree: Arc::new(returned.out),
+            in_trees,
+        },
+    )?
+    .into_any();
+    with_aux(py, vec![out, f], has_aux.then_some((returned.aux, aux)))
+}
+
+/// `linear_transpose(fn, *primals)`: the transpose of a linear `fn`.
+#[pyfunction]
+#[pyo3(signature = (fun, *primals))]
+pub fn linear_transpose<'py>(
+    fun: &Bound<'py, PyAny>,
+    primals: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = fun.py();
+    let args = positional(primals);
+    let every: Vec<usize> = (0..args.len()).collect();
+    let (pf, values) = PyFun::new(
+        fun,
+        args,
+        None,
+        &every,
+        false,
+        Want::Any,
+        "linear_transpose",
+    )?;
+    let lin = guard(|| core::linear_transpose(&mut |xs| pf.call(xs), &values))?;
+    let returned = pf.returned()?;
+    let in_trees = pf.slots.into_iter().map(|s| (s.tree, s.len)).collect();
+    Ok(Bound::new(
+        py,
+        PyVjpFn {
+            inner: lin,
+            out_tree: Arc::new(returned.out),
+            in_trees,
+            create_graph: true,
+        },
+    )?
+    .into_any())
+}
+
 // ------------------------------------------------------------------- jvp ---
 
 /// `jvp(fn, primals, tangents, *, has_aux=False, create_graph=True)`.

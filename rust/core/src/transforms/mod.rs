@@ -1,5 +1,5 @@
 //! The transforms, as Rust functions over Rust closures: `vjp`, `jvp`,
-//! `vmap`, `value_and_grad`, `jacrev`, `jacfwd` and `hessian`. Each takes the
+//! `linearize`, `vmap`, `value_and_grad`, `jacrev`, `jacfwd` and `hessian`. Each takes the
 //! function as a [`Fun`] (flat lists of values in, [`Outputs`] out) and the
 //! leaves it is applied to; pytrees, argnums and the like are the caller's
 //! (the Python bindings map them onto these). They reach the primitives only
@@ -12,6 +12,7 @@ mod args;
 mod grad;
 mod jacobian;
 mod jvp;
+mod linearize;
 mod vjp;
 mod vmap;
 
@@ -19,6 +20,7 @@ pub use args::{check_chunk_size, resolve_argnums};
 pub use grad::{grad, value_and_grad};
 pub use jacobian::{hessian, jacfwd, jacrev};
 pub use jvp::jvp;
+pub use linearize::{linear_transpose, linearize};
 pub use vjp::{vjp, VjpFn};
 pub use vmap::{batch_size, place_batch_axis, vmap};
 

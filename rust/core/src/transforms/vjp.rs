@@ -11,12 +11,12 @@ use crate::trace::{stop_gradient, LevelGuard, LevelKind, Tape, TracerKind, Value
 
 /// The pullback of a function traced by [`vjp`]; may be called many times.
 pub struct VjpFn {
-    tape: Arc<Tape>,
+    pub(super) tape: Arc<Tape>,
     /// Elements the recorded ops produced: a measure of the backward pass's work.
     work: usize,
-    n_inputs: usize,
-    inputs: Vec<Aval>,
-    outputs: Vec<(Aval, Option<u32>)>,
+    pub(super) n_inputs: usize,
+    pub(super) inputs: Vec<Aval>,
+    pub(super) outputs: Vec<(Aval, Option<u32>)>,
 }
 
 /// Evaluate `f` at `primals`, recording what reverse mode needs. Returns the
