@@ -3,6 +3,7 @@
 
 mod composites;
 mod convert;
+mod custom;
 mod errors;
 mod functions;
 mod indexing;
@@ -105,6 +106,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     composites::register_private(m)?;
     linalg::register_private(m)?;
     special::register_private(m)?;
+    custom::register_private(m)?;
     numpy_functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function
