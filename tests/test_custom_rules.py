@@ -216,3 +216,87 @@ def test_checkpoint_matches_jax():
     layer = fx.checkpoint(_layer)
     got = fx.grad(lambda w: fx.sum(layer(w, layer(w, X)) ** 2))(w)
     assert_close(got, np.asarray(want), kind="exact", rtol=1e-13)
+
+
+# -------------------------------------------------------------- custom_jvp ---
+
+
+@fx.custom_jvp
+def log1pexp(x):
+    return fx.log1p(fx.exp(x))
+
+
+# the stable derivative, deliberately scaled by 2 so an ignored rule fails
+log1pexp.defjvps(lambda g, ans, x: 2.0 * g * fx.sigmoid(x))
+
+
+def test_custom_jvp_rule_in_both_modes():
+    x = np.array([-3.0, 0.5, 100.0])
+    want = 2.0 / (1.0 + np.exp(-x))
+    assert_close(fx.vmap(fx.grad(log1pexp))(x), want, kind="exact", rtol=1e-14)
+    _, t = fx.jvp(log1pexp, (x,), (np.ones(3),))
+    assert_close(t, want, kind="exact", rtol=1e-14)
+    assert_close(fx.jacfwd(log1pexp)(x), np.diag(want), kind="exact", rtol=1e-14)
+    assert_close(fx.jacrev(log1pexp)(x), np.diag(want), kind="exact", rtol=1e-14)
+    # second order differentiates the rule: d/dx 2 sigmoid(x)
+    s = 1.0 / (1.0 + np.exp(-x))
+    assert_close(fx.vmap(fx.grad(fx.grad(log1pexp)))(x), 2 * s * (1 - s), kind="exact", rtol=1e-12)
+    assert_close(fx.hessian(lambda v: fx.sum(log1pexp(v)))(x), np.diag(2 * s * (1 - s)), rtol=1e-12)
+
+
+@partial(fx.custom_jvp, nondiff_argnums=(0,))
+def power_sum(n, x, y):
+    return fx.sum(x**n) + fx.sum(y)
+
+
+@power_sum.defjvp
+def _power_sum_jvp(n, primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    # the true rule for x; 2 sum(ty) for y, where the true one is sum(ty)
+    return power_sum(n, x, y), fx.sum(n * x ** (n - 1) * tx) + 2.0 * fx.sum(ty)
+
+
+def test_custom_jvp_defjvp_with_nondiff_and_vmap():
+    x, y = X, rng.standard_normal(3)
+    gx, gy = fx.grad(power_sum, argnums=(1, 2))(3, x, y)
+    assert_close(gx, 3 * X**2, kind="exact", rtol=1e-14)
+    assert_close(gy, np.full(3, 2.0), kind="exact", rtol=1e-14)
+    per = fx.vmap(fx.grad(lambda x: power_sum(2, x, y)))(rng.standard_normal((4, 5)))
+    assert per.shape == (4, 5)
+    check_vmap(lambda x: power_sum(2, x, y), [rng.standard_normal((4, 5))])
+
+
+def test_custom_jvp_errors():
+    @fx.custom_jvp
+    def f(x):
+        return x * 2.0
+
+    with pytest.raises(AttributeError, match="No JVP defined"):
+        f(1.0)
+    f.defjvp(lambda p, t: p[0] * 2.0)
+    with pytest.raises(TypeError, match="pair"):
+        fx.jvp(f, (1.0,), (1.0,))
+    f.defjvp(lambda p, t: (p[0] * 2.0, (t[0], t[0])))
+    with pytest.raises(ValueError, match="structure"):
+        fx.grad(f)(1.0)
+    f.defjvp(lambda p, t: (p[0] * 2.0, fx.ones(3)))
+    with pytest.raises(ValueError, match=r"output 0 has shape \(3,\)"):
+        fx.jvp(f, (1.0,), (1.0,))
+    f.defjvps(lambda g, ans, x: g, lambda g, ans, x: g)
+    with pytest.raises(TypeError, match="2 tangent functions for 1"):
+        fx.grad(f)(1.0)
+
+
+def test_custom_jvp_matches_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+
+    @jax.custom_jvp
+    def jf(x):
+        return jax.numpy.log1p(jax.numpy.exp(x))
+
+    jf.defjvps(lambda g, ans, x: 2.0 * g * jax.nn.sigmoid(x))
+    x = np.array([-3.0, 0.5, 10.0])
+    want = jax.vmap(jax.grad(jax.grad(jf)))(x)
+    assert_close(fx.vmap(fx.grad(fx.grad(log1pexp)))(x), np.asarray(want), kind="exact", rtol=1e-12)

@@ -439,3 +439,31 @@ def test_symmetric_derivative_convention():
     """cholesky and eigh read (A + A.T)/2, so their gradients are symmetric (as JAX's)."""
     g = np.asarray(fx.grad(lambda a: fx.sum(fx.linalg.cholesky(a)))(S3))
     np.testing.assert_allclose(g, g.T, atol=1e-14)
+
+
+def test_parallel_factorisations_work_after_fork():
+    """One large matrix runs faer's parallel algorithm on the kernel pool;
+    a forked child (whose pool threads do not exist) must rebuild the pool,
+    not hang on the parent's."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os, numpy as np, ferrax as fx
+        x = np.random.default_rng(0).standard_normal((400, 400))
+        s = x @ x.T
+        w = np.asarray(fx.linalg.eigvalsh(s))
+        pid = os.fork()
+        if pid == 0:
+            ok = np.allclose(np.asarray(fx.linalg.eigvalsh(s)), w, rtol=1e-10, atol=1e-8)
+            ok &= np.allclose(np.asarray(fx.linalg.svdvals(x)), np.linalg.svd(x, compute_uv=False))
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        print("child", os.waitstatus_to_exitcode(status))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "child 0" in out.stdout

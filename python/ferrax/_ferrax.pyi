@@ -377,6 +377,12 @@ def _custom_vjp_call(
     nondiff_argnums: list[int],
     args: tuple[Any, ...],
 ) -> Any: ...
+def _custom_jvp_call(
+    fun: Callable[..., Any],
+    jvp: Callable[..., Any],
+    nondiff_argnums: list[int],
+    args: tuple[Any, ...],
+) -> Any: ...
 def _checkpoint_call(
     fun: Callable[..., Any], static_argnums: list[int], args: tuple[Any, ...]
 ) -> Any: ...

@@ -1,11 +1,11 @@
-//! `custom_vjp` and `checkpoint` over Python functions: the user's
+//! `custom_vjp`, `custom_jvp` and `checkpoint` over Python functions: the user's
 //! functions as the core's [`CustomVjpFns`] (pytrees flattened and rebuilt
 //! here, with the structure checks that name the argument); the rule itself
 //! and its batching are the core's (`transforms::custom_vjp`).
 
 use std::sync::{Arc, Mutex};
 
-use ferrax_core::transforms::{self as core, CustomVjpFns};
+use ferrax_core::transforms::{self as core, CustomJvpFns, CustomVjpFns};
 use ferrax_core::Value;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -242,6 +242,110 @@ impl CustomVjpFns for CheckpointFns {
     }
 }
 
+/// `fun(*args)` and the rule `jvp(*nondiff, primals, tangents) -> (out, t_out)`.
+struct JvpFns {
+    call: Call,
+    jvp: Py<PyAny>,
+}
+
+impl JvpFns {
+    /// The differentiated arguments rebuilt from `leaves`, as a tuple.
+    fn diff_tuple<'py>(&self, py: Python<'py>, leaves: &[Value]) -> PyResult<Bound<'py, PyTuple>> {
+        let mut at = 0;
+        let mut parts = Vec::with_capacity(self.call.diff.len());
+        for a in &self.call.diff {
+            parts.push(
+                a.tree
+                    .unflatten(py, leaves_to_py(py, &leaves[at..at + a.len])?)?,
+            );
+            at += a.len;
+        }
+        PyTuple::new(py, parts)
+    }
+
+    fn primal_py(&self, inputs: &[Value]) -> PyResult<Vec<Value>> {
+        Python::attach(|py| {
+            let args = PyTuple::new(py, self.call.rebuild(py, inputs)?)?;
+            let r = self.call.fun.bind(py).call1(args)?;
+            let mut leaves = Vec::new();
+            let t = flatten(&r, None, &mut leaves)?;
+            *self.call.trees.lock().unwrap_or_else(|e| e.into_inner()) = Some((t, Node::leaf()));
+            to_values(&leaves)
+        })
+    }
+
+    fn jvp_py(&self, primals: &[Value], tangents: &[Value]) -> PyResult<Vec<Value>> {
+        Python::attach(|py| {
+            let mut args: Vec<Bound<'_, PyAny>> = self
+                .call
+                .nondiff
+                .iter()
+                .map(|a| a.bind(py).clone())
+                .collect();
+            args.push(self.diff_tuple(py, primals)?.into_any());
+            args.push(self.diff_tuple(py, tangents)?.into_any());
+            let r = self.jvp.bind(py).call1(PyTuple::new(py, args)?)?;
+            let pair = r
+                .cast::<PyTuple>()
+                .ok()
+                .filter(|t| t.len() == 2)
+                .map(|t| t.get_item(1));
+            let Some(t_out) = pair else {
+                return Err(PyTypeError::new_err(
+                    "custom_jvp: the rule must return a pair (primal_out, tangent_out)",
+                ));
+            };
+            let t_out = t_out?;
+            let mut leaves = Vec::new();
+            let tree = flatten(&t_out, None, &mut leaves)?;
+            self.call.with_trees(|ot, _| {
+                if nodes_equal(&tree, ot, py)? {
+                    Ok(())
+                } else {
+                    Err(PyValueError::new_err(format!(
+                        "custom_jvp: the rule's tangent output has structure {}, but the \
+                         function's output has {}",
+                        describe(&tree, py)?,
+                        describe(ot, py)?
+                    )))
+                }
+            })?;
+            to_values(&leaves)
+        })
+    }
+}
+
+impl CustomJvpFns for JvpFns {
+    fn primal(&self, inputs: &[Value]) -> ferrax_core::Result<Vec<Value>> {
+        self.primal_py(inputs).map_err(external)
+    }
+
+    fn jvp(&self, primals: &[Value], tangents: &[Value]) -> ferrax_core::Result<Vec<Value>> {
+        self.jvp_py(primals, tangents).map_err(external)
+    }
+}
+
+/// `_custom_jvp_call(fun, jvp, nondiff_argnums, args)`.
+#[pyfunction]
+pub fn _custom_jvp_call<'py>(
+    fun: &Bound<'py, PyAny>,
+    jvp: &Bound<'py, PyAny>,
+    nondiff_argnums: Vec<usize>,
+    args: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = fun.py();
+    let (call, values) = prepare(fun, args, &nondiff_argnums)?;
+    if !traced(&values) {
+        return fun.call1(args);
+    }
+    let fns = Arc::new(JvpFns {
+        call,
+        jvp: jvp.clone().unbind(),
+    });
+    let outs = guard(|| core::custom_jvp_call(fns.clone(), &values))?;
+    finish(py, &fns.call, outs)
+}
+
 /// The call's arguments split into differentiated leaves and the rest.
 fn prepare(
     fun: &Bound<'_, PyAny>,
@@ -338,5 +442,6 @@ pub fn _checkpoint_call<'py>(
 pub fn register_private(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_custom_vjp_call, m)?)?;
     m.add_function(wrap_pyfunction!(_checkpoint_call, m)?)?;
+    m.add_function(wrap_pyfunction!(_custom_jvp_call, m)?)?;
     Ok(())
 }

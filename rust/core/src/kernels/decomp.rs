@@ -6,9 +6,12 @@
 //! in place (row-major, no copy when the tensor is contiguous). A kernel with
 //! several results writes them packed: for each matrix, the row-major
 //! elements of each result one after the other, along one last axis (the
-//! `ops` layer slices them apart). Batches are spread over the kernel pool;
-//! faer itself runs sequentially (it is built without rayon, so it never
-//! touches rayon's global pool, which a forked child could not rebuild).
+//! `ops` layer slices them apart). Batches are spread over the kernel pool,
+//! each matrix factorised sequentially; one large matrix alone (eigh, SVD)
+//! runs faer's own parallel algorithm on the kernel pool instead. faer's
+//! global parallelism is set to sequential before its first use, so faer
+//! never reaches rayon's global pool (which a forked child could not
+//! rebuild): parallel calls name the kernel pool explicitly.
 //!
 //! Failures NumPy reports as `LinAlgError` (a singular matrix to a solve, a
 //! matrix that is not positive definite to Cholesky, an iteration that does not
@@ -18,12 +21,18 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
+use std::sync::Once;
+
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::ComputeEigenvectors;
+use faer::linalg::svd::ComputeSvdVectors;
 use faer::traits::RealField;
-use faer::{MatMut, MatRef, Par, Side};
+use faer::{Mat, MatMut, MatRef, Par, Side};
 
 use crate::error::{Error, Result};
 use crate::kernels::copy::contiguous;
-use crate::kernels::parallel::run_tasks;
+use crate::kernels::parallel::{pool, run_tasks};
 use crate::tensor::{DType, Element, Tensor};
 
 /// The float element types the factorisations run on.
@@ -41,6 +50,7 @@ fn per_matrix<T: Real>(
     out_len: usize,
     f: impl Fn(MatRef<'_, T>, &mut [T]) -> Result<()> + Sync,
 ) -> Result<Tensor> {
+    faer_sequential_by_default();
     let (batch, m, n) = split_shape(x.shape());
     let x = contiguous(x)?;
     let data = x.contiguous_slice::<T>()?;
@@ -63,6 +73,7 @@ fn per_pair<T: Real>(
     out_len: usize,
     f: impl Fn(MatRef<'_, T>, MatRef<'_, T>, &mut [T]) -> Result<()> + Sync,
 ) -> Result<Tensor> {
+    faer_sequential_by_default();
     let (batch, m, n) = split_shape(a.shape());
     let (_, p, q) = split_shape(b.shape());
     let (a, b) = (contiguous(a)?, contiguous(b)?);
@@ -77,6 +88,73 @@ fn per_pair<T: Real>(
                 o,
             )
         })
+    })
+}
+
+/// faer's high-level calls read a process-wide parallelism, rayon's global
+/// pool by default: make it sequential, once, before any of them runs.
+fn faer_sequential_by_default() {
+    static SEQ: Once = Once::new();
+    SEQ.call_once(|| faer::set_global_parallelism(Par::Seq));
+}
+
+/// Multiply-adds (`m n max(m, n)`) from which one matrix alone is worth
+/// faer's parallel algorithm on the kernel pool (measured: eigh at n = 512
+/// takes 25 ms sequentially and 16 ms on two threads).
+const PAR_MATRIX_WORK: usize = 192 * 192 * 192;
+
+/// Like [`per_matrix`], giving `f` the parallelism to use: the kernel pool's
+/// threads for one large matrix alone, sequential otherwise (a batch is
+/// spread over the pool instead).
+fn per_matrix_par<T: Real>(
+    x: &Tensor,
+    out_len: usize,
+    f: impl Fn(MatRef<'_, T>, &mut [T], Par) -> Result<()> + Sync,
+) -> Result<Tensor> {
+    faer_sequential_by_default();
+    let (batch, m, n) = split_shape(x.shape());
+    let threads = match pool() {
+        Some(p) if batch == 1 && m * n * m.max(n) >= PAR_MATRIX_WORK => {
+            Some((p.clone(), p.current_num_threads()))
+        }
+        _ => None,
+    };
+    let Some((pool, threads)) = threads.filter(|(_, t)| *t > 1) else {
+        return per_matrix(x, out_len, |a, o| f(a, o, Par::Seq));
+    };
+    let x = contiguous(x)?;
+    let data = x.contiguous_slice::<T>()?;
+    let mut shape: Vec<usize> = x.shape()[..x.ndim() - 2].to_vec();
+    shape.push(out_len);
+    Tensor::try_build_overwrite::<T>(&shape, |out| {
+        pool.install(|| {
+            guarded(|| {
+                f(
+                    MatRef::from_row_major_slice(data, m, n),
+                    out,
+                    Par::rayon(threads),
+                )
+            })
+        })?;
+        if crate::interrupt::poll() {
+            return Err(Error::Interrupted);
+        }
+        Ok(())
+    })
+}
+
+/// `task()`, with a panic inside faer (an internal assertion) turned into an
+/// error, never an abort.
+fn guarded<R>(task: impl FnOnce() -> Result<R>) -> Result<R> {
+    catch_unwind(AssertUnwindSafe(task)).unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(Error::Value(format!(
+            "internal error in a linear-algebra kernel: {msg}"
+        )))
     })
 }
 
@@ -97,18 +175,7 @@ fn run_batch<T: Real>(
     out_len: usize,
     task: impl Fn(usize, &mut [T]) -> Result<()> + Sync,
 ) -> Result<()> {
-    let guarded = |i: usize, o: &mut [T]| -> Result<()> {
-        catch_unwind(AssertUnwindSafe(|| task(i, o))).unwrap_or_else(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(Error::Value(format!(
-                "internal error in a linear-algebra kernel: {msg}"
-            )))
-        })
-    };
+    let guarded = |i: usize, o: &mut [T]| -> Result<()> { guarded(|| task(i, o)) };
     if batch == 0 || out_len == 0 {
         return Ok(());
     }
@@ -291,25 +358,39 @@ pub fn cholesky(a: &Tensor) -> Result<Tensor> {
 pub fn eigh(a: &Tensor, vectors: bool) -> Result<Tensor> {
     let n = a.shape()[a.ndim() - 1];
     let len = n + if vectors { n * n } else { 0 };
-    float_dispatch!(a, T => per_matrix::<T>(a, len, |a, out| {
+    float_dispatch!(a, T => per_matrix_par::<T>(a, len, |a, out, par| {
         if !all_finite(a) {
             out.fill(nan());
             return Ok(());
         }
-        if vectors {
-            let e = a
-                .self_adjoint_eigen(Side::Lower)
-                .or_else(|_| linalg_err("Eigenvalues did not converge"))?;
-            let s = e.S().column_vector();
-            for i in 0..n {
-                out[i] = s[i];
-            }
-            write_rows(e.U(), &mut out[n..]);
+        let compute = if vectors {
+            ComputeEigenvectors::Yes
         } else {
-            let w = a
-                .self_adjoint_eigenvalues(Side::Lower)
-                .or_else(|_| linalg_err("Eigenvalues did not converge"))?;
-            out.copy_from_slice(&w);
+            ComputeEigenvectors::No
+        };
+        let mut s = Diag::<T>::zeros(n);
+        let mut u = vectors.then(|| Mat::<T>::zeros(n, n));
+        let mut buf = MemBuffer::new(faer::linalg::evd::self_adjoint_evd_scratch::<T>(
+            n,
+            compute,
+            par,
+            Default::default(),
+        ));
+        faer::linalg::evd::self_adjoint_evd(
+            a,
+            s.as_mut(),
+            u.as_mut().map(|u| u.as_mut()),
+            par,
+            MemStack::new(&mut buf),
+            Default::default(),
+        )
+        .or_else(|_| linalg_err("Eigenvalues did not converge"))?;
+        let w = s.column_vector();
+        for i in 0..n {
+            out[i] = w[i];
+        }
+        if let Some(u) = &u {
+            write_rows(u.as_ref(), &mut out[n..]);
         }
         Ok(())
     }))
@@ -324,28 +405,51 @@ pub fn svd(a: &Tensor, vectors: bool, full: bool) -> Result<Tensor> {
     let k = m.min(n);
     let (cu, cv) = if full { (m, n) } else { (k, k) };
     let len = k + if vectors { m * cu + cv * n } else { 0 };
-    float_dispatch!(a, T => per_matrix::<T>(a, len, |a, out| {
+    float_dispatch!(a, T => per_matrix_par::<T>(a, len, |a, out, par| {
         if !all_finite(a) {
             out.fill(nan());
             return Ok(());
         }
-        if !vectors {
-            let s = a
-                .singular_values()
-                .or_else(|_| linalg_err("SVD did not converge"))?;
-            out.copy_from_slice(&s);
+        let compute = match (vectors, full) {
+            (false, _) => ComputeSvdVectors::No,
+            (true, false) => ComputeSvdVectors::Thin,
+            (true, true) => ComputeSvdVectors::Full,
+        };
+        let mut s = Diag::<T>::zeros(k);
+        let mut u = vectors.then(|| Mat::<T>::zeros(m, cu));
+        let mut v = vectors.then(|| Mat::<T>::zeros(n, cv));
+        let mut buf = MemBuffer::new(faer::linalg::svd::svd_scratch::<T>(
+            m,
+            n,
+            compute,
+            compute,
+            par,
+            Default::default(),
+        ));
+        faer::linalg::svd::svd(
+            a,
+            s.as_mut(),
+            u.as_mut().map(|u| u.as_mut()),
+            v.as_mut().map(|v| v.as_mut()),
+            par,
+            MemStack::new(&mut buf),
+            Default::default(),
+        )
+        .or_else(|_| linalg_err("SVD did not converge"))?;
+        let sv = s.column_vector();
+        let (Some(u), Some(v)) = (&u, &v) else {
+            for i in 0..k {
+                out[i] = sv[i];
+            }
             return Ok(());
-        }
-        let svd = if full { a.svd() } else { a.thin_svd() }
-            .or_else(|_| linalg_err("SVD did not converge"))?;
+        };
         let (u_part, rest) = out.split_at_mut(m * cu);
         let (s_part, vh_part) = rest.split_at_mut(k);
-        write_rows(svd.U(), u_part);
-        let s = svd.S().column_vector();
+        write_rows(u.as_ref(), u_part);
         for i in 0..k {
-            s_part[i] = s[i];
+            s_part[i] = sv[i];
         }
-        write_rows(svd.V().transpose(), vh_part);
+        write_rows(v.as_ref().transpose(), vh_part);
         Ok(())
     }))
 }

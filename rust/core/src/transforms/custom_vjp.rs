@@ -116,7 +116,7 @@ impl CustomVjp {
 }
 
 /// Leaves flattened after `lead` axes, as float64, concatenated.
-fn pack(leaves: &[Value], lead: &[usize]) -> Result<Value> {
+pub(super) fn pack(leaves: &[Value], lead: &[usize]) -> Result<Value> {
     let parts: Vec<Value> = leaves
         .iter()
         .map(|v| {
@@ -135,7 +135,7 @@ fn pack(leaves: &[Value], lead: &[usize]) -> Result<Value> {
 }
 
 /// The leaves of `layout` out of a packed value.
-fn unpack(packed: &Value, lead: usize, leaves: &[(Shape, DType)]) -> Result<Vec<Value>> {
+pub(super) fn unpack(packed: &Value, lead: usize, leaves: &[(Shape, DType)]) -> Result<Vec<Value>> {
     let ps = packed.shape();
     let mut at = 0;
     let mut out = Vec::with_capacity(leaves.len());

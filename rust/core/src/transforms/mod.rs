@@ -9,6 +9,7 @@
 //! argnums, axes, chunk sizes, scalar outputs) is made here, once.
 
 mod args;
+mod custom_jvp;
 mod custom_vjp;
 mod grad;
 mod jacobian;
@@ -18,6 +19,7 @@ mod vjp;
 mod vmap;
 
 pub use args::{check_chunk_size, resolve_argnums};
+pub use custom_jvp::{custom_jvp_call, CustomJvp, CustomJvpFns};
 pub use custom_vjp::{custom_vjp_call, CustomVjp, CustomVjpFns};
 pub use grad::{grad, value_and_grad};
 pub use jacobian::{hessian, jacfwd, jacrev};
