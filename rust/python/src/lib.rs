@@ -8,6 +8,7 @@ mod errors;
 mod functions;
 mod indexing;
 mod interrupt;
+mod lax;
 mod linalg;
 mod numpy_functions;
 mod pytree;
@@ -107,6 +108,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg::register_private(m)?;
     special::register_private(m)?;
     custom::register_private(m)?;
+    lax::register_private(m)?;
     numpy_functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function

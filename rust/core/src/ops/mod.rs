@@ -18,6 +18,7 @@ pub mod distributions;
 pub mod elementwise;
 pub mod index;
 pub mod indexing;
+pub mod lax;
 pub mod linalg;
 pub mod matrix;
 pub mod nan;
