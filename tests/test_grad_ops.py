@@ -115,6 +115,7 @@ UNARY = [
     ("ndtr", fx.ndtr, u(2, 3, lo=-3, hi=3)),
     ("log_ndtr", fx.log_ndtr, u(2, 3, lo=-8, hi=3)),
     ("ndtri", fx.ndtri, u(2, 3, lo=0.05, hi=0.95)),
+    ("erfinv", fx.erfinv, u(2, 3, lo=-0.9, hi=0.9)),
     ("floor", fx.floor, frac(2, 3)),
     ("ceil", fx.ceil, frac(2, 3)),
     ("round", fx.round, frac(2, 3)),

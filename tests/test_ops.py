@@ -65,6 +65,7 @@ UNARY = {
     "ndtr": (fx.ndtr, scipy.special.ndtr, -6, 6, "transcendental"),
     "log_ndtr": (fx.log_ndtr, scipy.special.log_ndtr, -30, 8, "transcendental"),
     "ndtri": (fx.ndtri, scipy.special.ndtri, 0.001, 0.999, "transcendental"),
+    "erfinv": (fx.erfinv, scipy.special.erfinv, -0.999, 0.999, "transcendental"),
     "floor": (fx.floor, np.floor, -5, 5, "exact"),
     "ceil": (fx.ceil, np.ceil, -5, 5, "exact"),
     "round": (fx.round, np.round, -5, 5, "exact"),

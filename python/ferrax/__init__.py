@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _numpy_protocol, _repr, lax, linalg, nn, scipy, test_util, tree_util
+from . import _numpy_protocol, _repr, lax, linalg, nn, random, scipy, test_util, tree_util
 from ._custom import checkpoint, custom_jvp, custom_vjp, remat
 from ._ferrax import *  # every public function of the core (see _ferrax.__all__)
 from ._ferrax import LinearizedFunction, Tensor, VjpFunction, __version__, _register_hooks

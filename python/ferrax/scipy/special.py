@@ -21,6 +21,7 @@ __all__ = [
     "digamma",
     "erf",
     "erfc",
+    "erfinv",
     "expit",
     "gammainc",
     "gammaincc",
@@ -40,6 +41,7 @@ __all__ = [
 
 erf = _C.erf
 erfc = _C.erfc
+erfinv = _C.erfinv
 expit = _C.sigmoid
 logit = _C.logit
 xlogy = _C.xlogy

@@ -12,6 +12,7 @@ mod lax;
 mod linalg;
 mod numpy_functions;
 mod pytree;
+mod random;
 mod special;
 mod tensor;
 mod transforms;
@@ -109,6 +110,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     special::register_private(m)?;
     custom::register_private(m)?;
     lax::register_private(m)?;
+    random::register_private(m)?;
     numpy_functions::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // `from ferrax._ferrax import *` takes every public name: a function

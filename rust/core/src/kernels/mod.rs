@@ -8,6 +8,7 @@ pub mod gather;
 pub mod math;
 pub mod matmul;
 pub mod parallel;
+pub mod random;
 pub mod reduce;
 pub mod scan;
 pub mod simd;

@@ -24,6 +24,7 @@ pub mod matrix;
 pub mod nan;
 pub mod nn;
 pub mod numpy_linalg;
+pub mod random;
 pub mod reduce;
 pub mod scipy_linalg;
 pub mod series;

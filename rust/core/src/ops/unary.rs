@@ -112,6 +112,7 @@ unary_ops! { $
     Ndtr => ndtr, "ndtr", false;
     LogNdtr => log_ndtr, "log_ndtr", false;
     Ndtri => ndtri, "ndtri", false;
+    Erfinv => erfinv, "erfinv", false;
     Floor => floor, "floor", true;
     Ceil => ceil, "ceil", true;
     Round => rint, "rint", true;
@@ -241,6 +242,7 @@ impl UnaryOp {
             Ndtr => special_map::<T>(x, special::ndtr),
             LogNdtr => special_map::<T>(x, special::log_ndtr),
             Ndtri => special_map::<T>(x, special::ndtri),
+            Erfinv => special_map::<T>(x, special::erfinv),
             Floor => map(x, |a: T| a.floor()),
             Ceil => map(x, |a: T| a.ceil()),
             Round => map(x, |a: T| a.round_even()),
@@ -330,6 +332,8 @@ impl UnaryOp {
                 &sub(&mul(&c(-0.5), &square(x)?)?, &c(HALF_LN_2PI))?,
                 y,
             )?)?,
+            // √π/2 e^(y²)
+            Erfinv => mul(&c(std::f64::consts::PI.sqrt() / 2.0), &exp(&square(y)?)?)?,
             // 1/φ(y)
             Ndtri => exp(&add(&mul(&c(0.5), &square(y)?)?, &c(HALF_LN_2PI))?)?,
         }))
