@@ -4,20 +4,20 @@
 //! Reverse mode needs no second rule: the user's JVP is linear in the
 //! tangents, so its transpose (obtained by reverse mode over the rule, with
 //! respect to the tangents, at zero tangents) is the VJP. Under `vmap` the
-//! function and the rule are batched by `vmap`-ing them. Outputs travel as in
-//! `custom_vjp` (one float output as itself, several packed).
+//! function and the rule are batched by `vmap`-ing them. The outputs travel
+//! through the rule's one output value as `custom_outputs.rs` describes.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::ops::shape::convert;
-use crate::ops::{all_batched, broadcast_batch, zeros};
+use crate::ops::{all_batched, zeros};
 use crate::tensor::shape::fmt_shape;
-use crate::tensor::{DType, Shape, Tensor};
+use crate::tensor::{DType, Tensor};
 use crate::trace::{bind, Cotangents, Rule, Value};
 
-use super::custom_vjp::{pack, unpack};
-use super::{vjp, vmap, Outputs};
+use super::custom_outputs::{vmap_all, OutputLayout};
+use super::{vjp, Outputs};
 
 /// The user's function and forward-mode rule, over flat lists of values.
 pub trait CustomJvpFns: Send + Sync {
@@ -28,18 +28,12 @@ pub trait CustomJvpFns: Send + Sync {
     fn jvp(&self, primals: &[Value], tangents: &[Value]) -> Result<Vec<Value>>;
 }
 
-#[derive(Clone, Debug)]
-struct Layout {
-    outputs: Vec<(Shape, DType)>,
-    packed: bool,
-}
-
 /// A custom forward-mode rule; `lead` leading batch axes (added by `vmap`).
 #[derive(Clone)]
 pub struct CustomJvp {
     fns: Arc<dyn CustomJvpFns>,
     lead: usize,
-    layout: Arc<Mutex<Option<Layout>>>,
+    outputs: OutputLayout,
 }
 
 impl CustomJvp {
@@ -47,54 +41,23 @@ impl CustomJvp {
         CustomJvp {
             fns,
             lead,
-            layout: Arc::new(Mutex::new(None)),
+            outputs: OutputLayout::new(lead),
         }
-    }
-
-    fn layout(&self) -> Result<Layout> {
-        self.layout
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| Error::Trace("internal error: a custom rule ran no forward pass".into()))
-    }
-
-    fn set_layout(&self, l: Layout) {
-        *self.layout.lock().unwrap_or_else(|e| e.into_inner()) = Some(l);
-    }
-
-    fn join(&self, outs: &[Value]) -> Result<Value> {
-        if !self.layout()?.packed {
-            return Ok(outs[0].clone());
-        }
-        let lead: Vec<usize> = match outs.first() {
-            Some(v) => v.shape()[..self.lead.min(v.ndim())].to_vec(),
-            None => vec![],
-        };
-        pack(outs, &lead)
-    }
-
-    fn split(&self, v: &Value, lead: usize) -> Result<Vec<Value>> {
-        let l = self.layout()?;
-        if !l.packed {
-            return Ok(vec![v.clone()]);
-        }
-        unpack(v, lead, &l.outputs)
     }
 
     /// The rule's output tangents for `tangents`, checked against the outputs.
     fn tangents_out(&self, p: &[Value], tangents: &[Value]) -> Result<Value> {
         let touts = self.fns.jvp(p, tangents)?;
-        let l = self.layout()?;
-        if touts.len() != l.outputs.len() {
+        let outputs = self.outputs.outputs()?;
+        if touts.len() != outputs.len() {
             return Err(Error::Value(format!(
                 "custom_jvp: the rule gave {} output tangents for {} outputs",
                 touts.len(),
-                l.outputs.len()
+                outputs.len()
             )));
         }
         let mut fixed = Vec::with_capacity(touts.len());
-        for (i, (t, (shape, dtype))) in touts.into_iter().zip(&l.outputs).enumerate() {
+        for (i, (t, (shape, dtype))) in touts.into_iter().zip(&outputs).enumerate() {
             if t.shape()[self.lead.min(t.ndim())..] != shape[..] {
                 return Err(Error::Shape(format!(
                     "custom_jvp: the rule's tangent for output {i} has shape {}, but the output \
@@ -109,7 +72,7 @@ impl CustomJvp {
                 convert(&t, *dtype)?
             });
         }
-        self.join(&fixed)
+        self.outputs.join(&fixed)
     }
 }
 
@@ -120,21 +83,8 @@ impl Rule for CustomJvp {
             .map(|t| Value::Concrete((*t).clone()))
             .collect();
         let outs = self.fns.primal(&vals)?;
-        let outputs = outs
-            .iter()
-            .map(|v| {
-                let s = v.shape();
-                if s.len() < self.lead {
-                    return Err(Error::Value(
-                        "custom_jvp: a batched function lost its batch axis".into(),
-                    ));
-                }
-                Ok((Shape::from_slice(&s[self.lead..]), v.dtype()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let packed = !(outs.len() == 1 && outs[0].dtype().is_float());
-        self.set_layout(Layout { outputs, packed });
-        match self.join(&outs)? {
+        self.outputs.record(&outs, "custom_jvp")?;
+        match self.outputs.join(&outs)? {
             Value::Concrete(t) => Ok(t),
             Value::Tracer(_) => Err(Error::Value(
                 "custom_jvp: the function returned a value traced by an enclosing transform \
@@ -207,7 +157,7 @@ impl Rule for CustomJvp {
             self.lead + 1,
         );
         let out = bind(&b, &args)?;
-        self.set_layout(b.layout()?);
+        self.outputs.adopt(&b.outputs)?;
         Ok((out, true))
     }
 
@@ -226,18 +176,6 @@ struct BatchedJvpFns {
     size: usize,
 }
 
-fn vmap_all(
-    size: usize,
-    args: &[Value],
-    mut g: impl FnMut(&[Value]) -> Result<Vec<Value>>,
-) -> Result<Vec<Value>> {
-    let axes = vec![Some(0); args.len()];
-    let (outs, _) = vmap(&mut |xs| Ok(Outputs::from(g(xs)?)), args, &axes, size)?;
-    outs.into_iter()
-        .map(|(v, b)| if b { Ok(v) } else { broadcast_batch(&v, size) })
-        .collect()
-}
-
 impl CustomJvpFns for BatchedJvpFns {
     fn primal(&self, inputs: &[Value]) -> Result<Vec<Value>> {
         vmap_all(self.size, inputs, |xs| self.inner.primal(xs))
@@ -254,5 +192,5 @@ impl CustomJvpFns for BatchedJvpFns {
 pub fn custom_jvp_call(fns: Arc<dyn CustomJvpFns>, inputs: &[Value]) -> Result<Vec<Value>> {
     let rule = CustomJvp::with_lead(fns, 0);
     let out = bind(&rule, inputs)?;
-    rule.split(&out, 0)
+    rule.outputs.split(&out, 0)
 }

@@ -1,12 +1,9 @@
 //! User-defined reverse-mode rules (`custom_vjp`, and `checkpoint`, which is
 //! one): a [`Rule`] whose forward and backward are the user's functions.
 //!
-//! A rule has one output value: one float output is that value itself; several
-//! (or an integer one) travel packed, each flattened, converted to float64
-//! (exact for float32, ints up to 2^53 and bools) and concatenated along one
-//! last axis (after the leading batch axes a `vmap` adds), and the caller
-//! unpacks them ([`custom_vjp_call`]) with ordinary differentiable ops. The
-//! residuals stay with the rule (no copy); under a higher-order derivative
+//! The outputs travel through the rule's one output value as
+//! `custom_outputs.rs` describes (unpacked by [`custom_vjp_call`] with
+//! ordinary differentiable ops). The residuals stay with the rule (no copy); under a higher-order derivative
 //! the forward function runs again on the traced inputs so that they are
 //! differentiable functions of them.
 //!
@@ -18,13 +15,13 @@
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::ops::shape::{concatenate, convert, reshape, slice};
-use crate::ops::{all_batched, broadcast_batch, zeros};
+use crate::ops::shape::convert;
+use crate::ops::{all_batched, zeros};
 use crate::tensor::shape::fmt_shape;
-use crate::tensor::{DType, Shape, Tensor};
+use crate::tensor::Tensor;
 use crate::trace::{bind, Cotangents, Rule, Value};
 
-use super::{vmap, Outputs};
+use super::custom_outputs::{vmap_all, OutputLayout};
 
 /// The user's functions behind a custom reverse-mode rule, over flat lists
 /// of values (the bindings flatten and rebuild the pytrees).
@@ -46,22 +43,13 @@ pub trait CustomVjpFns: Send + Sync {
     }
 }
 
-/// Shapes (without the leading batch axes) and dtypes of the outputs, and
-/// whether they travel packed (several, or not float) or as themselves (one
-/// float output: no copy).
-#[derive(Clone, Debug)]
-struct Layout {
-    outputs: Vec<(Shape, DType)>,
-    packed: bool,
-}
-
 /// A custom reverse-mode rule; `lead` leading batch axes (added by `vmap`)
 /// precede the packed axis.
 #[derive(Clone)]
 pub struct CustomVjp {
     fns: Arc<dyn CustomVjpFns>,
     lead: usize,
-    layout: Arc<Mutex<Option<Layout>>>,
+    outputs: OutputLayout,
     /// The residuals of the forward pass at concrete inputs (kept by the
     /// rule, not copied into its output).
     residuals: Arc<Mutex<Option<Vec<Value>>>>,
@@ -76,82 +64,10 @@ impl CustomVjp {
         CustomVjp {
             fns,
             lead,
-            layout: Arc::new(Mutex::new(None)),
+            outputs: OutputLayout::new(lead),
             residuals: Arc::new(Mutex::new(None)),
         }
     }
-
-    fn layout(&self) -> Result<Layout> {
-        self.layout
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| Error::Trace("internal error: a custom rule ran no forward pass".into()))
-    }
-
-    fn set_layout(&self, l: Layout) {
-        *self.layout.lock().unwrap_or_else(|e| e.into_inner()) = Some(l);
-    }
-
-    /// The outputs as the rule's one output value.
-    fn join(&self, outs: &[Value]) -> Result<Value> {
-        if !self.layout()?.packed {
-            return Ok(outs[0].clone());
-        }
-        let lead: Vec<usize> = match outs.first() {
-            Some(v) => v.shape()[..self.lead.min(v.ndim())].to_vec(),
-            None => vec![],
-        };
-        pack(outs, &lead)
-    }
-
-    /// The outputs out of the rule's output value (`lead` batch axes in front).
-    fn split(&self, v: &Value, lead: usize) -> Result<Vec<Value>> {
-        let l = self.layout()?;
-        if !l.packed {
-            return Ok(vec![v.clone()]);
-        }
-        unpack(v, lead, &l.outputs)
-    }
-}
-
-/// Leaves flattened after `lead` axes, as float64, concatenated.
-pub(super) fn pack(leaves: &[Value], lead: &[usize]) -> Result<Value> {
-    let parts: Vec<Value> = leaves
-        .iter()
-        .map(|v| {
-            let n: usize = v.shape()[lead.len()..].iter().product();
-            let mut s: Shape = Shape::from_slice(lead);
-            s.push(n);
-            reshape(&convert(v, DType::F64)?, &s)
-        })
-        .collect::<Result<_>>()?;
-    if parts.is_empty() {
-        let mut s: Shape = Shape::from_slice(lead);
-        s.push(0);
-        return zeros(&s, DType::F64);
-    }
-    concatenate(&parts, lead.len() as isize)
-}
-
-/// The leaves of `layout` out of a packed value.
-pub(super) fn unpack(packed: &Value, lead: usize, leaves: &[(Shape, DType)]) -> Result<Vec<Value>> {
-    let ps = packed.shape();
-    let mut at = 0;
-    let mut out = Vec::with_capacity(leaves.len());
-    for (shape, dtype) in leaves {
-        let n: usize = shape.iter().product();
-        let mut starts = vec![0; ps.len()];
-        let mut lens = ps.to_vec();
-        starts[lead] = at;
-        lens[lead] = n;
-        let piece = slice(packed, &starts, &vec![1; ps.len()], &lens)?;
-        let mut s: Shape = Shape::from_slice(&ps[..lead]);
-        s.extend_from_slice(shape);
-        out.push(convert(&reshape(&piece, &s)?, *dtype)?);
-        at += n;
-    }
-    Ok(out)
 }
 
 impl Rule for CustomVjp {
@@ -161,22 +77,9 @@ impl Rule for CustomVjp {
             .map(|t| Value::Concrete((*t).clone()))
             .collect();
         let (outs, res) = self.fns.forward(&vals)?;
-        let outputs = outs
-            .iter()
-            .map(|v| {
-                let s = v.shape();
-                if s.len() < self.lead {
-                    return Err(Error::Value(
-                        "custom_vjp: a batched forward pass lost its batch axis".into(),
-                    ));
-                }
-                Ok((Shape::from_slice(&s[self.lead..]), v.dtype()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let packed = !(outs.len() == 1 && outs[0].dtype().is_float());
-        self.set_layout(Layout { outputs, packed });
+        self.outputs.record(&outs, "custom_vjp")?;
         *self.residuals.lock().unwrap_or_else(|e| e.into_inner()) = Some(res);
-        match self.join(&outs)? {
+        match self.outputs.join(&outs)? {
             Value::Concrete(t) => Ok(t),
             Value::Tracer(_) => Err(Error::Value(
                 "custom_vjp: the forward function returned a value traced by an enclosing \
@@ -197,7 +100,7 @@ impl Rule for CustomVjp {
                     .into(),
             ));
         };
-        Ok(Some(self.join(&outs)?))
+        Ok(Some(self.outputs.join(&outs)?))
     }
 
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
@@ -217,7 +120,7 @@ impl Rule for CustomVjp {
             Some(r) => r,
             None => self.fns.forward(p)?.1,
         };
-        let cts = self.split(ct, self.lead)?;
+        let cts = self.outputs.split(ct, self.lead)?;
         let got = self.fns.backward(&residuals, &cts)?;
         if got.len() != p.len() {
             return Err(Error::Value(format!(
@@ -262,7 +165,7 @@ impl Rule for CustomVjp {
         );
         let out = bind(&b, &args)?;
         // the batched rule's layout has its batch axes stripped: it is ours
-        self.set_layout(b.layout()?);
+        self.outputs.adopt(&b.outputs)?;
         Ok((out, true))
     }
 
@@ -279,20 +182,6 @@ impl Rule for CustomVjp {
 struct BatchedFns {
     inner: Arc<dyn CustomVjpFns>,
     size: usize,
-}
-
-/// `g` over axis 0 of every argument; every result batched (broadcast if
-/// it does not depend on the axis).
-fn vmap_all(
-    size: usize,
-    args: &[Value],
-    mut g: impl FnMut(&[Value]) -> Result<Vec<Value>>,
-) -> Result<Vec<Value>> {
-    let axes = vec![Some(0); args.len()];
-    let (outs, _) = vmap(&mut |xs| Ok(Outputs::from(g(xs)?)), args, &axes, size)?;
-    outs.into_iter()
-        .map(|(v, b)| if b { Ok(v) } else { broadcast_batch(&v, size) })
-        .collect()
 }
 
 impl CustomVjpFns for BatchedFns {
@@ -364,5 +253,5 @@ impl CustomVjpFns for BatchedFns {
 pub fn custom_vjp_call(fns: Arc<dyn CustomVjpFns>, inputs: &[Value]) -> Result<Vec<Value>> {
     let rule = CustomVjp::new(fns);
     let out = bind(&rule, inputs)?;
-    rule.split(&out, 0)
+    rule.outputs.split(&out, 0)
 }

@@ -10,6 +10,7 @@
 
 mod args;
 mod custom_jvp;
+mod custom_outputs;
 mod custom_vjp;
 mod grad;
 mod jacobian;
