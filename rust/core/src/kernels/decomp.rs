@@ -113,13 +113,7 @@ fn per_matrix_par<T: Real>(
 ) -> Result<Tensor> {
     faer_sequential_by_default();
     let (batch, m, n) = split_shape(x.shape());
-    let threads = match pool() {
-        Some(p) if batch == 1 && m * n * m.max(n) >= PAR_MATRIX_WORK => {
-            Some((p.clone(), p.current_num_threads()))
-        }
-        _ => None,
-    };
-    let Some((pool, threads)) = threads.filter(|(_, t)| *t > 1) else {
+    let Some((pool, threads)) = single_matrix_pool(batch, m * n * m.max(n)) else {
         return per_matrix(x, out_len, |a, o| f(a, o, Par::Seq));
     };
     let x = contiguous(x)?;
@@ -131,6 +125,52 @@ fn per_matrix_par<T: Real>(
             guarded(|| {
                 f(
                     MatRef::from_row_major_slice(data, m, n),
+                    out,
+                    Par::rayon(threads),
+                )
+            })
+        })?;
+        if crate::interrupt::poll() {
+            return Err(Error::Interrupted);
+        }
+        Ok(())
+    })
+}
+
+/// The kernel pool and its size, when one matrix alone (`batch == 1`) with
+/// `work` multiply-adds is worth faer's parallel algorithm.
+fn single_matrix_pool(
+    batch: usize,
+    work: usize,
+) -> Option<(std::sync::Arc<rayon::ThreadPool>, usize)> {
+    let p = pool()?;
+    let threads = p.current_num_threads();
+    (batch == 1 && work >= PAR_MATRIX_WORK && threads > 1).then_some((p, threads))
+}
+
+/// Like [`per_pair`], with the parallelism of [`per_matrix_par`].
+fn per_pair_par<T: Real>(
+    a: &Tensor,
+    b: &Tensor,
+    out_len: usize,
+    f: impl Fn(MatRef<'_, T>, MatRef<'_, T>, &mut [T], Par) -> Result<()> + Sync,
+) -> Result<Tensor> {
+    faer_sequential_by_default();
+    let (batch, m, n) = split_shape(a.shape());
+    let (_, p, q) = split_shape(b.shape());
+    let Some((pool, threads)) = single_matrix_pool(batch, m * n * m.max(q)) else {
+        return per_pair(a, b, out_len, |x, y, o| f(x, y, o, Par::Seq));
+    };
+    let (a, b) = (contiguous(a)?, contiguous(b)?);
+    let (da, db) = (a.contiguous_slice::<T>()?, b.contiguous_slice::<T>()?);
+    let mut shape: Vec<usize> = a.shape()[..a.ndim() - 2].to_vec();
+    shape.push(out_len);
+    Tensor::try_build_overwrite::<T>(&shape, |out| {
+        pool.install(|| {
+            guarded(|| {
+                f(
+                    MatRef::from_row_major_slice(da, m, n),
+                    MatRef::from_row_major_slice(db, p, q),
                     out,
                     Par::rayon(threads),
                 )
@@ -285,7 +325,7 @@ pub fn triangular_solve(
     unit: bool,
 ) -> Result<Tensor> {
     let (_, n, k) = split_shape(b.shape());
-    let r = float_dispatch!(t, T => per_pair::<T>(t, b, n * k, |t, b, out| {
+    let r = float_dispatch!(t, T => per_pair_par::<T>(t, b, n * k, |t, b, out, par| {
         if !unit && (0..n).any(|i| t[(i, i)] == T::from_f64(0.0)) {
             return linalg_err("Singular matrix: a zero on the diagonal of the triangular matrix");
         }
@@ -294,10 +334,10 @@ pub fn triangular_solve(
         let rhs: MatMut<'_, T> = x.as_mut();
         use faer::linalg::triangular_solve as ts;
         match (low, unit) {
-            (true, false) => ts::solve_lower_triangular_in_place(tri, rhs, Par::Seq),
-            (true, true) => ts::solve_unit_lower_triangular_in_place(tri, rhs, Par::Seq),
-            (false, false) => ts::solve_upper_triangular_in_place(tri, rhs, Par::Seq),
-            (false, true) => ts::solve_unit_upper_triangular_in_place(tri, rhs, Par::Seq),
+            (true, false) => ts::solve_lower_triangular_in_place(tri, rhs, par),
+            (true, true) => ts::solve_unit_lower_triangular_in_place(tri, rhs, par),
+            (false, false) => ts::solve_upper_triangular_in_place(tri, rhs, par),
+            (false, true) => ts::solve_unit_upper_triangular_in_place(tri, rhs, par),
         }
         write_rows(x.as_ref(), out);
         Ok(())
@@ -309,16 +349,16 @@ pub fn triangular_solve(
 /// triangle (zeros in the other). A zero on the diagonal is a singular matrix.
 pub fn triangular_inverse(t: &Tensor, lower: bool) -> Result<Tensor> {
     let n = t.shape()[t.ndim() - 1];
-    let r = float_dispatch!(t, T => per_matrix::<T>(t, n * n, |t, out| {
+    let r = float_dispatch!(t, T => per_matrix_par::<T>(t, n * n, |t, out, par| {
         if (0..n).any(|i| t[(i, i)] == T::from_f64(0.0)) {
             return linalg_err("Singular matrix: a zero on the diagonal of the triangular matrix");
         }
         let mut inv = faer::Mat::<T>::zeros(n, n);
         use faer::linalg::triangular_inverse as ti;
         if lower {
-            ti::invert_lower_triangular(inv.as_mut(), t, Par::Seq);
+            ti::invert_lower_triangular(inv.as_mut(), t, par);
         } else {
-            ti::invert_upper_triangular(inv.as_mut(), t, Par::Seq);
+            ti::invert_upper_triangular(inv.as_mut(), t, par);
         }
         for i in 0..n {
             for j in 0..n {
