@@ -438,3 +438,26 @@ def test_stats_under_nested_transforms():
     assert_close(h, -ss.polygamma(1, 2.2), kind="exact", rtol=1e-12)
     per_example = fx.vmap(fx.grad(lambda mu, x: fst.norm.logpdf(x, mu).sum()), in_axes=(None, 0))
     assert_close(per_example(0.5, np.ones((3, 2))), np.full(3, 1.0), kind="exact", rtol=1e-14)
+
+
+def test_poisson_entropy():
+    mu = np.array([1e-3, 0.5, 1.0, 5.0, 37.5, 250.0])
+    assert_close(fst.poisson.entropy(mu), st.poisson.entropy(mu), kind="exact", rtol=1e-9)
+    # large mu: Stirling's series (SciPy's own sum stops converging there)
+    big = np.array([500.1, 9999.9, 1e6])
+    inv = 1 / big
+    want = 0.5 * np.log(2 * np.pi * np.e * big) - inv / 12 - inv**2 / 24 - 19 * inv**3 / 360
+    assert_close(fst.poisson.entropy(big), want, kind="exact", rtol=1e-12)
+    # the two regimes meet continuously (the sum below 500, the series above)
+    edge = np.asarray(fst.poisson.entropy(np.array([499.999999, 500.000001])))
+    assert abs(edge[1] - edge[0]) < 5e-9  # 1e-9 relative
+    assert float(fst.poisson.entropy(0.0)) == 0.0 and np.isnan(float(fst.poisson.entropy(-1.0)))
+    check_all(fst.poisson.entropy, [np.array([0.7, 3.0, 40.0])], rtol=1e-6)
+    import inspect
+
+    assert str(inspect.signature(fst.poisson.entropy)) == "(mu, loc=0)"
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    # JAX's entropy is an approximation good to 1e-5
+    want = np.asarray(jax.scipy.stats.poisson.entropy(mu))
+    assert_close(fst.poisson.entropy(mu), want, kind="exact", rtol=1e-5)

@@ -16,7 +16,7 @@ scale=1)``...), with the methods JAX gives it:
 ``beta``               logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ``b``, ...)
 ``dirichlet``          logpdf pdf (``x`` with the components on axis 0, ``alpha``)
 ``uniform``            logpdf pdf cdf ppf
-``poisson``            logpmf pmf cdf (``k``, ``mu``, ``loc``)
+``poisson``            logpmf pmf cdf entropy (``k``, ``mu``, ``loc``)
 ``bernoulli``          logpmf pmf cdf ppf (``k``, ``p``, ``loc``)
 ``binom``              logpmf pmf (``k``, ``n``, ``p``, ``loc``)
 =====================  ====================================================
@@ -45,6 +45,7 @@ _WHAT = {
     "logsf": "log of the survival function",
     "ppf": "percent point function (the inverse of the cdf)",
     "isf": "inverse survival function",
+    "entropy": "entropy",
 }
 
 
@@ -52,6 +53,8 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
     names = [a for a, _ in arguments]
     if method in ("ppf", "isf"):
         names[0] = "q"
+    if method == "entropy":  # of the parameters alone
+        names, arguments = names[1:], arguments[1:]
     params = [
         inspect.Parameter(
             n,
@@ -80,7 +83,9 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
     f.__signature__ = sig  # type: ignore[attr-defined]
     first = names[0]
     f.__doc__ = (
-        f"The {_WHAT[method]} of ``scipy.stats.{dist}`` at ``{first}``, differentiable in "
+        f"The {_WHAT[method]} of ``scipy.stats.{dist}``"
+        + ("" if method == "entropy" else f" at ``{first}``")
+        + ", differentiable in "
         f"every argument.\n\n    >>> fx.scipy.stats.{dist}.{method}"
         f"({', '.join(n for n, (_, d) in zip(names, arguments) if d is None)})\n"
     )
