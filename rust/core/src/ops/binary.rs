@@ -347,6 +347,14 @@ impl Family for BinaryOp {
         batch_elementwise(&Prim::Binary(*self), v, b)
     }
 
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::elementwise(p, d, out)
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -631,6 +639,14 @@ impl Family for CompareOp {
     fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
         batch_elementwise(&Prim::Compare(*self), v, b)
     }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        _d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        Ok(None)
+    }
     fn differentiable(&self) -> bool {
         false
     }
@@ -688,6 +704,14 @@ impl Family for Where {
     }
     fn batch(&self, v: &[Value], b: &[bool], _size: usize) -> Result<(Value, bool)> {
         batch_elementwise(&Prim::Where(Where), v, b)
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::elementwise(p, d, out)
     }
     fn differentiable(&self) -> bool {
         true

@@ -496,6 +496,15 @@ impl Family for Decomp {
         Ok((bind(&Prim::Decomp(self.clone()), &args)?, true))
     }
 
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        // a factorisation mixes every entry of its matrices
+        crate::ops::sparsity::dense(d, out)
+    }
     fn differentiable(&self) -> bool {
         *self != Decomp::Permutation
     }

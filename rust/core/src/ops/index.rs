@@ -92,6 +92,14 @@ impl Family for Gather {
             }
         }
     }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::selection(|t| Family::eval(self, t), p, d, &[0], out)
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -145,6 +153,21 @@ impl Family for ScatterAdd {
         let mut shape: Shape = Shape::from_slice(&[size, n]);
         shape.extend_from_slice(&s.shape()[1..]);
         Ok((reshape(&s, &shape)?, true))
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        let Some(g) = d[0] else { return Ok(None) };
+        // where each update element lands: gather the output's positions
+        let mut shape = vec![self.0];
+        shape.extend_from_slice(&p[0].shape()[p[1].ndim()..]);
+        let ids = crate::trace::deps::position_ids(&shape, 0)?;
+        let target = gather_rows::<i64>(&ids, &p[1].concrete()?)?;
+        let map = crate::trace::deps::read_positions(&target)?;
+        Ok(Some(crate::trace::Deps::scatter(out.size(), g, &map)))
     }
     fn differentiable(&self) -> bool {
         true

@@ -77,6 +77,14 @@ impl Family for MatMul {
             .collect::<Result<_>>()?;
         Ok((bind(&Prim::MatMul(MatMul), &args)?, true))
     }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        matmul_sparsity(p, d, out)
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -186,4 +194,35 @@ pub fn matmul(a: &Value, b: &Value) -> Result<Value> {
         return reshape(&r, &out);
     }
     Ok(r)
+}
+
+/// Output `(..., i, j)` of `a @ b` depends on row `i` of `a` and column `j`
+/// of `b` (of its batch).
+fn matmul_sparsity(
+    p: &[Value],
+    d: &[Option<&crate::trace::Deps>],
+    out: &Value,
+) -> Result<Option<crate::trace::Deps>> {
+    use crate::trace::deps::{position_ids, read_positions};
+    let out_shape = out.shape();
+    let mut lines = Vec::new();
+    for (k, (x, deps)) in p.iter().zip(d).enumerate() {
+        let Some(deps) = deps else { continue };
+        let shape = x.shape();
+        if shape.len() < 2 {
+            return crate::ops::sparsity::dense(d, out);
+        }
+        // rows of `a` (its last axis summed over), columns of `b` (its second to last)
+        let axis = shape.len() - 1 - k;
+        let mut kept = shape.to_vec();
+        kept[axis] = 1;
+        let n: usize = kept.iter().product();
+        let Some(line) = crate::ops::sparsity::reduction(&shape, &[axis], deps, n)? else {
+            continue;
+        };
+        let map = read_positions(&position_ids(&kept, 0)?.broadcast_view(&out_shape))?;
+        lines.push((line, map));
+    }
+    let sources: Vec<_> = lines.iter().map(|(l, m)| (l, m.as_slice())).collect();
+    Ok(Some(crate::trace::Deps::pick(out.size(), &sources)))
 }

@@ -30,6 +30,7 @@ pub mod scipy_linalg;
 pub mod series;
 pub mod shape;
 pub mod sorting;
+pub mod sparsity;
 pub mod special;
 pub mod stats;
 pub mod unary;
@@ -37,7 +38,7 @@ mod util;
 
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::trace::Value;
+use crate::trace::{Deps, Value};
 pub use crate::trace::{Cotangents, Rule};
 
 pub use binary::{BinaryOp, CompareOp};
@@ -111,6 +112,12 @@ pub trait Family {
     fn vjp(&self, primals: &[Value], out: &Value, ct: &Value, needs: &[bool])
         -> Result<Cotangents>;
     fn batch(&self, vals: &[Value], batched: &[bool], size: usize) -> Result<(Value, bool)>;
+    fn sparsity(
+        &self,
+        primals: &[Value],
+        deps: &[Option<&Deps>],
+        out: &Value,
+    ) -> Result<Option<Deps>>;
     fn differentiable(&self) -> bool;
 }
 
@@ -126,6 +133,9 @@ impl Rule for Prim {
     }
     fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
         each_prim!(self, r => r.batch(v, b, size))
+    }
+    fn sparsity(&self, p: &[Value], d: &[Option<&Deps>], out: &Value) -> Result<Option<Deps>> {
+        each_prim!(self, r => r.sparsity(p, d, out))
     }
     fn differentiable(&self) -> bool {
         each_prim!(self, r => r.differentiable())

@@ -163,6 +163,14 @@ impl Rule for RandomDraw {
         // keys carry their batch axis in front: one draw per key already
         Ok((bind(self, &all_batched(v, b, size)?)?, true))
     }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        _d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        Ok(None)
+    }
     fn differentiable(&self) -> bool {
         false
     }

@@ -195,6 +195,15 @@ impl Family for Reduce {
         ))
     }
 
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        let Some(x) = d[0] else { return Ok(None) };
+        crate::ops::sparsity::reduction(&p[0].shape(), &self.axes, x, out.size())
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -275,6 +284,14 @@ impl Family for ArgReduce {
         });
         Ok((bind(&p, &v[..1])?, true))
     }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        _d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        Ok(None)
+    }
     fn differentiable(&self) -> bool {
         false
     }
@@ -344,6 +361,17 @@ impl Family for Cumsum {
             reverse: self.reverse,
         });
         Ok((bind(&p, &v[..1])?, true))
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        let Some(x) = d[0] else { return Ok(None) };
+        let shape = p[0].shape();
+        let inner: usize = shape[self.axis + 1..].iter().product();
+        Ok(Some(x.prefix(shape[self.axis], inner, self.reverse)))
     }
     fn differentiable(&self) -> bool {
         true

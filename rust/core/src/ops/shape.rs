@@ -32,6 +32,15 @@ impl Family for Reshape {
         s.extend_from_slice(&self.0);
         Ok((reshape(&v[0], &s)?, true))
     }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        // row-major order is kept
+        Ok(d[0].cloned())
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -77,6 +86,14 @@ impl Family for BroadcastTo {
         let mut s: Shape = Shape::from_slice(&[size]);
         s.extend_from_slice(&self.0);
         Ok((broadcast_to(&aligned, &s)?, true))
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::selection(|t| Family::eval(self, t), p, d, &[0], out)
     }
     fn differentiable(&self) -> bool {
         true
@@ -129,6 +146,14 @@ impl Family for Transpose {
             .chain(self.0.iter().map(|p| p + 1))
             .collect();
         Ok((transpose(&v[0], &perm)?, true))
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::selection(|t| Family::eval(self, t), p, d, &[0], out)
     }
     fn differentiable(&self) -> bool {
         true
@@ -200,6 +225,14 @@ impl Family for Slice {
                 .collect(),
         };
         Ok((bind(&Prim::Slice(s), &v[..1])?, true))
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::selection(|t| Family::eval(self, t), p, d, &[0], out)
     }
     fn differentiable(&self) -> bool {
         true
@@ -296,6 +329,14 @@ impl Family for Unslice {
         };
         Ok((bind(&Prim::Unslice(u), &v[..1])?, true))
     }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::selection(|t| Family::eval(self, t), p, d, &[0], out)
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -361,6 +402,15 @@ impl Family for Concat {
     fn batch(&self, v: &[Value], b: &[bool], size: usize) -> Result<(Value, bool)> {
         let parts = all_batched(v, b, size)?;
         Ok((bind(&Prim::Concat(Concat(self.0 + 1)), &parts)?, true))
+    }
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        let all: Vec<usize> = (0..p.len()).collect();
+        crate::ops::sparsity::selection(|t| Family::eval(self, t), p, d, &all, out)
     }
     fn differentiable(&self) -> bool {
         true
@@ -448,6 +498,14 @@ impl Family for Convert {
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
         Ok((bind(&Prim::Convert(self.clone()), &v[..1])?, true))
+    }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        Ok(d[0].cloned())
     }
     fn differentiable(&self) -> bool {
         true

@@ -103,6 +103,14 @@ impl Family for Order {
         let args = all_batched(v, b, size)?;
         Ok((bind(&Prim::Order(self.clone()), &args)?, true))
     }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        _d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        Ok(None)
+    }
     fn differentiable(&self) -> bool {
         false
     }

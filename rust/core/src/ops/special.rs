@@ -164,6 +164,14 @@ impl Family for Special {
         batch_elementwise(&Prim::Special(*self), v, b)
     }
 
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        crate::ops::sparsity::elementwise(p, d, out)
+    }
     fn differentiable(&self) -> bool {
         true
     }

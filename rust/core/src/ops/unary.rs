@@ -372,6 +372,18 @@ impl Family for UnaryOp {
         Ok((bind(&Prim::Unary(*self), &v[..1])?, true))
     }
 
+    fn sparsity(
+        &self,
+        p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        if matches!(self, UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round) {
+            // piecewise constant: no derivative anywhere
+            return Ok(None);
+        }
+        crate::ops::sparsity::elementwise(p, d, out)
+    }
     fn differentiable(&self) -> bool {
         true
     }
@@ -430,6 +442,14 @@ impl Family for PredicateOp {
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {
         Ok((bind(&Prim::Predicate(*self), &v[..1])?, true))
+    }
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        _d: &[Option<&crate::trace::Deps>],
+        _out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        Ok(None)
     }
     fn differentiable(&self) -> bool {
         false

@@ -6,6 +6,7 @@
 //! themselves differentiable and the recursion ends at a kernel. Values of a
 //! level that has exited are detected (the id no longer matches) and refused.
 
+pub mod deps;
 mod rule;
 pub mod tape;
 
@@ -16,6 +17,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Shape, Tensor};
+pub use deps::Deps;
 pub use rule::{Cotangents, Rule};
 pub use tape::{Node, Tape};
 
@@ -59,6 +61,9 @@ pub enum TracerKind {
     Rev { primal: Value, node: u32 },
     /// Batching: the value with the batch axis in front (always axis 0).
     Batch { value: Value },
+    /// Sparsity detection: a primal and which input elements each of its
+    /// elements depends on.
+    Sparse { primal: Value, deps: Arc<Deps> },
 }
 
 /// What kind of transform a level is.
@@ -66,6 +71,7 @@ pub enum LevelKind {
     Jvp,
     Rev(Tape),
     Batch { size: usize },
+    Sparsity,
 }
 
 struct Level {
@@ -149,6 +155,7 @@ enum Top {
     Jvp,
     Rev,
     Batch(usize),
+    Sparsity,
 }
 
 fn check_live(l: LevelRef) -> Result<()> {
@@ -170,6 +177,7 @@ fn top_kind(depth: u32) -> Top {
         LevelKind::Jvp => Top::Jvp,
         LevelKind::Rev(_) => Top::Rev,
         LevelKind::Batch { size } => Top::Batch(*size),
+        LevelKind::Sparsity => Top::Sparsity,
     })
 }
 
@@ -200,7 +208,9 @@ impl Value {
         match self {
             Value::Concrete(t) => Shape::from_slice(t.shape()),
             Value::Tracer(t) => match &t.kind {
-                TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. } => primal.shape(),
+                TracerKind::Jvp { primal, .. }
+                | TracerKind::Rev { primal, .. }
+                | TracerKind::Sparse { primal, .. } => primal.shape(),
                 TracerKind::Batch { value } => {
                     let s = value.shape();
                     Shape::from_slice(&s[1..])
@@ -221,7 +231,9 @@ impl Value {
         match self {
             Value::Concrete(t) => t.dtype(),
             Value::Tracer(t) => match &t.kind {
-                TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. } => primal.dtype(),
+                TracerKind::Jvp { primal, .. }
+                | TracerKind::Rev { primal, .. }
+                | TracerKind::Sparse { primal, .. } => primal.dtype(),
                 TracerKind::Batch { value } => value.dtype(),
             },
         }
@@ -251,6 +263,14 @@ impl Value {
                          not one; use fx.where(cond, a, b) instead of branching"
                             .into(),
                     )),
+                    TracerKind::Sparse { .. } => Err(Error::Trace(
+                        "sparsity detection cannot follow value-dependent control flow \
+                         (if/while/bool()/float()/item() on a traced value, or an op that reads \
+                         its input's values to decide a shape): the pattern would hold at this \
+                         point only; pass the pattern explicitly with sparsity=, or write the \
+                         branch with fx.where"
+                            .into(),
+                    )),
                 }
             }
         }
@@ -265,9 +285,9 @@ impl Value {
             Value::Tracer(t) => {
                 check_live(t.level)?;
                 match &t.kind {
-                    TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. } => {
-                        primal.physical()
-                    }
+                    TracerKind::Jvp { primal, .. }
+                    | TracerKind::Rev { primal, .. }
+                    | TracerKind::Sparse { primal, .. } => primal.physical(),
                     TracerKind::Batch { value } => value.physical(),
                 }
             }
@@ -291,9 +311,9 @@ pub fn stop_gradient(v: &Value) -> Result<Value> {
         Value::Tracer(t) => {
             check_live(t.level)?;
             match &t.kind {
-                TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. } => {
-                    stop_gradient(primal)
-                }
+                TracerKind::Jvp { primal, .. }
+                | TracerKind::Rev { primal, .. }
+                | TracerKind::Sparse { primal, .. } => stop_gradient(primal),
                 TracerKind::Batch { value } => Ok(Value::tracer(
                     t.level,
                     TracerKind::Batch {
@@ -331,6 +351,7 @@ pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
                 | (Some(TracerKind::Jvp { .. }), Top::Jvp)
                 | (Some(TracerKind::Rev { .. }), Top::Rev)
                 | (Some(TracerKind::Batch { .. }), Top::Batch(_))
+                | (Some(TracerKind::Sparse { .. }), Top::Sparsity)
         );
         if !ok {
             return Err(Error::Trace("a traced value does not belong to the transform level it claims (it escaped its transform)".into()));
@@ -422,6 +443,36 @@ pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
             } else {
                 out
             })
+        }
+        Top::Sparsity => {
+            let mut primals: SmallVec<[Value; 4]> = SmallVec::new();
+            let mut deps: SmallVec<[Option<&Deps>; 4]> = SmallVec::new();
+            for v in inputs {
+                match v.at(level) {
+                    Some(TracerKind::Sparse { primal, deps: d }) => {
+                        primals.push(primal.clone());
+                        deps.push(Some(d));
+                    }
+                    _ => {
+                        primals.push(v.clone());
+                        deps.push(None);
+                    }
+                }
+            }
+            let out = bind(prim, &primals)?;
+            if !prim.differentiable() || !out.dtype().is_float() {
+                return Ok(out);
+            }
+            match prim.sparsity(&primals, &deps, &out)? {
+                Some(d) if !d.is_empty() => Ok(Value::tracer(
+                    level,
+                    TracerKind::Sparse {
+                        primal: out,
+                        deps: Arc::new(d),
+                    },
+                )),
+                _ => Ok(out),
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::trace::Value;
+use crate::trace::{Deps, Value};
 
 /// Cotangents for each input of a primitive (`None`: a symbolic zero).
 pub type Cotangents = SmallVec<[Option<Value>; 4]>;
@@ -29,6 +29,16 @@ pub trait Rule: Send + Sync + 'static {
     /// Apply to values of which those flagged `batched` carry a leading batch axis of
     /// length `size`; returns the result and whether it carries one.
     fn batch(&self, vals: &[Value], batched: &[bool], size: usize) -> Result<(Value, bool)>;
+    /// Which traced input elements each output element depends on, from the
+    /// inputs' sets (`None`: untraced); `None` when it depends on none. Sets
+    /// may over-approximate (a dependency the values make vanish is kept),
+    /// never under-approximate.
+    fn sparsity(
+        &self,
+        primals: &[Value],
+        deps: &[Option<&Deps>],
+        out: &Value,
+    ) -> Result<Option<Deps>>;
     /// False for primitives whose outputs carry no derivative (comparisons, argmax).
     fn differentiable(&self) -> bool;
     /// A copy of this rule for a reverse-mode tape (which outlives the call).

@@ -161,6 +161,15 @@ impl Rule for CustomJvp {
         Ok((out, true))
     }
 
+    fn sparsity(
+        &self,
+        _p: &[Value],
+        d: &[Option<&crate::trace::Deps>],
+        out: &Value,
+    ) -> Result<Option<crate::trace::Deps>> {
+        // the user's rule is opaque: conservatively, everything
+        crate::ops::sparsity::dense(d, out)
+    }
     fn differentiable(&self) -> bool {
         true
     }

@@ -100,7 +100,11 @@ fn call_traced(f: &mut Fun, traced: &[Value], level: LevelRef) -> Result<(Vec<Va
 /// traced there (aux is returned, never differentiated).
 fn unwrap_aux(v: Value, level: LevelRef) -> Result<Value> {
     match v.at(level) {
-        Some(TracerKind::Jvp { primal, .. } | TracerKind::Rev { primal, .. }) => Ok(primal.clone()),
+        Some(
+            TracerKind::Jvp { primal, .. }
+            | TracerKind::Rev { primal, .. }
+            | TracerKind::Sparse { primal, .. },
+        ) => Ok(primal.clone()),
         Some(TracerKind::Batch { .. }) => Err(Error::Value(
             "an auxiliary output (has_aux) depends on the mapped axis of vmap; return it as an \
              output instead"
