@@ -98,6 +98,21 @@ pub fn one_hot_rows(start: usize, count: usize, shape: &[usize], dtype: DType) -
     Ok(Value::Concrete(t))
 }
 
+/// The seed matrix of a colouring: a `(count, *shape)` array whose row `c`
+/// is one at every flat position of colour `c` (the tangents or cotangents
+/// that compute a sparse Jacobian one colour per pass).
+pub fn colour_seeds(colours: &[u32], count: usize, shape: &[usize], dtype: DType) -> Result<Value> {
+    let n: usize = shape.iter().product();
+    let mut full = vec![count];
+    full.extend_from_slice(shape);
+    let t = with_dtype!(dtype, T => Tensor::build::<T>(&full, |out| {
+        for (v, &c) in colours.iter().enumerate() {
+            out[c as usize * n + v] = T::ONE;
+        }
+    }))?;
+    Ok(Value::Concrete(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 //! reductions, scatter-adds), or everything (the conservative
 //! [`Deps::dense`]).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 /// Dependency sets in CSR form (rows sorted and free of duplicates).
@@ -46,6 +46,76 @@ impl Deps {
             indptr: (0..=rows).map(|r| r * cols.len()).collect(),
             indices: cols.iter().copied().cycle().take(rows * cols.len()).collect(),
         }
+    }
+
+    /// A pattern given in CSR form (`rows = indptr.len() - 1`, every index
+    /// below `cols`); rows are sorted and deduplicated here.
+    pub fn from_csr(indptr: &[usize], indices: &[i64], cols: usize) -> Result<Deps> {
+        if indptr.first() != Some(&0) || indptr.windows(2).any(|w| w[0] > w[1]) {
+            return Err(Error::Value(
+                "sparsity: the pattern's indptr must start at 0 and never decrease".into(),
+            ));
+        }
+        let nnz = indptr[indptr.len() - 1];
+        if nnz != indices.len() {
+            return Err(Error::Value(format!(
+                "sparsity: the pattern's indptr ends at {nnz} but it has {} indices",
+                indices.len()
+            )));
+        }
+        if let Some(&bad) = indices.iter().find(|&&j| j < 0 || j as usize >= cols) {
+            return Err(Error::Value(format!(
+                "sparsity: column index {bad} is out of range for a pattern of {cols} columns"
+            )));
+        }
+        if cols > u32::MAX as usize {
+            return Err(Error::Value(format!(
+                "sparsity: {cols} columns are more than a pattern can index"
+            )));
+        }
+        Ok(Deps::build(indptr.len() - 1, |i, row| {
+            row.extend(indices[indptr[i]..indptr[i + 1]].iter().map(|&j| j as u32))
+        }))
+    }
+
+    /// The pattern transposed, as `cols` rows.
+    pub fn transpose(&self, cols: usize) -> Deps {
+        let mut counts = vec![0usize; cols + 1];
+        for &j in &self.indices {
+            counts[j as usize + 1] += 1;
+        }
+        for j in 0..cols {
+            counts[j + 1] += counts[j];
+        }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.indices.len()];
+        // rows visited in order, so every transposed row comes out sorted
+        for i in 0..self.rows() {
+            for &j in self.row(i) {
+                indices[next[j as usize]] = i as u32;
+                next[j as usize] += 1;
+            }
+        }
+        Deps { indptr, indices }
+    }
+
+    /// A square pattern made symmetric: the union with its transpose.
+    pub fn symmetrized(&self) -> Deps {
+        let t = self.transpose(self.rows());
+        Deps::union(&[self, &t])
+    }
+
+    /// The pattern without its diagonal: the adjacency of a symmetric pattern's graph.
+    pub fn without_diagonal(&self) -> Deps {
+        Deps::build(self.rows(), |i, row| {
+            row.extend(self.row(i).iter().filter(|&&j| j as usize != i))
+        })
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
     }
 
     pub fn rows(&self) -> usize {
@@ -201,5 +271,11 @@ mod tests {
         assert_eq!(rev.row(0), [0, 1, 2]);
         assert_eq!(Deps::dense(2, &[1, 4]).row(1), [1, 4]);
         assert_eq!(Deps::stack(&[&x, &Deps::empty(1)]).rows(), 4);
+        let t = picked.transpose(3);
+        assert_eq!((t.row(0), t.row(1), t.row(2)), (&[0u32][..], &[1u32][..], &[0u32][..]));
+        let given = Deps::from_csr(&[0, 2, 2], &[2, 0], 3).unwrap();
+        assert_eq!((given.row(0), given.row(1)), (&[0u32, 2][..], &[][..]));
+        assert!(Deps::from_csr(&[0, 1], &[3], 3).is_err());
+        assert!(Deps::from_csr(&[0, 2], &[1], 3).is_err());
     }
 }

@@ -20,7 +20,7 @@ fn chunks(n: usize, chunk: Option<usize>) -> Vec<(usize, usize)> {
 }
 
 /// A vmapped result as `(count, *shape)`: unbatched results are broadcast.
-fn batched(v: Value, is_batched: bool, count: usize) -> Result<Value> {
+pub(super) fn batched(v: Value, is_batched: bool, count: usize) -> Result<Value> {
     if is_batched {
         return Ok(v);
     }

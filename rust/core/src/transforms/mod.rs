@@ -9,6 +9,7 @@
 //! argnums, axes, chunk sizes, scalar outputs) is made here, once.
 
 mod args;
+mod colouring;
 mod custom_jvp;
 mod custom_outputs;
 mod custom_vjp;
@@ -16,6 +17,7 @@ mod grad;
 mod jacobian;
 mod jvp;
 mod linearize;
+mod sparse;
 mod vjp;
 mod vmap;
 
@@ -25,7 +27,12 @@ pub use custom_vjp::{custom_vjp_call, CustomVjp, CustomVjpFns};
 pub use grad::{grad, value_and_grad};
 pub use jacobian::{hessian, jacfwd, jacrev};
 pub use jvp::jvp;
+pub use colouring::Colouring;
 pub use linearize::{linear_transpose, linearize};
+pub use sparse::{
+    hessian_sparsity_pattern, pattern_for, sparse_jacobian, sparsity_pattern, SparseJacobian,
+    SparseMode, SparsePlan,
+};
 pub use vjp::{vjp, VjpFn};
 pub use vmap::{batch_size, place_batch_axis, vmap};
 
