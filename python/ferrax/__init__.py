@@ -5,7 +5,8 @@
 
 Transforms: :func:`grad`, :func:`value_and_grad`, :func:`vjp`, :func:`jvp`,
 :func:`linearize`, :func:`linear_transpose`, :func:`jacrev` (:func:`jacobian`),
-:func:`jacfwd`, :func:`hessian`, :func:`hvp`, :func:`vmap`; :func:`jit` for
+:func:`jacfwd`, :func:`hessian` (sparse ones with ``sparsity=``:
+:func:`sparsity_pattern`), :func:`hvp`, :func:`vmap`; :func:`jit` for
 porting JAX code. Every number is
 computed by the Rust core (``ferrax._ferrax``).
 """
@@ -18,6 +19,7 @@ from . import _numpy_protocol, _repr, lax, linalg, nn, random, scipy, test_util,
 from ._custom import checkpoint, custom_jvp, custom_vjp, remat
 from ._ferrax import *  # every public function of the core (see _ferrax.__all__)
 from ._ferrax import LinearizedFunction, Tensor, VjpFunction, __version__, _register_hooks
+from ._sparse import sparsity_coloring, sparsity_pattern
 from ._transforms import (
     grad,
     hessian,

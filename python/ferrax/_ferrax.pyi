@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 ArrayLike = Any
 DTypeLike = Any
@@ -138,6 +139,22 @@ class JacobianFunction:
     ) -> None: ...
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
+class SparseJacobianFunction:
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        mode: str,
+        argnum: int | None,
+        has_aux: bool,
+        dense_output: bool,
+        indptr: NDArray[np.int64] | None = None,
+        indices: NDArray[np.int64] | None = None,
+        cols: int = 0,
+    ) -> None: ...
+    @property
+    def passes(self) -> int | None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
 class PyTreeDef:
     @property
     def num_leaves(self) -> int: ...
@@ -237,6 +254,12 @@ def register_pytree_node(
 ) -> None: ...
 def _gather(x: ArrayLike, idx: ArrayLike) -> Tensor: ...
 def _register_hooks(repr: Any, array_ufunc: Any, array_function: Any) -> None: ...
+def _sparsity_pattern(
+    fun: Callable[..., Any], argnum: int | None, *args: Any, **kwargs: Any
+) -> tuple[NDArray[np.int64], NDArray[np.int64], tuple[int, int]]: ...
+def _sparsity_coloring(
+    indptr: NDArray[np.int64], indices: NDArray[np.int64], cols: int, mode: str
+) -> NDArray[np.int64]: ...
 def _flat_positions(shape: Sequence[int], key: Any) -> Tensor: ...
 def _scatter_add(g: ArrayLike, idx: ArrayLike, n: int) -> Tensor: ...
 def _slice(

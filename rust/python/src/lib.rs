@@ -13,6 +13,7 @@ mod linalg;
 mod numpy_functions;
 mod pytree;
 mod random;
+mod sparse;
 mod special;
 mod tensor;
 mod transforms;
@@ -85,6 +86,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;
     m.add_class::<transforms::PyLinearFn>()?;
+    m.add_class::<sparse::SparseJacFn>()?;
     m.add_class::<transforms::GradFn>()?;
     m.add_class::<transforms::VmapFn>()?;
     m.add_class::<transforms::JacFn>()?;
@@ -103,6 +105,8 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::linearize, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::linear_transpose, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparsity_pattern, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse::sparsity_coloring, m)?)?;
     functions::register(m)?;
     composites::register(m)?;
     composites::register_private(m)?;

@@ -31,18 +31,18 @@ struct Slot {
 }
 
 /// The pytrees the Python function returned, kept from its (last) call.
-struct Returned {
-    out: Node,
-    aux: AuxTree,
+pub(crate) struct Returned {
+    pub(crate) out: Node,
+    pub(crate) aux: AuxTree,
 }
 
 /// The structure of an auxiliary output and its non-tensor leaves (the
 /// tensor leaves, `None` here, travel through the core as values).
-type AuxTree = Option<(Node, Vec<Option<Py<PyAny>>>)>;
+pub(crate) type AuxTree = Option<(Node, Vec<Option<Py<PyAny>>>)>;
 
 /// A Python function as a core [`Fun`]: leaves in, the function called on
 /// the rebuilt arguments, its results flattened.
-struct PyFun<'py> {
+pub(crate) struct PyFun<'py> {
     py: Python<'py>,
     fun: Bound<'py, PyAny>,
     args: Vec<Bound<'py, PyAny>>,
@@ -57,7 +57,7 @@ struct PyFun<'py> {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Want {
+pub(crate) enum Want {
     Any,
     OneArray,
     SomeArrays,
@@ -90,7 +90,7 @@ fn slots_of<'py>(
 impl<'py> PyFun<'py> {
     /// `fun` called with `args` (and `kwargs`), differentiated (or mapped)
     /// in the positional arguments at `positions`; also returns their leaves.
-    fn new(
+    pub(crate) fn new(
         fun: &Bound<'py, PyAny>,
         args: Vec<Bound<'py, PyAny>>,
         kwargs: Option<&Bound<'py, PyDict>>,
@@ -127,7 +127,7 @@ impl<'py> PyFun<'py> {
         Ok(args)
     }
 
-    fn call(&self, leaves: &[Value]) -> ferrax_core::Result<Outputs> {
+    pub(crate) fn call(&self, leaves: &[Value]) -> ferrax_core::Result<Outputs> {
         self.call_py(leaves).map_err(external)
     }
 
@@ -208,7 +208,7 @@ impl<'py> PyFun<'py> {
     }
 
     /// The structures of the last call's results.
-    fn returned(&self) -> PyResult<Returned> {
+    pub(crate) fn returned(&self) -> PyResult<Returned> {
         self.returned
             .borrow_mut()
             .take()
@@ -319,7 +319,7 @@ impl Argnums {
 }
 
 /// `(*parts, aux)` when the function has an auxiliary output, else `parts`.
-fn with_aux<'py>(
+pub(crate) fn with_aux<'py>(
     py: Python<'py>,
     mut parts: Vec<Bound<'py, PyAny>>,
     aux: Option<(AuxTree, Vec<Value>)>,
@@ -330,7 +330,7 @@ fn with_aux<'py>(
     PyTuple::new(py, parts)
 }
 
-fn positional<'py>(args: &Bound<'py, PyTuple>) -> Vec<Bound<'py, PyAny>> {
+pub(crate) fn positional<'py>(args: &Bound<'py, PyTuple>) -> Vec<Bound<'py, PyAny>> {
     args.iter().collect()
 }
 

@@ -38,8 +38,8 @@ mod util;
 
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::trace::{Deps, Value};
 pub use crate::trace::{Cotangents, Rule};
+use crate::trace::{Deps, Value};
 
 pub use binary::{BinaryOp, CompareOp};
 pub use reduce::ReduceOp;

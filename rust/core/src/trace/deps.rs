@@ -44,7 +44,12 @@ impl Deps {
     pub fn dense(rows: usize, cols: &[u32]) -> Deps {
         Deps {
             indptr: (0..=rows).map(|r| r * cols.len()).collect(),
-            indices: cols.iter().copied().cycle().take(rows * cols.len()).collect(),
+            indices: cols
+                .iter()
+                .copied()
+                .cycle()
+                .take(rows * cols.len())
+                .collect(),
         }
     }
 
@@ -272,7 +277,10 @@ mod tests {
         assert_eq!(Deps::dense(2, &[1, 4]).row(1), [1, 4]);
         assert_eq!(Deps::stack(&[&x, &Deps::empty(1)]).rows(), 4);
         let t = picked.transpose(3);
-        assert_eq!((t.row(0), t.row(1), t.row(2)), (&[0u32][..], &[1u32][..], &[0u32][..]));
+        assert_eq!(
+            (t.row(0), t.row(1), t.row(2)),
+            (&[0u32][..], &[1u32][..], &[0u32][..])
+        );
         let given = Deps::from_csr(&[0, 2, 2], &[2, 0], 3).unwrap();
         assert_eq!((given.row(0), given.row(1)), (&[0u32, 2][..], &[][..]));
         assert!(Deps::from_csr(&[0, 1], &[3], 3).is_err());

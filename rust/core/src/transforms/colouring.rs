@@ -27,7 +27,10 @@ pub struct Colouring {
 
 /// Greedy colouring in `order`: `forbid(v, colour, mark)` marks the colours
 /// `v` may not take (by calling `mark(c)`), and `v` takes the smallest other.
-fn greedy(order: &[usize], mut forbid: impl FnMut(usize, &[u32], &mut dyn FnMut(u32))) -> Colouring {
+fn greedy(
+    order: &[usize],
+    mut forbid: impl FnMut(usize, &[u32], &mut dyn FnMut(u32)),
+) -> Colouring {
     let n = order.len();
     let mut colours = vec![UNSET; n];
     // forbidden[c] == v: colour c is taken around v (a stamp, never reset)
@@ -261,7 +264,9 @@ mod tests {
         // a small linear congruential generator: no dependency for a test
         let mut state = 12345u64;
         let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as usize
         };
         for _ in 0..30 {

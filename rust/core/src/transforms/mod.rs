@@ -22,12 +22,12 @@ mod vjp;
 mod vmap;
 
 pub use args::{check_chunk_size, resolve_argnums};
+pub use colouring::Colouring;
 pub use custom_jvp::{custom_jvp_call, CustomJvp, CustomJvpFns};
 pub use custom_vjp::{custom_vjp_call, CustomVjp, CustomVjpFns};
 pub use grad::{grad, value_and_grad};
 pub use jacobian::{hessian, jacfwd, jacrev};
 pub use jvp::jvp;
-pub use colouring::Colouring;
 pub use linearize::{linear_transpose, linearize};
 pub use sparse::{
     hessian_sparsity_pattern, pattern_for, sparse_jacobian, sparsity_pattern, SparseJacobian,

@@ -72,12 +72,22 @@ impl SparsePlan {
             SparseMode::Fwd => {
                 let colouring = colour_columns(&pattern, cols);
                 let sources = entries(&pattern, &colouring);
-                Ok(SparsePlan { pattern, cols, colouring, sources })
+                Ok(SparsePlan {
+                    pattern,
+                    cols,
+                    colouring,
+                    sources,
+                })
             }
             SparseMode::Rev => {
                 let colouring = colour_rows(&pattern, cols);
                 let sources = entries(&pattern, &colouring);
-                Ok(SparsePlan { pattern, cols, colouring, sources })
+                Ok(SparsePlan {
+                    pattern,
+                    cols,
+                    colouring,
+                    sources,
+                })
             }
             SparseMode::Hessian => {
                 if pattern.rows() != cols {
@@ -89,12 +99,22 @@ impl SparsePlan {
                 let pattern = pattern.symmetrized();
                 let star = star_colouring(&pattern.without_diagonal());
                 if let Some(sources) = star_sources(&pattern, &star) {
-                    return Ok(SparsePlan { pattern, cols, colouring: star, sources });
+                    return Ok(SparsePlan {
+                        pattern,
+                        cols,
+                        colouring: star,
+                        sources,
+                    });
                 }
                 // not reached for a true star colouring; the one-sided one always works
                 let colouring = colour_columns(&pattern, cols);
                 let sources = entries(&pattern, &colouring);
-                Ok(SparsePlan { pattern, cols, colouring, sources })
+                Ok(SparsePlan {
+                    pattern,
+                    cols,
+                    colouring,
+                    sources,
+                })
             }
         }
     }
@@ -121,10 +141,18 @@ impl SparseJacobian {
     pub fn to_dense(&self) -> Result<Value> {
         let rows = self.pattern.rows();
         let flat: Vec<i64> = (0..rows)
-            .flat_map(|i| self.pattern.row(i).iter().map(move |&j| (i * self.cols + j as usize) as i64))
+            .flat_map(|i| {
+                self.pattern
+                    .row(i)
+                    .iter()
+                    .map(move |&j| (i * self.cols + j as usize) as i64)
+            })
             .collect();
         let at = Value::Concrete(Tensor::from_slice(&flat, &[flat.len()])?);
-        reshape(&scatter_add(&self.data, &at, rows * self.cols)?, &self.dense_shape)
+        reshape(
+            &scatter_add(&self.data, &at, rows * self.cols)?,
+            &self.dense_shape,
+        )
     }
 }
 
@@ -136,14 +164,19 @@ fn one_output(mut outs: Vec<Value>, name: &str) -> Result<Value> {
             outs.len()
         )));
     }
-    outs.pop().ok_or_else(|| Error::Value(format!("{name}: no output")))
+    outs.pop()
+        .ok_or_else(|| Error::Value(format!("{name}: no output")))
 }
 
 /// Which elements of `f`'s output depend on which elements of `args[wrt]`:
 /// an `m x n` pattern over the flattened output and input, found by running
 /// `f` once on dependency sets. Also the output's shape and the auxiliary
 /// values. Code that branches on values cannot be followed (a clear error).
-pub fn sparsity_pattern(f: &mut Fun, args: &[Value], wrt: usize) -> Result<(Deps, Shape, Vec<Value>)> {
+pub fn sparsity_pattern(
+    f: &mut Fun,
+    args: &[Value],
+    wrt: usize,
+) -> Result<(Deps, Shape, Vec<Value>)> {
     let x = &args[wrt];
     check_float(x, "input", wrt)?;
     let guard = LevelGuard::push(LevelKind::Sparsity);
@@ -180,13 +213,20 @@ fn gradient<'a, 'f: 'a>(
                 fmt_shape(&g.shape())
             )));
         }
-        Ok(Outputs { values: vec![g], aux })
+        Ok(Outputs {
+            values: vec![g],
+            aux,
+        })
     }
 }
 
 /// The pattern of the Hessian of a scalar `f` (`n x n`, symmetric): the
 /// dependencies of its gradient.
-pub fn hessian_sparsity_pattern(f: &mut Fun, args: &[Value], wrt: usize) -> Result<(Deps, Vec<Value>)> {
+pub fn hessian_sparsity_pattern(
+    f: &mut Fun,
+    args: &[Value],
+    wrt: usize,
+) -> Result<(Deps, Vec<Value>)> {
     let mut g = gradient(f, wrt);
     let (deps, _, aux) = sparsity_pattern(&mut g, args, wrt)?;
     Ok((deps.symmetrized(), aux))
@@ -225,7 +265,10 @@ fn push_seeds(
         Ok(Outputs { values: tans, aux })
     };
     let (tans, aux) = vmap(&mut push, &[seeds], &[Some(0)], count)?;
-    let (t, is_batched) = tans.into_iter().next().ok_or_else(|| Error::Value("jacfwd: no output".into()))?;
+    let (t, is_batched) = tans
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Value("jacfwd: no output".into()))?;
     let size: usize = out_shape.iter().product();
     let b = reshape(&batched(t, is_batched, count)?, &[count, size])?;
     Ok((b, out_shape, aux))
@@ -282,9 +325,13 @@ pub fn sparse_jacobian(
             let out = one_output(outs, "jacrev")?;
             check_rows(mode, plan, out.size(), &out.shape())?;
             let seeds = colour_seeds(&plan.colouring.colours, count, &out.shape(), out.dtype())?;
-            let mut pull = |ct: &[Value]| Ok(Outputs::from(pullback.call(&[Some(ct[0].clone())], true)?));
+            let mut pull =
+                |ct: &[Value]| Ok(Outputs::from(pullback.call(&[Some(ct[0].clone())], true)?));
             let (gs, _) = vmap(&mut pull, &[seeds], &[Some(0)], count)?;
-            let (g, is_batched) = gs.into_iter().next().ok_or_else(|| Error::Value("jacrev: no input".into()))?;
+            let (g, is_batched) = gs
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Value("jacrev: no input".into()))?;
             let b = reshape(&batched(g, is_batched, count)?, &[count, n])?;
             (b, out.shape(), aux)
         }
