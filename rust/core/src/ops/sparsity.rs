@@ -53,7 +53,9 @@ pub fn selection(
     }
     let all = match parts.as_slice() {
         [one] => one.clone(),
-        _ => Cow::Owned(Deps::stack(&parts.iter().map(|c| c.as_ref()).collect::<Vec<_>>())),
+        _ => Cow::Owned(Deps::stack(
+            &parts.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
+        )),
     };
     let refs: Vec<&Tensor> = tensors.iter().collect();
     let map = read_positions(&eval(&refs)?)?;
@@ -62,7 +64,12 @@ pub fn selection(
 
 /// A reduction of an input of `shape` over `axes`: each output element
 /// depends on everything it accumulates.
-pub fn reduction(shape: &[usize], axes: &[usize], d: &Deps, out_size: usize) -> Result<Option<Deps>> {
+pub fn reduction(
+    shape: &[usize],
+    axes: &[usize],
+    d: &Deps,
+    out_size: usize,
+) -> Result<Option<Deps>> {
     let kept: Vec<usize> = shape
         .iter()
         .enumerate()

@@ -378,7 +378,10 @@ impl Family for UnaryOp {
         d: &[Option<&crate::trace::Deps>],
         out: &Value,
     ) -> Result<Option<crate::trace::Deps>> {
-        if matches!(self, UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round) {
+        if matches!(
+            self,
+            UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round
+        ) {
             // piecewise constant: no derivative anywhere
             return Ok(None);
         }

@@ -44,7 +44,12 @@ impl Deps {
     pub fn dense(rows: usize, cols: &[u32]) -> Deps {
         Deps {
             indptr: (0..=rows).map(|r| r * cols.len()).collect(),
-            indices: cols.iter().copied().cycle().take(rows * cols.len()).collect(),
+            indices: cols
+                .iter()
+                .copied()
+                .cycle()
+                .take(rows * cols.len())
+                .collect(),
         }
     }
 
