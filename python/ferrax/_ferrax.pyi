@@ -413,6 +413,32 @@ def _lax_dynamic_update_slice(
     operand: ArrayLike, update: ArrayLike, start_indices: Sequence[ArrayLike]
 ) -> Tensor: ...
 def _lax_any_example(pred: ArrayLike) -> bool: ...
+def _lax_conv_general_dilated(
+    lhs: ArrayLike,
+    rhs: ArrayLike,
+    window_strides: Sequence[int],
+    padding: str | Sequence[tuple[int, int]],
+    lhs_dilation: Sequence[int] | None = None,
+    rhs_dilation: Sequence[int] | None = None,
+    dimension_numbers: Any = None,
+    feature_group_count: int = 1,
+    batch_group_count: int = 1,
+    preferred_element_type: DTypeLike | None = None,
+) -> Tensor: ...
+def _lax_conv_transpose(
+    lhs: ArrayLike,
+    rhs: ArrayLike,
+    strides: Sequence[int],
+    padding: str | Sequence[tuple[int, int]],
+    rhs_dilation: Sequence[int] | None = None,
+    dimension_numbers: Any = None,
+    transpose_kernel: bool = False,
+    use_consistent_padding: bool = False,
+    preferred_element_type: DTypeLike | None = None,
+) -> Tensor: ...
+def _lax_conv_dimension_numbers(
+    lhs_shape: Sequence[int], rhs_shape: Sequence[int], dimension_numbers: Any = None
+) -> tuple[list[int], list[int], list[int]]: ...
 def _random_key(seed: int) -> Tensor: ...
 def _random_split(key: ArrayLike, shape: Sequence[int]) -> Tensor: ...
 def _random_fold_in(key: ArrayLike, data: int) -> Tensor: ...

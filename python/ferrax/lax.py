@@ -8,7 +8,8 @@ reverse mode too, which JAX cannot do) with no restriction on the branches.
 Under ``vmap`` a predicate or index can differ between examples: ``cond`` and
 ``switch`` then run every branch and select per example, and ``while_loop``
 runs until every example is done, freezing the finished ones (JAX's
-semantics). The array functions (``dynamic_slice``...) are the core's.
+semantics). The array functions (``dynamic_slice``..., the convolutions)
+are the core's.
 
     >>> from ferrax import lax
     >>> lax.fori_loop(0, 3, lambda i, x: x * 2.0, fx.asarray(1.0))   # 8.0
@@ -17,13 +18,19 @@ semantics). The array functions (``dynamic_slice``...) are the core's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import _ferrax as _C
 from . import tree_util as tu
 
 __all__ = [
+    "ConvDimensionNumbers",
     "cond",
+    "conv",
+    "conv_dimension_numbers",
+    "conv_general_dilated",
+    "conv_transpose",
+    "conv_with_general_padding",
     "dynamic_index_in_dim",
     "dynamic_slice",
     "dynamic_slice_in_dim",
@@ -264,3 +271,172 @@ def dynamic_update_slice_in_dim(operand: Any, update: Any, start_index: Any, axi
     """
     x = _C.asarray(operand)
     return dynamic_update_slice(x, update, _starts(x.ndim, start_index, axis))
+
+
+class ConvDimensionNumbers(NamedTuple):
+    """Where a convolution's operands keep their dimensions, as axis numbers
+    (JAX's class): ``lhs_spec = (batch, feature, spatial...)``, ``rhs_spec =
+    (out feature, in feature, spatial...)``, ``out_spec = (batch, feature,
+    spatial...)``, the spatial axes in the kernel's order.
+
+    >>> lax.ConvDimensionNumbers((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))   # NHWC, HWIO
+    """
+
+    lhs_spec: Sequence[int]
+    rhs_spec: Sequence[int]
+    out_spec: Sequence[int]
+
+
+def conv_dimension_numbers(
+    lhs_shape: Sequence[int], rhs_shape: Sequence[int], dimension_numbers: Any
+) -> ConvDimensionNumbers:
+    """``dimension_numbers`` (None, three strings such as ``('NHWC', 'HWIO',
+    'NHWC')``, or a :class:`ConvDimensionNumbers`) as a
+    :class:`ConvDimensionNumbers` for operands of these shapes.
+
+    >>> lax.conv_dimension_numbers((1, 5, 5, 3), (3, 3, 3, 8), ("NHWC", "HWIO", "NHWC"))
+    ConvDimensionNumbers(lhs_spec=(0, 3, 1, 2), rhs_spec=(3, 2, 0, 1), out_spec=(0, 3, 1, 2))
+    """
+    lhs, rhs, out = _C._lax_conv_dimension_numbers(
+        [int(d) for d in lhs_shape], [int(d) for d in rhs_shape], dimension_numbers
+    )
+    return ConvDimensionNumbers(tuple(lhs), tuple(rhs), tuple(out))
+
+
+def _ints(v: Sequence[int] | None) -> list[int] | None:
+    return None if v is None else [int(x) for x in v]
+
+
+def _padding(padding: Any) -> Any:
+    return padding if isinstance(padding, str) else [tuple(p) for p in padding]
+
+
+def conv_general_dilated(
+    lhs: Any,
+    rhs: Any,
+    window_strides: Sequence[int],
+    padding: str | Sequence[tuple[int, int]],
+    lhs_dilation: Sequence[int] | None = None,
+    rhs_dilation: Sequence[int] | None = None,
+    dimension_numbers: Any = None,
+    feature_group_count: int = 1,
+    batch_group_count: int = 1,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Any:
+    """General N-d convolution with strides, padding, dilation and groups
+    (``jax.lax.conv_general_dilated``; XLA's ``ConvGeneralDilated``).
+
+    ``lhs`` is ``(batch, feature, spatial...)`` and ``rhs`` ``(out feature,
+    in feature, spatial...)`` unless ``dimension_numbers`` says otherwise
+    (e.g. ``('NHWC', 'HWIO', 'NHWC')``). ``padding`` is ``'SAME'``,
+    ``'SAME_LOWER'``, ``'VALID'`` or one ``(low, high)`` pair per spatial
+    dimension (negative values crop); ``lhs_dilation`` spreads the input
+    (a transposed convolution), ``rhs_dilation`` the kernel (atrous).
+    ``feature_group_count`` splits the features into groups convolved
+    separately (depthwise when it equals the feature count);
+    ``batch_group_count`` does the same for the batch (how weight gradients
+    of grouped convolutions are written). One primitive of the core:
+    differentiable in both operands in both modes, to any order, and
+    batched by ``vmap``. ``precision`` is accepted and ignored (the sums are
+    always in the operands' dtype).
+
+    >>> x = fx.ones((1, 1, 4, 4)); w = fx.ones((2, 1, 3, 3))
+    >>> lax.conv_general_dilated(x, w, (1, 1), "SAME").shape
+    (1, 2, 4, 4)
+    """
+    del precision  # one precision on the CPU
+    return _C._lax_conv_general_dilated(
+        lhs,
+        rhs,
+        _ints(window_strides),
+        _padding(padding),
+        _ints(lhs_dilation),
+        _ints(rhs_dilation),
+        dimension_numbers,
+        int(feature_group_count),
+        int(batch_group_count),
+        preferred_element_type,
+    )
+
+
+def conv(
+    lhs: Any,
+    rhs: Any,
+    window_strides: Sequence[int],
+    padding: str | Sequence[tuple[int, int]],
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Any:
+    """:func:`conv_general_dilated` in the ``NCHW``/``OIHW`` layout with no
+    dilation (``jax.lax.conv``).
+
+    >>> lax.conv(fx.ones((1, 3, 8, 8)), fx.ones((4, 3, 3, 3)), (2, 2), "VALID").shape
+    (1, 4, 3, 3)
+    """
+    return conv_general_dilated(
+        lhs, rhs, window_strides, padding, preferred_element_type=preferred_element_type
+    )
+
+
+def conv_with_general_padding(
+    lhs: Any,
+    rhs: Any,
+    window_strides: Sequence[int],
+    padding: str | Sequence[tuple[int, int]],
+    lhs_dilation: Sequence[int] | None,
+    rhs_dilation: Sequence[int] | None,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+) -> Any:
+    """:func:`conv_general_dilated` in the ``NCHW``/``OIHW`` layout
+    (``jax.lax.conv_with_general_padding``).
+
+    >>> lax.conv_with_general_padding(fx.ones((1, 1, 5)), fx.ones((1, 1, 2)), (1,), [(1, 0)], None, (2,))
+    """
+    return conv_general_dilated(
+        lhs,
+        rhs,
+        window_strides,
+        padding,
+        lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation,
+        preferred_element_type=preferred_element_type,
+    )
+
+
+def conv_transpose(
+    lhs: Any,
+    rhs: Any,
+    strides: Sequence[int],
+    padding: str | Sequence[tuple[int, int]],
+    rhs_dilation: Sequence[int] | None = None,
+    dimension_numbers: Any = None,
+    transpose_kernel: bool = False,
+    precision: Any = None,
+    preferred_element_type: Any = None,
+    use_consistent_padding: bool = False,
+) -> Any:
+    """The "transposed" convolution (``jax.lax.conv_transpose``): the input
+    dilated by ``strides``, in TensorFlow's default layouts (``NHWC``,
+    ``HWIO`` in 2-d). ``'SAME'``/``'VALID'`` (and, with
+    ``use_consistent_padding``, pairs) are the forward convolution's padding;
+    with ``transpose_kernel=True`` the kernel's spatial axes are flipped and
+    its feature axes swapped, which makes it the gradient of :func:`conv`
+    with that kernel (Keras' ``Conv2DTranspose``).
+
+    >>> lax.conv_transpose(fx.ones((1, 4, 4, 2)), fx.ones((3, 3, 2, 5)), (2, 2), "SAME").shape
+    (1, 8, 8, 5)
+    """
+    del precision
+    return _C._lax_conv_transpose(
+        lhs,
+        rhs,
+        _ints(strides),
+        _padding(padding),
+        _ints(rhs_dilation),
+        dimension_numbers,
+        bool(transpose_kernel),
+        bool(use_consistent_padding),
+        preferred_element_type,
+    )

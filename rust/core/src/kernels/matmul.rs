@@ -80,6 +80,33 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     })
 }
 
+/// One `m×k @ k×n` product of strided operands into `out` (rows `out_rs`
+/// elements apart), for kernels built on GEMM (convolution): `a` starts at
+/// `oa` with row/column strides `a_rs`/`a_cs`, `b` at `ob` with `b_rs`/`b_cs`.
+/// Split across up to `threads` threads as its size warrants (1: serial).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn product_into<T: Element>(
+    out: &mut [T],
+    out_rs: usize,
+    (a, oa, a_rs, a_cs): (&[T], usize, isize, isize),
+    (b, ob, b_rs, b_cs): (&[T], usize, isize, isize),
+    m: usize,
+    n: usize,
+    k: usize,
+    threads: usize,
+) {
+    let g = Geometry {
+        m,
+        n,
+        k,
+        a_rs,
+        a_cs,
+        b_rs,
+        b_cs,
+    };
+    product(out, out_rs, a, b, oa, ob, g, threads.max(1))
+}
+
 #[derive(Clone, Copy)]
 struct Geometry {
     m: usize,

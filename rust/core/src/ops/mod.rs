@@ -12,6 +12,7 @@ pub mod arrange;
 pub mod binary;
 pub mod composite;
 pub mod contract;
+pub mod conv;
 pub mod creation;
 pub mod decomp;
 pub mod distributions;
@@ -69,6 +70,7 @@ pub enum Prim {
     Decomp(decomp::Decomp),
     Order(sorting::Order),
     Special(special::Special),
+    Conv(conv::Conv),
 }
 
 macro_rules! each_prim {
@@ -95,6 +97,7 @@ macro_rules! each_prim {
             Prim::Decomp($r) => $e,
             Prim::Order($r) => $e,
             Prim::Special($r) => $e,
+            Prim::Conv($r) => $e,
         }
     };
 }
