@@ -117,7 +117,9 @@ def sparse_jacobian(
     return jacobian
 
 
-def sparsity_pattern(fun: Callable, *primals: Any, argnums: int | None = None, **kwargs: Any) -> Any:
+def sparsity_pattern(
+    fun: Callable, *primals: Any, argnums: int | None = None, **kwargs: Any
+) -> Any:
     """Which elements of ``fun``'s output depend on which elements of its input.
 
     ``fun`` is traced once on dependency sets (no derivatives are computed)
@@ -127,9 +129,13 @@ def sparsity_pattern(fun: Callable, *primals: Any, argnums: int | None = None, *
     It can be passed as ``sparsity=`` to :func:`jacfwd`, :func:`jacrev`, and
     (for ``fx.grad(f)``) :func:`hessian`, to skip the detection at each call.
 
-    Code whose branches depend on the input's values cannot be followed: it
-    raises an error that says so (give the pattern explicitly, or write the
-    branch with ``fx.where``).
+    The pattern is the one at ``primals``: a Python branch on a comparison,
+    or an index computed from the values (``x[fx.argmax(x)]``), is followed
+    where it is taken, so reuse a pattern at other points only for code
+    whose structure does not depend on the values (``fx.where`` keeps both
+    branches; ``sparsity='auto'`` detects again at every call). A value
+    that leaves the trace (``float(x)``, ``np.asarray(x)``) raises a
+    ``TypeError`` that says so.
 
     >>> def residual(u):               # a 1-D finite-difference operator
     ...     return u[:-2] - 2.0 * u[1:-1] + u[2:]
