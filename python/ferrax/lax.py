@@ -307,10 +307,6 @@ def _ints(v: Sequence[int] | None) -> list[int] | None:
     return None if v is None else [int(x) for x in v]
 
 
-def _padding(padding: Any) -> Any:
-    return padding if isinstance(padding, str) else [tuple(p) for p in padding]
-
-
 def conv_general_dilated(
     lhs: Any,
     rhs: Any,
@@ -350,7 +346,7 @@ def conv_general_dilated(
         lhs,
         rhs,
         _ints(window_strides),
-        _padding(padding),
+        padding,
         _ints(lhs_dilation),
         _ints(rhs_dilation),
         dimension_numbers,
@@ -433,7 +429,7 @@ def conv_transpose(
         lhs,
         rhs,
         _ints(strides),
-        _padding(padding),
+        padding,
         _ints(rhs_dilation),
         dimension_numbers,
         bool(transpose_kernel),

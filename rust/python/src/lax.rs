@@ -72,14 +72,21 @@ fn padding_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Padding> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Padding::Named(s.to_str()?.to_string()));
     }
-    obj.extract::<Vec<(isize, isize)>>()
-        .map(Padding::Explicit)
-        .map_err(|_| {
-            PyValueError::new_err(format!(
-                "padding argument to {what} should be a string or a sequence of (low, high) pairs, got {}",
-                obj.repr().map(|r| r.to_string()).unwrap_or_default()
-            ))
+    let bad = || {
+        PyValueError::new_err(format!(
+            "padding argument to {what} should be a string or a sequence of (low, high) pairs, got {}",
+            obj.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    };
+    let pairs: Vec<Bound<'_, PyAny>> = obj.extract().map_err(|_| bad())?;
+    pairs
+        .iter()
+        .map(|p| match p.extract::<Vec<isize>>() {
+            Ok(v) if v.len() == 2 => Ok((v[0], v[1])),
+            _ => Err(bad()),
         })
+        .collect::<PyResult<Vec<_>>>()
+        .map(Padding::Explicit)
 }
 
 /// A `dimension_numbers` argument: None, three strings, or three sequences

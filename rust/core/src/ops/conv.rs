@@ -899,3 +899,93 @@ pub fn conv_transpose(
         preferred_element_type,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv_of(dn: [&str; 3], nd: usize, fgc: usize, bgc: usize) -> Conv {
+        let strings = DimSpec::Strings(dn.map(|s| s.to_string()));
+        Conv {
+            params: ConvParams {
+                strides: SmallVec::from_elem(2, nd),
+                padding: SmallVec::from_elem((1, -1), nd),
+                lhs_dilation: SmallVec::from_elem(1, nd),
+                rhs_dilation: SmallVec::from_elem(2, nd),
+                feature_group_count: fgc,
+                batch_group_count: bgc,
+            },
+            dn: conv_dimension_numbers(nd + 2, nd + 2, &strings).unwrap(),
+        }
+    }
+
+    /// Which outputs a one-hot operand (the other all ones) reaches.
+    fn reached(c: &Conv, shapes: [&[usize]; 2], which: usize, j: usize) -> Vec<bool> {
+        let mk = |k: usize| {
+            let n: usize = shapes[k].iter().product();
+            let v: Vec<f64> = (0..n)
+                .map(|i| if k != which || i == j { 1.0 } else { 0.0 })
+                .collect();
+            Tensor::from_slice(&v, shapes[k]).unwrap()
+        };
+        let out = Family::eval(c, &[&mk(0), &mk(1)]).unwrap();
+        out.to_vec::<f64>()
+            .unwrap()
+            .iter()
+            .map(|&v| v != 0.0)
+            .collect()
+    }
+
+    #[test]
+    fn sparsity_is_the_receptive_field() {
+        let cases: [(Conv, &[usize], &[usize]); 3] = [
+            (
+                conv_of(["NHWC", "HWIO", "NCHW"], 2, 1, 1),
+                &[2, 5, 4, 2],
+                &[2, 2, 2, 3],
+            ),
+            (
+                conv_of(["NCH", "OIH", "NCH"], 1, 2, 1),
+                &[1, 4, 7],
+                &[4, 2, 2],
+            ),
+            (
+                conv_of(["NCH", "OIH", "NCH"], 1, 1, 2),
+                &[4, 2, 6],
+                &[4, 2, 2],
+            ),
+        ];
+        for (c, ls, rs) in cases {
+            let (nl, nr): (usize, usize) = (ls.iter().product(), rs.iter().product());
+            let lhs = Value::Concrete(Tensor::full(1.0, DType::F64, ls).unwrap());
+            let rhs = Value::Concrete(Tensor::full(1.0, DType::F64, rs).unwrap());
+            let out = conv_bind(&lhs, &rhs, &c).unwrap();
+            let (dl, dr) = (Deps::identity(nl, 0), Deps::identity(nr, nl));
+            let deps = Family::sparsity(&c, &[lhs, rhs], &[Some(&dl), Some(&dr)], &out)
+                .unwrap()
+                .unwrap();
+            let mut want: Vec<Vec<u32>> = vec![Vec::new(); out.size()];
+            for (which, n, base) in [(0, nl, 0), (1, nr, nl)] {
+                for j in 0..n {
+                    for (i, hit) in reached(&c, [ls, rs], which, j).into_iter().enumerate() {
+                        if hit {
+                            want[i].push((base + j) as u32);
+                        }
+                    }
+                }
+            }
+            for (i, w) in want.iter().enumerate() {
+                assert_eq!(deps.row(i), w.as_slice(), "{c:?}, output {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn padding_strings_are_jax_s() {
+        let p = padtype_to_pads(&[5, 6, 0], &[3, 4, 2], &[2, 3, 1], "same").unwrap();
+        assert_eq!(p, vec![(1, 1), (0, 1), (0, 1)]);
+        let p = padtype_to_pads(&[6], &[4], &[3], "SAME_LOWER").unwrap();
+        assert_eq!(p, vec![(1, 0)]);
+        assert!(padtype_to_pads(&[6], &[4], &[3], "FULL").is_err());
+    }
+}
