@@ -377,3 +377,20 @@ def test_errors():
     bad.indices[0] = 7  # corrupt: out of range
     with pytest.raises(ValueError, match="out of range"):
         fx.jacfwd(fx.sin, sparsity=bad)
+
+
+@pytest.mark.parametrize("mode", ["jacfwd", "jacrev"])
+def test_edge_shapes(mode):
+    t = getattr(fx, mode)
+    assert t(lambda x: x * 2, sparsity="auto")(fx.zeros(0)).shape == (0, 0)
+    assert t(lambda x: x * 2, sparsity="auto", dense_output=True)(fx.zeros(0)).shape == (0, 0)
+    close(t(fx.sin, sparsity="auto")(fx.asarray(1.0)).toarray(), [[np.cos(1.0)]])
+    close(t(lambda x: fx.sum(x**2), sparsity="auto")(fx.ones(3)).toarray(), [[2.0, 2.0, 2.0]])
+    g = t(lambda x: fx.sum(x**2), sparsity="auto", dense_output=True)(fx.ones(3))
+    close(g, [2.0, 2.0, 2.0])  # the dense Jacobian's shape: S_out + S_in
+    constant = t(lambda x: fx.ones(2), sparsity="auto")(fx.ones(3))
+    assert constant.shape == (2, 3) and constant.nnz == 0
+    empty = t(lambda x: x * 2, sparsity=np.zeros((3, 3), bool))(fx.ones(3))
+    assert empty.nnz == 0
+    close(fx.hessian(lambda x: x**3, sparsity="auto")(fx.asarray(2.0)).toarray(), [[12.0]])
+    assert fx.hessian(fx.sum, sparsity="auto")(fx.ones(3)).nnz == 0
