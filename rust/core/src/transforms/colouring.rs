@@ -11,8 +11,9 @@
 //!   lets every non-zero be read from either its row or its column. An arrow
 //!   takes two colours this way, against `n` for a one-sided colouring.
 //!
-//! Both are greedy, in largest-degree-first order; the star colouring checks,
-//! as it colours each vertex, every path on four vertices through it.
+//! Both are greedy (the one-sided colouring largest degree first); the star
+//! colouring checks, as it colours each vertex, every path on four vertices
+//! through it.
 
 use crate::trace::Deps;
 
@@ -101,14 +102,19 @@ pub fn colour_rows(pattern: &Deps, cols: usize) -> Colouring {
 }
 
 /// A star colouring of the graph with adjacency `adj` (symmetric, no
-/// diagonal): the seeds of a sparse Hessian.
+/// diagonal): the seeds of a sparse Hessian. Vertices are coloured smallest
+/// degree first: colouring `v` scans the neighbourhoods of its coloured
+/// neighbours, so a hub coloured early would be scanned once per neighbour
+/// (`n^2` for an arrow), and coloured last, once.
 pub fn star_colouring(adj: &Deps) -> Colouring {
     let n = adj.rows();
     let degree: Vec<usize> = (0..n).map(|v| adj.row(v).len()).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&v| degree[v]);
     // how many neighbours of the current vertex have each colour
     let mut tally_at = vec![usize::MAX; n.max(1)];
     let mut tally = vec![0usize; n.max(1)];
-    greedy(&largest_first(&degree), |v, colours, mark| {
+    greedy(&order, |v, colours, mark| {
         let neighbours = adj.row(v);
         for &w in neighbours {
             let c = colours[w as usize];

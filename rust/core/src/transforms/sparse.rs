@@ -260,7 +260,11 @@ fn push_seeds(
     let mut out_shape = Shape::new();
     let mut push = |t: &[Value]| {
         let mut restricted = |sub: &[Value]| f(&splice(args, &[wrt], sub));
-        let (outs, tans, aux) = jvp(&mut restricted, &[x.clone()], &[Some(t[0].clone())])?;
+        let (outs, tans, aux) = jvp(
+            &mut restricted,
+            std::slice::from_ref(&x),
+            &[Some(t[0].clone())],
+        )?;
         out_shape = one_output(outs, "jacfwd")?.shape();
         Ok(Outputs { values: tans, aux })
     };
