@@ -589,7 +589,7 @@ mod tests {
             for c in 0..ws[1] {
                 'k: for kf in 0..kn {
                     let mut rem = kf;
-                    let mut xi = (bl * xs[1] + c0 + c) as usize;
+                    let mut xi = bl * xs[1] + c0 + c;
                     let mut wi = o * ws[1] + c;
                     let mut kidx = vec![0; nd];
                     for d in (0..nd).rev() {
