@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 use crate::error::Result;
 use crate::kernels::copy::contiguous;
 use crate::kernels::matmul::product_into;
-use crate::kernels::parallel::{for_each_chunk_mut, num_threads};
+use crate::kernels::parallel::{for_each_chunk_mut, map_tasks, num_threads};
 use crate::tensor::shape::checked_numel;
 use crate::tensor::{Element, Shape, Tensor};
 use crate::with_dtype;
@@ -372,18 +372,24 @@ pub fn conv(lhs: &Tensor, rhs: &Tensor, p: &ConvParams) -> Result<Tensor> {
             })
             .collect()
     };
+    // A window larger than the output (the weight gradient's shape) with one
+    // group: accumulate over input features instead (see `by_features`).
+    let per_feature = !by_output && groups == 1 && kernel > 0 && ci > 1;
     let plan = Plan {
         tables: dims[..dims.len() - 1].iter().map(Dim::table).collect(),
         dims,
         runs,
         by_output,
-        channels: ci,
+        channels: if per_feature { 1 } else { ci },
         kernel,
         positions,
         x_batch: lhs.strides()[0],
         x_chan: lhs.strides()[1],
         x_off: lhs.offset() as isize,
     };
+    if per_feature {
+        return by_features(lhs, rhs, &plan, &shape);
+    }
     let w = contiguous(rhs)?; // (O, ci * K) row-major
     let ck = ci * kernel;
     let block = og * positions;
@@ -441,6 +447,116 @@ pub fn conv(lhs: &Tensor, rhs: &Tensor, p: &ConvParams) -> Result<Tensor> {
     })
 }
 
+/// Whether the spatial axes of `t` (from axis 2) are one run of stride
+/// `strides[last]` when flattened.
+fn spatial_flat(t: &Tensor) -> bool {
+    let (sh, st) = (t.shape(), t.strides());
+    let mut expected = st[sh.len() - 1];
+    for d in (2..sh.len()).rev() {
+        if sh[d] != 1 && st[d] != expected {
+            return false;
+        }
+        expected = st[d] * sh[d] as isize;
+    }
+    true
+}
+
+/// The convolution as a sum over input features `i` of one GEMM each,
+/// `out[(b, q), o] += col_i[(b, q), k] rhs[o, i, k]`, for a window larger
+/// than the output and one group: the shape of a weight gradient, where
+/// `rhs` is an output cotangent (large, used in place as the GEMM's right
+/// operand) and the output is a small kernel. Features are split over
+/// threads, each with its own accumulator, summed at the end.
+fn by_features(lhs: &Tensor, rhs: &Tensor, plan: &Plan, shape: &[usize]) -> Result<Tensor> {
+    let rhs = if spatial_flat(rhs) {
+        rhs.clone()
+    } else {
+        contiguous(rhs)?
+    };
+    let (b_out, o) = (shape[0], shape[1]);
+    let features = rhs.shape()[1];
+    let (q, k) = (plan.positions, plan.kernel);
+    let rows = b_out * q;
+    if rows * o == 0 {
+        return Tensor::zeros(lhs.dtype(), shape);
+    }
+    let rs = rhs.strides();
+    let (w_o, w_i, w_k) = (
+        rs[0],
+        rs[1],
+        if rhs.ndim() > 2 {
+            rs[rhs.ndim() - 1]
+        } else {
+            1
+        },
+    );
+    let work = rows * o * k * features;
+    let chunks = if work >= PAR_WORK {
+        num_threads().min(features)
+    } else {
+        1
+    };
+    let per = features.div_ceil(chunks);
+    with_dtype!(lhs.dtype(), T => {
+        let x = lhs.storage_slice::<T>()?;
+        let wd = rhs.storage_slice::<T>()?;
+        let partials = map_tasks(features.div_ceil(per), |t| {
+            let mut acc = vec![T::ZERO; rows * o];
+            let mut tmp = vec![T::ZERO; rows * o];
+            let mut col = vec![T::ZERO; rows * k];
+            for i in t * per..((t + 1) * per).min(features) {
+                if crate::interrupt::poll() {
+                    break;
+                }
+                for (b, c) in col.chunks_mut(q * k).enumerate() {
+                    plan.im2col(c, x, b, i);
+                }
+                let ob = (rhs.offset() as isize + i as isize * w_i) as usize;
+                product_into(
+                    &mut tmp,
+                    o,
+                    (&col, 0, k as isize, 1),
+                    (wd, ob, w_k, w_o),
+                    rows,
+                    o,
+                    k,
+                    1,
+                );
+                for (a, v) in acc.iter_mut().zip(&tmp) {
+                    *a = add(*a, *v);
+                }
+            }
+            acc
+        })?;
+        if crate::interrupt::poll() {
+            return Err(crate::Error::Interrupted);
+        }
+        Tensor::build_overwrite::<T>(shape, |out| {
+            // out[b, o, q] = sum over chunks of acc[(b q), o]
+            for b in 0..b_out {
+                for oo in 0..o {
+                    for qq in 0..q {
+                        let r = (b * q + qq) * o + oo;
+                        out[(b * o + oo) * q + qq] =
+                            partials.iter().fold(T::ZERO, |s, p| add(s, p[r]));
+                    }
+                }
+            }
+        })
+    })
+}
+
+/// `a + b` for any element type (integers wrap, as the GEMM's loop does).
+#[inline]
+fn add<T: Element>(a: T, b: T) -> T {
+    match T::DTYPE {
+        crate::tensor::DType::F32 | crate::tensor::DType::F64 => {
+            T::from_f64(a.to_f64() + b.to_f64())
+        }
+        _ => T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,7 +589,7 @@ mod tests {
             for c in 0..ws[1] {
                 'k: for kf in 0..kn {
                     let mut rem = kf;
-                    let mut xi = (bl * xs[1] + c0 + c) as usize;
+                    let mut xi = bl * xs[1] + c0 + c;
                     let mut wi = o * ws[1] + c;
                     let mut kidx = vec![0; nd];
                     for d in (0..nd).rev() {
@@ -570,5 +686,24 @@ mod tests {
     #[test]
     fn large_enough_to_run_in_parallel() {
         check(&[16, 4, 20, 20], &[8, 4, 3, 3], &params(2, 1, (1, 1), 1, 1));
+        // a weight gradient's shape: summed over features on threads
+        check(
+            &[8, 8, 24, 24],
+            &[6, 8, 22, 22],
+            &params(2, 1, (1, 0), 1, 1),
+        );
+        // with a kernel whose spatial axes are not one run (copied first)
+        let w: Vec<f64> = (0..6 * 8 * 22 * 22)
+            .map(|i| (i % 13) as f64 - 6.0)
+            .collect();
+        let wt = Tensor::from_slice(&w, &[6, 8, 22, 22])
+            .unwrap()
+            .permute_view(&[0, 1, 3, 2]);
+        let x: Vec<f64> = (0..8 * 8 * 24 * 24).map(|i| (i % 7) as f64).collect();
+        let xt = Tensor::from_slice(&x, &[8, 8, 24, 24]).unwrap();
+        let p = params(2, 1, (0, 0), 1, 1);
+        let got = conv(&xt, &wt, &p).unwrap();
+        let want = conv(&xt, &contiguous(&wt).unwrap(), &p).unwrap();
+        assert_eq!(got.to_vec::<f64>().unwrap(), want.to_vec::<f64>().unwrap());
     }
 }
