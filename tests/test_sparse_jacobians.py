@@ -394,3 +394,28 @@ def test_edge_shapes(mode):
     assert empty.nnz == 0
     close(fx.hessian(lambda x: x**3, sparsity="auto")(fx.asarray(2.0)).toarray(), [[12.0]])
     assert fx.hessian(fx.sum, sparsity="auto")(fx.ones(3)).nnz == 0
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(window_strides=(1,), padding="SAME"),
+        dict(window_strides=(2,), padding="VALID", rhs_dilation=(2,)),
+        dict(window_strides=(1,), padding=[(1, 2)], lhs_dilation=(2,), feature_group_count=2),
+    ],
+)
+def test_convolution_patterns_are_receptive_fields(kw):
+    lhs = rng.standard_normal((2, 4, 9))  # N, C, W
+    rhs = rng.standard_normal((6, 4 // kw.get("feature_group_count", 1), 3))
+
+    def conv_in_lhs(x):
+        return fx.lax.conv_general_dilated(x, rhs, **kw)
+
+    def conv_in_rhs(w):
+        return fx.lax.conv_general_dilated(lhs, w, **kw)
+
+    for f, x in ((conv_in_lhs, lhs), (conv_in_rhs, rhs)):
+        p = fx.sparsity_pattern(f, x).toarray()
+        J = np.asarray(fx.jacfwd(f)(x)).reshape(p.shape)
+        assert np.array_equal(p, J != 0)  # exact: no weight or input is zero here
+        close(fx.jacrev(f, sparsity="auto")(x).toarray(), J, rtol=1e-12, atol=1e-12)
