@@ -419,3 +419,9 @@ def test_convolution_patterns_are_receptive_fields(kw):
         J = np.asarray(fx.jacfwd(f)(x)).reshape(p.shape)
         assert np.array_equal(p, J != 0)  # exact: no weight or input is zero here
         close(fx.jacrev(f, sparsity="auto")(x).toarray(), J, rtol=1e-12, atol=1e-12)
+
+
+def test_patterns_too_large_to_hold_are_refused_before_allocating():
+    # every one of 20,000 outputs depends on every input: 4e8 entries
+    with pytest.raises(ValueError, match="without sparsity="):
+        fx.sparsity_pattern(lambda x: x * fx.sum(x), fx.ones(20_000))

@@ -626,12 +626,12 @@ fn conv_sparsity(c: &Conv, p: &[Value], d: &[Option<&Deps>], out: &Value) -> Res
     let mut parts = Vec::new();
     for (deps, map) in d.iter().zip([&lhs_map, &rhs_map]) {
         if let Some(deps) = deps {
-            let per_pair = Deps::pick(map.len(), &[(*deps, map.as_slice())]);
-            parts.push(Deps::scatter(n_out, &per_pair, &out_map));
+            let per_pair = Deps::pick(map.len(), &[(*deps, map.as_slice())])?;
+            parts.push(Deps::scatter(n_out, &per_pair, &out_map)?);
         }
     }
     let refs: Vec<&Deps> = parts.iter().collect();
-    Ok(Some(Deps::union(&refs)))
+    Ok(Some(Deps::union(&refs)?))
 }
 
 /// JAX's `lax.conv_general_dilated`: checks every argument, resolves padding

@@ -167,7 +167,7 @@ impl Family for ScatterAdd {
         let ids = crate::trace::deps::position_ids(&shape, 0)?;
         let target = gather_rows::<i64>(&ids, &p[1].concrete()?)?;
         let map = crate::trace::deps::read_positions(&target)?;
-        Ok(Some(crate::trace::Deps::scatter(out.size(), g, &map)))
+        Ok(Some(crate::trace::Deps::scatter(out.size(), g, &map)?))
     }
     fn differentiable(&self) -> bool {
         true

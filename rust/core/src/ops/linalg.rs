@@ -224,5 +224,5 @@ fn matmul_sparsity(
         lines.push((line, map));
     }
     let sources: Vec<_> = lines.iter().map(|(l, m)| (l, m.as_slice())).collect();
-    Ok(Some(crate::trace::Deps::pick(out.size(), &sources)))
+    Ok(Some(crate::trace::Deps::pick(out.size(), &sources)?))
 }

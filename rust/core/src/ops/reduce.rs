@@ -371,7 +371,7 @@ impl Family for Cumsum {
         let Some(x) = d[0] else { return Ok(None) };
         let shape = p[0].shape();
         let inner: usize = shape[self.axis + 1..].iter().product();
-        Ok(Some(x.prefix(shape[self.axis], inner, self.reverse)))
+        Ok(Some(x.prefix(shape[self.axis], inner, self.reverse)?))
     }
     fn differentiable(&self) -> bool {
         true

@@ -22,7 +22,7 @@ pub fn elementwise(primals: &[Value], deps: &[Option<&Deps>], out: &Value) -> Re
         }
     }
     let sources: Vec<(&Deps, &[i64])> = maps.iter().map(|(d, m)| (*d, m.as_slice())).collect();
-    Ok(Some(Deps::pick(out.size(), &sources)))
+    Ok(Some(Deps::pick(out.size(), &sources)?))
 }
 
 /// For primitives whose output elements each copy one element of the inputs
@@ -59,7 +59,7 @@ pub fn selection(
     };
     let refs: Vec<&Tensor> = tensors.iter().collect();
     let map = read_positions(&eval(&refs)?)?;
-    Ok(Some(Deps::pick(out.size(), &[(&all, &map)])))
+    Ok(Some(Deps::pick(out.size(), &[(&all, &map)])?))
 }
 
 /// A reduction of an input of `shape` over `axes`: each output element
@@ -77,12 +77,12 @@ pub fn reduction(
         .collect();
     let ids = position_ids(&kept, 0)?;
     let map = read_positions(&ids.broadcast_view(shape))?;
-    Ok(Some(Deps::scatter(out_size, d, &map)))
+    Ok(Some(Deps::scatter(out_size, d, &map)?))
 }
 
 /// Conservatively, every output element depends on every traced input element.
 pub fn dense(deps: &[Option<&Deps>], out: &Value) -> Result<Option<Deps>> {
     let parts: Vec<&Deps> = deps.iter().flatten().copied().collect();
     let all = Deps::stack(&parts).all();
-    Ok(Some(Deps::dense(out.size(), &all)))
+    Ok(Some(Deps::dense(out.size(), &all)?))
 }

@@ -23,6 +23,18 @@ pub struct Deps {
 /// The position an output element reads from a source, or none (`NONE`).
 pub const NONE: i64 = -1;
 
+/// The most entries a pattern may hold (1 GiB of indices): beyond it the
+/// sets are refused with an error rather than left to exhaust memory (a
+/// Jacobian that dense is better computed without `sparsity=`).
+const MAX_ENTRIES: usize = 1 << 28;
+
+fn too_large(rows: usize) -> Error {
+    Error::Value(format!(
+        "sparsity: the dependency sets of a value of {rows} elements would hold more than \
+         {MAX_ENTRIES} entries; a Jacobian this dense is better computed without sparsity="
+    ))
+}
+
 impl Deps {
     /// `rows` elements, element `i` depending on input position `offset + i`.
     pub fn identity(rows: usize, offset: usize) -> Deps {
@@ -41,8 +53,11 @@ impl Deps {
     }
 
     /// Every one of `rows` elements depending on all of `cols` (sorted, distinct).
-    pub fn dense(rows: usize, cols: &[u32]) -> Deps {
-        Deps {
+    pub fn dense(rows: usize, cols: &[u32]) -> Result<Deps> {
+        if rows.saturating_mul(cols.len()) > MAX_ENTRIES {
+            return Err(too_large(rows));
+        }
+        Ok(Deps {
             indptr: (0..=rows).map(|r| r * cols.len()).collect(),
             indices: cols
                 .iter()
@@ -50,7 +65,7 @@ impl Deps {
                 .cycle()
                 .take(rows * cols.len())
                 .collect(),
-        }
+        })
     }
 
     /// A pattern given in CSR form (`rows = indptr.len() - 1`, every index
@@ -78,9 +93,9 @@ impl Deps {
                 "sparsity: {cols} columns are more than a pattern can index"
             )));
         }
-        Ok(Deps::build(indptr.len() - 1, |i, row| {
+        Deps::build(indptr.len() - 1, |i, row| {
             row.extend(indices[indptr[i]..indptr[i + 1]].iter().map(|&j| j as u32))
-        }))
+        })
     }
 
     /// The pattern transposed, as `cols` rows.
@@ -106,13 +121,13 @@ impl Deps {
     }
 
     /// A square pattern made symmetric: the union with its transpose.
-    pub fn symmetrized(&self) -> Deps {
+    pub fn symmetrized(&self) -> Result<Deps> {
         let t = self.transpose(self.rows());
         Deps::union(&[self, &t])
     }
 
     /// The pattern without its diagonal: the adjacency of a symmetric pattern's graph.
-    pub fn without_diagonal(&self) -> Deps {
+    pub fn without_diagonal(&self) -> Result<Deps> {
         Deps::build(self.rows(), |i, row| {
             row.extend(self.row(i).iter().filter(|&&j| j as usize != i))
         })
@@ -154,7 +169,7 @@ impl Deps {
 
     /// Build row by row: `fill(i, row)` appends row `i`'s positions (any order,
     /// duplicates allowed) to `row`, which is then sorted and deduplicated.
-    fn build(rows: usize, mut fill: impl FnMut(usize, &mut Vec<u32>)) -> Deps {
+    fn build(rows: usize, mut fill: impl FnMut(usize, &mut Vec<u32>)) -> Result<Deps> {
         let mut indptr = Vec::with_capacity(rows + 1);
         indptr.push(0);
         let mut indices = Vec::new();
@@ -166,13 +181,27 @@ impl Deps {
             row.dedup();
             indices.extend_from_slice(&row);
             indptr.push(indices.len());
+            if indices.len() > MAX_ENTRIES {
+                return Err(too_large(rows));
+            }
         }
-        Deps { indptr, indices }
+        Ok(Deps { indptr, indices })
     }
 
     /// Output element `i` depends on `src.row(map[i])` for each `(src, map)`
     /// (`NONE` entries read nothing).
-    pub fn pick(rows: usize, sources: &[(&Deps, &[i64])]) -> Deps {
+    pub fn pick(rows: usize, sources: &[(&Deps, &[i64])]) -> Result<Deps> {
+        // refused before building when one source alone brings too many
+        for (src, map) in sources {
+            let brought: usize = map
+                .iter()
+                .filter(|&&m| m >= 0)
+                .map(|&m| src.row(m as usize).len())
+                .sum();
+            if brought > MAX_ENTRIES {
+                return Err(too_large(rows));
+            }
+        }
         Deps::build(rows, |i, row| {
             for (src, map) in sources {
                 let m = map[i];
@@ -185,7 +214,7 @@ impl Deps {
 
     /// Output element `map[u]` accumulates `src.row(u)` for every `u`
     /// (`NONE` entries go nowhere): the adjoint of [`Deps::pick`].
-    pub fn scatter(rows: usize, src: &Deps, map: &[i64]) -> Deps {
+    pub fn scatter(rows: usize, src: &Deps, map: &[i64]) -> Result<Deps> {
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); rows];
         for (u, &m) in map.iter().enumerate() {
             if m >= 0 {
@@ -196,7 +225,7 @@ impl Deps {
     }
 
     /// Element-wise union of sets of the same number of rows.
-    pub fn union(parts: &[&Deps]) -> Deps {
+    pub fn union(parts: &[&Deps]) -> Result<Deps> {
         let rows = parts.first().map_or(0, |p| p.rows());
         Deps::build(rows, |i, row| {
             for p in parts {
@@ -221,10 +250,11 @@ impl Deps {
     /// Along an axis of length `n` with `inner` elements after it, element
     /// `k` depends on elements `0..=k` (or `k..n` when `reverse`) of its line:
     /// the sets of a cumulative sum.
-    pub fn prefix(&self, n: usize, inner: usize, reverse: bool) -> Deps {
+    pub fn prefix(&self, n: usize, inner: usize, reverse: bool) -> Result<Deps> {
         let rows = self.rows();
         let line = n * inner;
         let mut acc: Vec<Vec<u32>> = vec![Vec::new(); rows];
+        let mut total = 0usize;
         for start in (0..rows).step_by(line.max(1)) {
             for j in 0..inner {
                 let mut run: Vec<u32> = Vec::new();
@@ -234,6 +264,10 @@ impl Deps {
                     run.extend_from_slice(self.row(i));
                     run.sort_unstable();
                     run.dedup();
+                    total += run.len();
+                    if total > MAX_ENTRIES {
+                        return Err(too_large(rows));
+                    }
                     acc[i] = run.clone();
                 }
             }
@@ -264,17 +298,22 @@ mod tests {
     #[test]
     fn pick_scatter_and_prefix() {
         let x = Deps::identity(3, 0);
-        let picked = Deps::pick(2, &[(&x, &[2, NONE]), (&x, &[0, 1])]);
+        let picked = Deps::pick(2, &[(&x, &[2, NONE]), (&x, &[0, 1])]).unwrap();
         assert_eq!(picked.row(0), [0, 2]);
         assert_eq!(picked.row(1), [1]);
-        let summed = Deps::scatter(1, &x, &[0, 0, NONE]);
+        let summed = Deps::scatter(1, &x, &[0, 0, NONE]).unwrap();
         assert_eq!(summed.row(0), [0, 1]);
-        let cum = Deps::identity(4, 0).prefix(2, 2, false);
+        let cum = Deps::identity(4, 0).prefix(2, 2, false).unwrap();
         assert_eq!(cum.row(2), [0, 2]);
         assert_eq!(cum.row(3), [1, 3]);
-        let rev = Deps::identity(3, 0).prefix(3, 1, true);
+        let rev = Deps::identity(3, 0).prefix(3, 1, true).unwrap();
         assert_eq!(rev.row(0), [0, 1, 2]);
-        assert_eq!(Deps::dense(2, &[1, 4]).row(1), [1, 4]);
+        assert_eq!(Deps::dense(2, &[1, 4]).unwrap().row(1), [1, 4]);
+        // too many entries: refused before anything is allocated
+        let cols: Vec<u32> = (0..1 << 15).collect();
+        assert!(Deps::dense(1 << 14, &cols).is_err());
+        let wide = Deps::dense(1, &cols).unwrap();
+        assert!(Deps::pick(1 << 14, &[(&wide, &vec![0; 1 << 14])]).is_err());
         assert_eq!(Deps::stack(&[&x, &Deps::empty(1)]).rows(), 4);
         let t = picked.transpose(3);
         assert_eq!(

@@ -96,8 +96,8 @@ impl SparsePlan {
                         pattern.rows()
                     )));
                 }
-                let pattern = pattern.symmetrized();
-                let star = star_colouring(&pattern.without_diagonal());
+                let pattern = pattern.symmetrized()?;
+                let star = star_colouring(&pattern.without_diagonal()?);
                 if let Some(sources) = star_sources(&pattern, &star) {
                     return Ok(SparsePlan {
                         pattern,
@@ -229,7 +229,7 @@ pub fn hessian_sparsity_pattern(
 ) -> Result<(Deps, Vec<Value>)> {
     let mut g = gradient(f, wrt);
     let (deps, _, aux) = sparsity_pattern(&mut g, args, wrt)?;
-    Ok((deps.symmetrized(), aux))
+    Ok((deps.symmetrized()?, aux))
 }
 
 /// The pattern `mode` computes for `f` at `args`: `given`, or detected.
