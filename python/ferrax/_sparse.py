@@ -23,8 +23,8 @@ def _scipy_sparse() -> Any:
         import scipy.sparse
     except ImportError as e:  # pragma: no cover - scipy is installed with the test extra
         raise ImportError(
-            "sparse Jacobians are returned as scipy.sparse.csr_array: install scipy "
-            "(pip install scipy), or pass dense_output=True for a dense ferrax array"
+            "sparse Jacobians are returned as scipy.sparse.csr_array: install SciPy "
+            "(pip install 'ferrax[sparse]'), or pass dense_output=True for a dense ferrax array"
         ) from e
     return scipy.sparse
 
