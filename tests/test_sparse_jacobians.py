@@ -6,6 +6,8 @@ chromatic numbers, detection through the primitives, and the error paths."""
 
 from __future__ import annotations
 
+import sys
+
 import ferrax as fx
 import numpy as np
 import pytest
@@ -425,3 +427,11 @@ def test_patterns_too_large_to_hold_are_refused_before_allocating():
     # every one of 20,000 outputs depends on every input: 4e8 entries
     with pytest.raises(ValueError, match="without sparsity="):
         fx.sparsity_pattern(lambda x: x * fx.sum(x), fx.ones(20_000))
+
+
+def test_without_scipy_csr_results_say_how_and_dense_ones_work(monkeypatch):
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)  # `import scipy.sparse` fails
+    with pytest.raises(ImportError, match="dense_output=True"):
+        fx.jacfwd(fx.sin, sparsity="auto")(fx.ones(3))
+    dense = fx.jacfwd(fx.sin, sparsity=np.eye(3, dtype=bool), dense_output=True)(fx.ones(3))
+    close(dense, np.diag(np.cos(np.ones(3))))

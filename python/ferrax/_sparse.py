@@ -21,7 +21,7 @@ _MODES = ("jacfwd", "jacrev", "hessian")
 def _scipy_sparse() -> Any:
     try:
         import scipy.sparse
-    except ImportError as e:  # pragma: no cover - scipy is installed with the test extra
+    except ImportError as e:
         raise ImportError(
             "sparse Jacobians are returned as scipy.sparse.csr_array: install SciPy "
             "(pip install 'ferrax[sparse]'), or pass dense_output=True for a dense ferrax array"
