@@ -15,8 +15,6 @@ import numpy as np
 
 from . import _ferrax as _C
 
-_MODES = ("jacfwd", "jacrev", "hessian")
-
 
 def _scipy_sparse() -> Any:
     try:
@@ -162,7 +160,5 @@ def sparsity_coloring(sparsity: Any, mode: str = "jacfwd") -> np.ndarray:
     >>> fx.sparsity_coloring(tridiagonal).max() + 1    # 3 passes, not 6
     3
     """
-    if mode not in _MODES:
-        raise ValueError(f"sparsity_coloring: mode must be one of {_MODES}, got {mode!r}")
     indptr, indices, cols = _csr_of(sparsity)
     return _C._sparsity_coloring(indptr, indices, cols, mode)

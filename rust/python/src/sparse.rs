@@ -148,11 +148,7 @@ impl SparseJacFn {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = args.py();
-        let name = match self.mode {
-            SparseMode::Fwd => "jacfwd",
-            SparseMode::Rev => "jacrev",
-            SparseMode::Hessian => "hessian",
-        };
+        let name = self.mode.name();
         let args = positional(args);
         let pos = one_argument(self.argnum, args.len(), name)?;
         let (pf, values) = PyFun::new(

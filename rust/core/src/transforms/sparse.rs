@@ -33,7 +33,7 @@ pub enum SparseMode {
 }
 
 impl SparseMode {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             SparseMode::Fwd => "jacfwd",
             SparseMode::Rev => "jacrev",
@@ -57,37 +57,34 @@ pub struct SparsePlan {
 impl SparsePlan {
     /// The plan for `pattern` (`rows x cols`) in `mode`.
     pub fn new(mode: SparseMode, pattern: Deps, cols: usize) -> Result<SparsePlan> {
-        let entries = |p: &Deps, by_column: &Colouring| -> Vec<(u32, u32)> {
-            (0..p.rows())
-                .flat_map(|i| p.row(i).iter().map(move |&j| (i as u32, j)))
-                .map(|(i, j)| match mode {
-                    // J S: entry (i, j) is row i of column j's colour
-                    SparseMode::Fwd | SparseMode::Hessian => (by_column.colours[j as usize], i),
-                    // S^T J: entry (i, j) is column j of row i's colour
-                    SparseMode::Rev => (by_column.colours[i as usize], j),
+        // one-sided colourings: every entry read from its column's (J S) or
+        // its row's (S^T J) colour
+        let one_sided = |pattern: Deps, colouring: Colouring, by_row: bool| {
+            let sources = (0..pattern.rows())
+                .flat_map(|i| pattern.row(i).iter().map(move |&j| (i as u32, j)))
+                .map(|(i, j)| {
+                    if by_row {
+                        (colouring.colours[i as usize], j)
+                    } else {
+                        (colouring.colours[j as usize], i)
+                    }
                 })
-                .collect()
+                .collect();
+            SparsePlan {
+                pattern,
+                cols,
+                colouring,
+                sources,
+            }
         };
         match mode {
             SparseMode::Fwd => {
                 let colouring = colour_columns(&pattern, cols);
-                let sources = entries(&pattern, &colouring);
-                Ok(SparsePlan {
-                    pattern,
-                    cols,
-                    colouring,
-                    sources,
-                })
+                Ok(one_sided(pattern, colouring, false))
             }
             SparseMode::Rev => {
                 let colouring = colour_rows(&pattern, cols);
-                let sources = entries(&pattern, &colouring);
-                Ok(SparsePlan {
-                    pattern,
-                    cols,
-                    colouring,
-                    sources,
-                })
+                Ok(one_sided(pattern, colouring, true))
             }
             SparseMode::Hessian => {
                 if pattern.rows() != cols {
@@ -98,23 +95,19 @@ impl SparsePlan {
                 }
                 let pattern = pattern.symmetrized()?;
                 let star = star_colouring(&pattern.without_diagonal()?);
-                if let Some(sources) = star_sources(&pattern, &star) {
-                    return Ok(SparsePlan {
+                match star_sources(&pattern, &star) {
+                    Some(sources) => Ok(SparsePlan {
                         pattern,
                         cols,
                         colouring: star,
                         sources,
-                    });
+                    }),
+                    // not reached for a true star colouring; the one-sided one always works
+                    None => {
+                        let colouring = colour_columns(&pattern, cols);
+                        Ok(one_sided(pattern, colouring, false))
+                    }
                 }
-                // not reached for a true star colouring; the one-sided one always works
-                let colouring = colour_columns(&pattern, cols);
-                let sources = entries(&pattern, &colouring);
-                Ok(SparsePlan {
-                    pattern,
-                    cols,
-                    colouring,
-                    sources,
-                })
             }
         }
     }
