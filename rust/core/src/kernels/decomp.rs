@@ -392,6 +392,139 @@ pub fn cholesky(a: &Tensor) -> Result<Tensor> {
     reshape_last(r, &[n, n])
 }
 
+/// Columns per block of the blocked Cholesky adjoint: wide enough that its
+/// rank-`NB` updates run at GEMM speed, narrow enough that the diagonal
+/// blocks' closed-form adjoints (`NB³` each) stay a small part of the work.
+const CHOLESKY_ADJOINT_NB: usize = 64;
+
+/// The adjoint of the Cholesky factorisation: for each lower factor `L` (of
+/// `A = L Lᵀ`) and cotangent `L̄`, the symmetric `Ā` with `⟨Ā, Ȧ⟩ = ⟨L̄, L̇⟩`
+/// for every symmetric `Ȧ` (`sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)`; only the lower
+/// triangles of `L` and `L̄` are read). Computed by Murray (2016)'s blocked
+/// reverse algorithm: the forward's block steps undone last to first, each a
+/// triangular solve or a product over the blocks the forward touched, about
+/// twice the forward's multiply-adds where the closed form takes six times.
+pub fn cholesky_adjoint(l: &Tensor, lbar: &Tensor) -> Result<Tensor> {
+    let n = l.shape()[l.ndim() - 1];
+    let r = float_dispatch!(l, T => per_pair_par::<T>(l, lbar, n * n, |l, lbar, out, par| {
+        if (0..n).any(|i| l[(i, i)] == T::from_f64(0.0)) {
+            return linalg_err("Singular matrix: a zero on the diagonal of the Cholesky factor");
+        }
+        let mut g = Mat::<T>::zeros(n, n);
+        for j in 0..n {
+            for i in j..n {
+                g[(i, j)] = lbar[(i, j)];
+            }
+        }
+        cholesky_reverse(l, g.as_mut(), CHOLESKY_ADJOINT_NB, par);
+        // the lower-triangle adjoint as the symmetric matrix it stands for
+        let half = T::from_f64(0.5);
+        for i in 0..n {
+            for j in 0..n {
+                out[i * n + j] = match i.cmp(&j) {
+                    std::cmp::Ordering::Greater => g[(i, j)] * half,
+                    std::cmp::Ordering::Less => g[(j, i)] * half,
+                    std::cmp::Ordering::Equal => g[(i, i)],
+                };
+            }
+        }
+        Ok(())
+    }))?;
+    reshape_last(r, &[n, n])
+}
+
+/// Turn `g`, holding `L̄` in its lower triangle, into the adjoint of the lower
+/// triangle of `A` (left-looking blocked Cholesky reversed, blocks of `nb`).
+/// For the block column `J = j..k` the forward computed
+/// `L[J,J] = chol(A[J,J] − R Rᵀ)` and `L[K,J] = (A[K,J] − B Rᵀ) L[J,J]⁻ᵀ`
+/// with `R = L[J,..j]`, `B = L[K,..j]`, `K = k..n`; each step is undone here.
+fn cholesky_reverse<T: Real>(l: MatRef<'_, T>, g: MatMut<'_, T>, nb: usize, par: Par) {
+    use faer::linalg::matmul::matmul;
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
+    use faer::linalg::triangular_solve::solve_upper_triangular_in_place;
+    use faer::reborrow::{Reborrow, ReborrowMut};
+    use faer::Accum;
+    let n = l.nrows();
+    let one = T::from_f64(1.0);
+    let starts: Vec<usize> = (0..n).step_by(nb.max(1)).collect();
+    let mut g = g;
+    for &j in starts.iter().rev() {
+        let k = (j + nb).min(n);
+        let w = k - j;
+        let d = l.submatrix(j, j, w, w);
+        let r = l.submatrix(j, 0, w, j);
+        let b = l.submatrix(k, 0, n - k, j);
+        let y = l.submatrix(k, j, n - k, w);
+        let (top, bottom) = g.rb_mut().split_at_row_mut(k);
+        let (g_r, rest) = top.subrows_mut(j, w).split_at_col_mut(j);
+        let mut g_r = g_r;
+        let mut g_d = rest.subcols_mut(0, w);
+        let (g_b, rest) = bottom.split_at_col_mut(j);
+        let mut g_b = g_b;
+        let mut g_c = rest.subcols_mut(0, w);
+        // C̄ = Ȳ D⁻¹ (solve X D = Ȳ as Dᵀ Xᵀ = Ȳᵀ); C̄ is A[K,J]'s adjoint
+        solve_upper_triangular_in_place(d.transpose(), g_c.rb_mut().transpose_mut(), par);
+        // D̄ −= tril(C̄ᵀ Y); B̄ −= C̄ R; R̄ −= C̄ᵀ B
+        tri_matmul(
+            g_d.rb_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            g_c.rb().transpose(),
+            BlockStructure::Rectangular,
+            y,
+            BlockStructure::Rectangular,
+            -one,
+            par,
+        );
+        matmul(g_b.rb_mut(), Accum::Add, g_c.rb(), r, -one, par);
+        matmul(g_r.rb_mut(), Accum::Add, g_c.rb().transpose(), b, -one, par);
+        // the diagonal block's own factorisation, then R̄ −= (D̄ + D̄ᵀ) R
+        let dbar = cholesky_block_adjoint(d, g_d.rb());
+        g_d.copy_from_triangular_lower(dbar.as_ref());
+        let mut both = dbar.clone();
+        for c in 0..w {
+            for i in c + 1..w {
+                both[(c, i)] = dbar[(i, c)];
+            }
+            both[(c, c)] = dbar[(c, c)] + dbar[(c, c)];
+        }
+        matmul(g_r.rb_mut(), Accum::Add, both.as_ref(), r, -one, par);
+    }
+}
+
+/// The adjoint of one small block's Cholesky factorisation in closed form:
+/// the lower triangle of `S + Sᵀ` (diagonal `S`'s own), `S = D⁻ᵀ Φ(Dᵀ D̄) D⁻¹`.
+fn cholesky_block_adjoint<T: Real>(d: MatRef<'_, T>, dbar: MatRef<'_, T>) -> Mat<T> {
+    use faer::linalg::triangular_solve::solve_upper_triangular_in_place;
+    let w = d.nrows();
+    let mut p = Mat::<T>::zeros(w, w);
+    faer::linalg::matmul::triangular::matmul(
+        p.as_mut(),
+        faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
+        faer::Accum::Replace,
+        d.transpose(),
+        faer::linalg::matmul::triangular::BlockStructure::TriangularUpper,
+        dbar,
+        faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
+        T::from_f64(1.0),
+        Par::Seq,
+    );
+    for i in 0..w {
+        p[(i, i)] = p[(i, i)] * T::from_f64(0.5);
+    }
+    // X = P D⁻¹ (as Dᵀ Xᵀ = Pᵀ), then S = D⁻ᵀ X
+    solve_upper_triangular_in_place(d.transpose(), p.as_mut().transpose_mut(), Par::Seq);
+    solve_upper_triangular_in_place(d.transpose(), p.as_mut(), Par::Seq);
+    let mut out = Mat::<T>::zeros(w, w);
+    for c in 0..w {
+        out[(c, c)] = p[(c, c)];
+        for i in c + 1..w {
+            out[(i, c)] = p[(i, c)] + p[(c, i)];
+        }
+    }
+    out
+}
+
 /// Eigenvalues (ascending) and, when `vectors`, eigenvectors (as columns) of
 /// each symmetric matrix, reading its lower triangle. Packed per matrix as
 /// `[w (n) | V (n × n)]`, or `[w]` alone.

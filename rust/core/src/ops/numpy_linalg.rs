@@ -8,9 +8,9 @@
 //! matrices they are meant for, and a symmetric derivative.
 
 use crate::error::{Error, Result};
-use crate::ops::binary::{binary, compare, div, mul, promote, sub, where_, BinaryOp};
+use crate::ops::binary::{compare, div, mul, promote, sub, where_};
 use crate::ops::composite::{expand_dims, moveaxis};
-use crate::ops::decomp::{slice_last, solve_same_batch, unpack, Decomp};
+use crate::ops::decomp::{slice_last, solve_same_batch, symmetric_part, unpack, Decomp};
 use crate::ops::linalg::{matmul, mt};
 use crate::ops::reduce::{reduction, ReduceOp};
 use crate::ops::shape::{broadcast_to, convert, reshape};
@@ -66,11 +66,6 @@ fn identity_like(a: &Value) -> Result<Value> {
 
 fn bind1(d: Decomp, x: &Value) -> Result<Value> {
     bind(&Prim::Decomp(d), std::slice::from_ref(x))
-}
-
-/// `(A + Aᵀ) / 2`.
-fn symmetric_part(a: &Value) -> Result<Value> {
-    mul(&binary(BinaryOp::Add, a, &mt(a)?)?, &scalar_like(a, 0.5))
 }
 
 /// `a`'s batch axes and `b`'s broadcast together: both as `(..., rows, cols)`.
