@@ -143,7 +143,7 @@ def main(small: bool = False, out_dir: str = ".") -> dict:
         title=f"Robertson kinetics: implicit Euler ({n_steps} steps), Newton with fx.jacfwd",
     )
     ax.grid(alpha=0.3, which="both")
-    ax.legend(title="implicit Euler")
+    ax.legend(title="thin lines: implicit Euler")
     fig.tight_layout()
     plot_path = pathlib.Path(out_dir) / "robertson_ode.png"
     fig.savefig(plot_path, dpi=120)
