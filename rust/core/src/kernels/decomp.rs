@@ -118,18 +118,26 @@ fn per_matrix_par<T: Real>(
     };
     let x = contiguous(x)?;
     let data = x.contiguous_slice::<T>()?;
-    let mut shape: Vec<usize> = x.shape()[..x.ndim() - 2].to_vec();
-    shape.push(out_len);
-    Tensor::try_build_overwrite::<T>(&shape, |out| {
-        pool.install(|| {
-            guarded(|| {
-                f(
-                    MatRef::from_row_major_slice(data, m, n),
-                    out,
-                    Par::rayon(threads),
-                )
-            })
-        })?;
+    on_pool(x.shape(), out_len, &pool, threads, |out, par| {
+        f(MatRef::from_row_major_slice(data, m, n), out, par)
+    })
+}
+
+/// `f(out, par)` for the one matrix of a batch of one, on the kernel pool's
+/// `threads`, writing a packed result `(..., out_len)` after the batch axes
+/// of `shape`; a panic inside faer becomes an error, and Ctrl-C is polled
+/// after it.
+fn on_pool<T: Real>(
+    shape: &[usize],
+    out_len: usize,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    f: impl FnOnce(&mut [T], Par) -> Result<()> + Send,
+) -> Result<Tensor> {
+    let mut out_shape: Vec<usize> = shape[..shape.len() - 2].to_vec();
+    out_shape.push(out_len);
+    Tensor::try_build_overwrite::<T>(&out_shape, |out| {
+        pool.install(|| guarded(|| f(out, Par::rayon(threads))))?;
         if crate::interrupt::poll() {
             return Err(Error::Interrupted);
         }
@@ -163,23 +171,13 @@ fn per_pair_par<T: Real>(
     };
     let (a, b) = (contiguous(a)?, contiguous(b)?);
     let (da, db) = (a.contiguous_slice::<T>()?, b.contiguous_slice::<T>()?);
-    let mut shape: Vec<usize> = a.shape()[..a.ndim() - 2].to_vec();
-    shape.push(out_len);
-    Tensor::try_build_overwrite::<T>(&shape, |out| {
-        pool.install(|| {
-            guarded(|| {
-                f(
-                    MatRef::from_row_major_slice(da, m, n),
-                    MatRef::from_row_major_slice(db, p, q),
-                    out,
-                    Par::rayon(threads),
-                )
-            })
-        })?;
-        if crate::interrupt::poll() {
-            return Err(Error::Interrupted);
-        }
-        Ok(())
+    on_pool(a.shape(), out_len, &pool, threads, |out, par| {
+        f(
+            MatRef::from_row_major_slice(da, m, n),
+            MatRef::from_row_major_slice(db, p, q),
+            out,
+            par,
+        )
     })
 }
 
