@@ -5,25 +5,26 @@ location, the scale and the shape parameters) and batchable by ``vmap``.
 Each distribution is a namespace of functions (``norm.logpdf(x, loc=0,
 scale=1)``...), with the methods JAX gives it:
 
-=====================  ====================================================
-``norm``, ``cauchy``   logpdf pdf cdf logcdf sf logsf ppf isf
-``multivariate_normal`` logpdf pdf (``x``, ``mean``, ``cov``)
-``t``                  logpdf pdf (``x``, ``df``, ``loc``, ``scale``)
-``laplace``            logpdf pdf cdf
-``logistic``           logpdf pdf cdf sf ppf isf
-``expon``              logpdf pdf cdf logcdf sf logsf ppf
-``gamma``              logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ...)
-``beta``               logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ``b``, ...)
-``dirichlet``          logpdf pdf (``x`` with the components on axis 0, ``alpha``)
-``uniform``            logpdf pdf cdf ppf
-``poisson``            logpmf pmf cdf entropy (``k``, ``mu``, ``loc``)
-``bernoulli``          logpmf pmf cdf ppf (``k``, ``p``, ``loc``)
-``binom``              logpmf pmf (``k``, ``n``, ``p``, ``loc``)
-=====================  ====================================================
+=======================  ====================================================
+``norm``, ``cauchy``     logpdf pdf cdf logcdf sf logsf ppf isf
+``multivariate_normal``  logpdf pdf (``x``, ``mean``, ``cov``)
+``t``                    logpdf pdf (``x``, ``df``, ``loc``, ``scale``)
+``laplace``              logpdf pdf cdf
+``logistic``             logpdf pdf cdf sf ppf isf
+``expon``                logpdf pdf cdf logcdf sf logsf ppf
+``gamma``                logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ...)
+``beta``                 logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ``b``, ...)
+``dirichlet``            logpdf pdf (``x`` with the components on axis 0, ``alpha``)
+``uniform``              logpdf pdf cdf ppf
+``poisson``              logpmf pmf cdf entropy (``k``, ``mu``, ``loc``)
+``bernoulli``            logpmf pmf cdf ppf (``k``, ``p``, ``loc``)
+``binom``                logpmf pmf (``k``, ``n``, ``p``, ``loc``)
+=======================  ====================================================
 
     >>> import ferrax as fx
     >>> from ferrax.scipy.stats import norm
-    >>> fx.grad(lambda mu: norm.logpdf(1.5, loc=mu).sum())(0.5)   # 1.0
+    >>> fx.grad(lambda mu: norm.logpdf(1.5, loc=mu).sum())(0.5)
+    Tensor(1.)
 """
 
 from __future__ import annotations
