@@ -103,6 +103,7 @@ def _autosummary(module: str, names: list[str]) -> list[str]:
         "",
         ".. autosummary::",
         "   :toctree: ../generated",
+        "   :nosignatures:",
         "",
     ]
     lines += [f"   {n}" for n in names]

@@ -50,6 +50,25 @@ _WHAT = {
 }
 
 
+# the docstrings' example arguments (any valid point will do)
+_EXAMPLE = {
+    "x": "0.5",
+    "q": "0.25",
+    "k": "1",
+    "df": "3.0",
+    "a": "2.0",
+    "b": "3.0",
+    "mu": "2.0",
+    "p": "0.3",
+    "n": "5",
+    ("multivariate_normal", "x"): "fx.asarray([0.5, -0.5])",
+    ("multivariate_normal", "mean"): "fx.zeros(2)",
+    ("multivariate_normal", "cov"): "fx.eye(2)",
+    ("dirichlet", "x"): "fx.asarray([0.2, 0.3, 0.5])",
+    ("dirichlet", "alpha"): "fx.asarray([1.0, 2.0, 3.0])",
+}
+
+
 def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -> Any:
     names = [a for a, _ in arguments]
     if method in ("ppf", "isf"):
@@ -88,7 +107,7 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
         + ("" if method == "entropy" else f" at ``{first}``")
         + ", differentiable in "
         f"every argument.\n\n    >>> fx.scipy.stats.{dist}.{method}"
-        f"({', '.join(n for n, (_, d) in zip(names, arguments) if d is None)})\n"
+        f"({', '.join(_EXAMPLE.get((dist, n), _EXAMPLE.get(n, n)) for n, (_, d) in zip(names, arguments) if d is None)})\n"
     )
     return f
 
