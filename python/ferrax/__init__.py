@@ -2,6 +2,7 @@
 
 >>> import ferrax as fx
 >>> fx.grad(lambda x: fx.sum(fx.sin(x) ** 2))(fx.linspace(0.0, 1.0, 5))
+Tensor([0.        , 0.47942554, 0.84147098, 0.99749499, 0.90929743])
 
 Transforms: :func:`grad`, :func:`value_and_grad`, :func:`vjp`, :func:`jvp`,
 :func:`linearize`, :func:`linear_transpose`, :func:`jacrev` (:func:`jacobian`),

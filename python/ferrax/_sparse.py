@@ -157,7 +157,7 @@ def sparsity_coloring(sparsity: Any, mode: str = "jacfwd") -> np.ndarray:
     of the symmetric pattern). The number of passes is ``colors.max() + 1``.
 
     >>> tridiagonal = np.eye(6, k=-1) + np.eye(6) + np.eye(6, k=1)
-    >>> fx.sparsity_coloring(tridiagonal).max() + 1    # 3 passes, not 6
+    >>> int(fx.sparsity_coloring(tridiagonal).max()) + 1    # 3 passes, not 6
     3
     """
     indptr, indices, cols = _csr_of(sparsity)

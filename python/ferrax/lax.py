@@ -12,7 +12,8 @@ semantics). The array functions (``dynamic_slice``..., the convolutions)
 are the core's.
 
     >>> from ferrax import lax
-    >>> lax.fori_loop(0, 3, lambda i, x: x * 2.0, fx.asarray(1.0))   # 8.0
+    >>> lax.fori_loop(0, 3, lambda i, x: x * 2.0, fx.asarray(1.0))
+    Tensor(8.)
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ stop_gradient = _C.stop_gradient
 def select(pred: Any, on_true: Any, on_false: Any) -> Any:
     """``on_true`` where ``pred`` holds, else ``on_false`` (elementwise).
 
-    >>> lax.select(fx.asarray([True, False]), fx.ones(2), fx.zeros(2))   # [1, 0]
+    >>> lax.select(fx.asarray([True, False]), fx.ones(2), fx.zeros(2))
+    Tensor([1., 0.])
     """
     return _C.where(pred, on_true, on_false)
 
@@ -76,7 +78,9 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     Under ``vmap`` with a batched ``pred``, both run and each example takes
     its own branch's result.
 
+    >>> x = fx.asarray(0.5)
     >>> lax.cond(x > 0, fx.sin, fx.cos, x)
+    Tensor(0.47942554)
     """
     b = _concrete_bool(pred)
     if b is not None:
@@ -89,7 +93,8 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     JAX). Under ``vmap`` with a batched index, every branch runs and each
     example takes its own.
 
-    >>> lax.switch(1, [fx.sin, fx.cos, fx.tan], x)   # cos(x)
+    >>> lax.switch(1, [fx.sin, fx.cos, fx.tan], fx.asarray(0.5))   # cos(0.5)
+    Tensor(0.87758256)
     """
     branches = list(branches)
     if not branches:
@@ -114,7 +119,8 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     predicate it runs until every example is done; finished examples keep
     their value.
 
-    >>> lax.while_loop(lambda x: x < 10.0, lambda x: x * 2.0, fx.asarray(1.0))   # 16.0
+    >>> lax.while_loop(lambda x: x < 10.0, lambda x: x * 2.0, fx.asarray(1.0))
+    Tensor(16.)
     """
     val = init_val
     while True:
@@ -135,7 +141,8 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
     Bounds that differ between examples of a ``vmap`` go through
     :func:`while_loop`.
 
-    >>> lax.fori_loop(0, 4, lambda i, s: s + i, 0)   # 6
+    >>> lax.fori_loop(0, 4, lambda i, s: s + i, 0)
+    6
     """
     lo, hi = _concrete_int(lower), _concrete_int(upper)
     if lo is not None and hi is not None:
@@ -189,7 +196,8 @@ def scan(
     ``y`` stacked along a new leading axis. ``unroll`` is accepted (ferrax
     runs the steps eagerly anyway).
 
-    >>> lax.scan(lambda c, x: (c + x, c * x), 0.0, fx.arange(4.0))   # (6.0, [0, 0, 2, 9])
+    >>> lax.scan(lambda c, x: (c + x, c * x), 0.0, fx.arange(4.0))
+    (Tensor(6.), Tensor([0., 0., 2., 9.]))
     """
     del unroll
     n = _leading(xs)
@@ -225,7 +233,8 @@ def dynamic_slice(operand: Any, start_indices: Sequence[Any], slice_sizes: Seque
     """``operand[s0 : s0 + n0, s1 : s1 + n1, ...]`` for starts that may be
     traced, clamped so the window fits (as XLA).
 
-    >>> lax.dynamic_slice(fx.arange(5.0), (3,), (2,))   # [3, 4]
+    >>> lax.dynamic_slice(fx.arange(5.0), (3,), (2,))
+    Tensor([3., 4.])
     """
     return _C._lax_dynamic_slice(operand, list(start_indices), [int(s) for s in slice_sizes])
 
@@ -234,7 +243,8 @@ def dynamic_update_slice(operand: Any, update: Any, start_indices: Sequence[Any]
     """``operand`` with the window at ``start_indices`` (clamped so it fits)
     replaced by ``update``.
 
-    >>> lax.dynamic_update_slice(fx.zeros(4), fx.ones(2), (1,))   # [0, 1, 1, 0]
+    >>> lax.dynamic_update_slice(fx.zeros(4), fx.ones(2), (1,))
+    Tensor([0., 1., 1., 0.])
     """
     return _C._lax_dynamic_update_slice(operand, update, list(start_indices))
 

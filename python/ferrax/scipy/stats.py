@@ -5,25 +5,26 @@ location, the scale and the shape parameters) and batchable by ``vmap``.
 Each distribution is a namespace of functions (``norm.logpdf(x, loc=0,
 scale=1)``...), with the methods JAX gives it:
 
-=====================  ====================================================
-``norm``, ``cauchy``   logpdf pdf cdf logcdf sf logsf ppf isf
-``multivariate_normal`` logpdf pdf (``x``, ``mean``, ``cov``)
-``t``                  logpdf pdf (``x``, ``df``, ``loc``, ``scale``)
-``laplace``            logpdf pdf cdf
-``logistic``           logpdf pdf cdf sf ppf isf
-``expon``              logpdf pdf cdf logcdf sf logsf ppf
-``gamma``              logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ...)
-``beta``               logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ``b``, ...)
-``dirichlet``          logpdf pdf (``x`` with the components on axis 0, ``alpha``)
-``uniform``            logpdf pdf cdf ppf
-``poisson``            logpmf pmf cdf entropy (``k``, ``mu``, ``loc``)
-``bernoulli``          logpmf pmf cdf ppf (``k``, ``p``, ``loc``)
-``binom``              logpmf pmf (``k``, ``n``, ``p``, ``loc``)
-=====================  ====================================================
+=======================  ====================================================
+``norm``, ``cauchy``     logpdf pdf cdf logcdf sf logsf ppf isf
+``multivariate_normal``  logpdf pdf (``x``, ``mean``, ``cov``)
+``t``                    logpdf pdf (``x``, ``df``, ``loc``, ``scale``)
+``laplace``              logpdf pdf cdf
+``logistic``             logpdf pdf cdf sf ppf isf
+``expon``                logpdf pdf cdf logcdf sf logsf ppf
+``gamma``                logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ...)
+``beta``                 logpdf pdf cdf logcdf sf logsf (``x``, ``a``, ``b``, ...)
+``dirichlet``            logpdf pdf (``x`` with the components on axis 0, ``alpha``)
+``uniform``              logpdf pdf cdf ppf
+``poisson``              logpmf pmf cdf entropy (``k``, ``mu``, ``loc``)
+``bernoulli``            logpmf pmf cdf ppf (``k``, ``p``, ``loc``)
+``binom``                logpmf pmf (``k``, ``n``, ``p``, ``loc``)
+=======================  ====================================================
 
     >>> import ferrax as fx
     >>> from ferrax.scipy.stats import norm
-    >>> fx.grad(lambda mu: norm.logpdf(1.5, loc=mu).sum())(0.5)   # 1.0
+    >>> fx.grad(lambda mu: norm.logpdf(1.5, loc=mu).sum())(0.5)
+    Tensor(1.)
 """
 
 from __future__ import annotations
@@ -46,6 +47,25 @@ _WHAT = {
     "ppf": "percent point function (the inverse of the cdf)",
     "isf": "inverse survival function",
     "entropy": "entropy",
+}
+
+
+# the docstrings' example arguments (any valid point will do)
+_EXAMPLE = {
+    "x": "0.5",
+    "q": "0.25",
+    "k": "1",
+    "df": "3.0",
+    "a": "2.0",
+    "b": "3.0",
+    "mu": "2.0",
+    "p": "0.3",
+    "n": "5",
+    ("multivariate_normal", "x"): "fx.asarray([0.5, -0.5])",
+    ("multivariate_normal", "mean"): "fx.zeros(2)",
+    ("multivariate_normal", "cov"): "fx.eye(2)",
+    ("dirichlet", "x"): "fx.asarray([0.2, 0.3, 0.5])",
+    ("dirichlet", "alpha"): "fx.asarray([1.0, 2.0, 3.0])",
 }
 
 
@@ -87,7 +107,7 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
         + ("" if method == "entropy" else f" at ``{first}``")
         + ", differentiable in "
         f"every argument.\n\n    >>> fx.scipy.stats.{dist}.{method}"
-        f"({', '.join(n for n, (_, d) in zip(names, arguments) if d is None)})\n"
+        f"({', '.join(_EXAMPLE.get((dist, n), _EXAMPLE.get(n, n)) for n, (_, d) in zip(names, arguments) if d is None)})\n"
     )
     return f
 
