@@ -36,7 +36,10 @@ fn set_num_threads(n: usize) -> PyResult<()> {
     errors::guard(|| ferrax_core::kernels::parallel::set_num_threads(n))
 }
 
-/// The SIMD instruction set chosen at run time ("avx512", "avx2+fma", "neon", "scalar").
+/// The SIMD instruction set the kernels run ("avx512", "avx2+fma", "neon",
+/// "scalar"): the widest the CPU has, capped by the environment variable
+/// `FERRAX_SIMD` (`scalar`, `avx2`, `avx512`; `neon` on ARM): read once, when
+/// the first kernel runs; a value naming no level is refused at import.
 ///
 ///     >>> fx.simd_level()
 #[pyfunction]
@@ -82,6 +85,8 @@ fn _trace_depth() -> usize {
 
 #[pymodule]
 fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // a mistyped SIMD cap would silently measure or test the wrong path
+    ferrax_core::kernels::simd::requested_cap().map_err(pyo3::exceptions::PyValueError::new_err)?;
     interrupt::install(m.py())?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;

@@ -134,7 +134,7 @@ const BLOCK: usize = LANES * 64;
 /// as NumPy's pairwise sum.
 #[inline(always)]
 pub(crate) fn fold_slice<T: Element, F: Fold<T>>(f: F, x: &[T]) -> T {
-    pulp::Arch::new().dispatch(FoldSlice { f, x })
+    crate::kernels::simd::arch().dispatch(FoldSlice { f, x })
 }
 
 /// `fold_slice` as a `WithSimd` body, so that it is compiled inside pulp's
@@ -263,7 +263,7 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
                 };
                 out[oo] = f.combine(out[oo], r);
             } else if ix == 1 && io == 1 {
-                pulp::Arch::new().dispatch(FoldInto {
+                crate::kernels::simd::arch().dispatch(FoldInto {
                     f,
                     out: &mut out[oo..oo + len],
                     x: &data[ox..ox + len],

@@ -11,13 +11,81 @@
 //! outline large bodies, such as the f64 `erf` polynomial, into a function
 //! without the target features, where every `mul_add` becomes a libm call.)
 
+use std::sync::OnceLock;
+
 use pulp::{Arch, Simd, WithSimd};
 
-/// The instruction set the dispatcher picked on this machine.
+/// The levels `FERRAX_SIMD` accepts on this architecture, narrowest first.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+const LEVELS: &[&str] = &["scalar", "avx2", "avx512"];
+#[cfg(target_arch = "aarch64")]
+const LEVELS: &[&str] = &["scalar", "neon"];
+#[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+const LEVELS: &[&str] = &["scalar"];
+
+/// The cap `FERRAX_SIMD` asks for, as an index into [`LEVELS`]: `Ok(None)`
+/// when unset or empty, `Err` (naming the accepted values) when it names no
+/// level of this architecture. The Python module refuses to import then, so
+/// a typo never silently measures the wrong path.
+pub fn requested_cap() -> Result<Option<usize>, String> {
+    let Ok(v) = std::env::var("FERRAX_SIMD") else {
+        return Ok(None);
+    };
+    let v = v.trim().to_ascii_lowercase();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    LEVELS
+        .iter()
+        .position(|l| *l == v)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "FERRAX_SIMD={v:?} is not an instruction set of this CPU architecture; \
+             use one of {}",
+                LEVELS.join(", ")
+            )
+        })
+}
+
+/// The instruction set every elementwise, reduction and fusion kernel
+/// dispatches to: the widest this CPU has, capped by `FERRAX_SIMD` (read
+/// once, at the first kernel) so that every path can be measured and tested
+/// on one machine. A cap above the CPU's own level leaves it unchanged.
+/// Matrix products (the `gemm` crate, through faer too) detect the CPU
+/// themselves and are not capped.
+#[inline]
+pub fn arch() -> Arch {
+    static ARCH: OnceLock<Arch> = OnceLock::new();
+    *ARCH.get_or_init(|| match requested_cap() {
+        Ok(Some(cap)) => capped(Arch::new(), cap),
+        _ => Arch::new(),
+    })
+}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+fn capped(best: Arch, cap: usize) -> Arch {
+    match (best, cap) {
+        (_, 0) => Arch::Scalar,
+        (Arch::V4(_), 1) => pulp::x86::V3::try_new().map_or(Arch::Scalar, Arch::V3),
+        (best, _) => best,
+    }
+}
+
+#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+fn capped(best: Arch, cap: usize) -> Arch {
+    if cap == 0 {
+        Arch::Scalar
+    } else {
+        best
+    }
+}
+
+/// The instruction set the kernels dispatch to ([`arch`]).
 pub fn simd_level() -> &'static str {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     {
-        match Arch::new() {
+        match arch() {
             Arch::V4(_) => "avx512",
             Arch::V3(_) => "avx2+fma",
             _ => "scalar",
@@ -25,7 +93,10 @@ pub fn simd_level() -> &'static str {
     }
     #[cfg(target_arch = "aarch64")]
     {
-        "neon"
+        match arch() {
+            Arch::Scalar => "scalar",
+            _ => "neon",
+        }
     }
     #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
     {
@@ -53,7 +124,7 @@ impl<A: Copy, R: Copy, F: Fn(A) -> R> WithSimd for Map1<'_, A, R, F> {
 #[inline(always)]
 pub fn map1<A: Copy, R: Copy>(x: &[A], out: &mut [R], f: impl Fn(A) -> R) {
     debug_assert_eq!(x.len(), out.len());
-    Arch::new().dispatch(Map1 { x, out, f })
+    arch().dispatch(Map1 { x, out, f })
 }
 
 /// Where each operand of a binary loop comes from.
@@ -100,7 +171,7 @@ impl<A: Copy, B: Copy, R: Copy, F: Fn(A, B) -> R> WithSimd for Map2<'_, A, B, R,
 #[inline(always)]
 pub fn map2<A: Copy, B: Copy, R: Copy>(a: &[A], b: &[B], out: &mut [R], f: impl Fn(A, B) -> R) {
     debug_assert!(a.len() == out.len() && b.len() == out.len());
-    Arch::new().dispatch(Map2 {
+    arch().dispatch(Map2 {
         a: Operand::Slice(a),
         b: Operand::Slice(b),
         out,
@@ -117,7 +188,7 @@ pub fn map2_scalar_rhs<A: Copy, B: Copy, R: Copy>(
     f: impl Fn(A, B) -> R,
 ) {
     debug_assert_eq!(a.len(), out.len());
-    Arch::new().dispatch(Map2 {
+    arch().dispatch(Map2 {
         a: Operand::Slice(a),
         b: Operand::Scalar(b),
         out,
@@ -134,7 +205,7 @@ pub fn map2_scalar_lhs<A: Copy, B: Copy, R: Copy>(
     f: impl Fn(A, B) -> R,
 ) {
     debug_assert_eq!(b.len(), out.len());
-    Arch::new().dispatch(Map2 {
+    arch().dispatch(Map2 {
         a: Operand::Scalar(a),
         b: Operand::Slice(b),
         out,

@@ -12,7 +12,7 @@
 //!   tracked apart in a lane mask (`x == x` is false only for NaN): the result
 //!   is NaN iff one was seen.
 
-use pulp::{Arch, Simd, WithSimd};
+use pulp::{Simd, WithSimd};
 
 use crate::kernels::reduce::{fold_slice, SumFold};
 
@@ -153,15 +153,15 @@ macro_rules! float_folds {
         impl SliceFold for $t {
             #[inline]
             fn sum_of(x: &[$t]) -> $t {
-                Arch::new().dispatch($sum_body { x })
+                crate::kernels::simd::arch().dispatch($sum_body { x })
             }
             #[inline]
             fn max_of(x: &[$t]) -> $t {
-                Arch::new().dispatch($body { x, max: true })
+                crate::kernels::simd::arch().dispatch($body { x, max: true })
             }
             #[inline]
             fn min_of(x: &[$t]) -> $t {
-                Arch::new().dispatch($body { x, max: false })
+                crate::kernels::simd::arch().dispatch($body { x, max: false })
             }
         }
     };

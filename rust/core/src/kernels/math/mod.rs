@@ -113,7 +113,7 @@ pub enum Trig {
 pub fn fix_trig_large<T: FloatMath>(x: &[T], out: &mut [T], which: Trig) {
     assert_eq!(x.len(), out.len());
     const BLOCK: usize = 512;
-    pulp::Arch::new().dispatch(
+    crate::kernels::simd::arch().dispatch(
         #[inline(always)]
         || {
             for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
