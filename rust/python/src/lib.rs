@@ -4,6 +4,7 @@
 mod composites;
 mod convert;
 mod custom;
+mod dlpack;
 mod errors;
 mod functions;
 mod indexing;
@@ -77,6 +78,40 @@ fn _primal(py: Python<'_>, x: &Bound<'_, tensor::PyTensor>) -> PyResult<Py<tenso
     tensor::wrap(py, ferrax_core::Value::Concrete(t))
 }
 
+/// A tensor sharing the memory of a DLPack producer (a NumPy, torch or JAX
+/// array on the CPU, ...), without a copy where ferrax can read the layout
+/// in place: float32/float64/int32/int64 data aligned for its dtype, any
+/// strides. Bool arrays, dtypes ferrax does not have, and misaligned data
+/// are copied (converted as by `asarray`); `copy=False` refuses them with a
+/// `BufferError`, `copy=True` always copies. A tensor passes through
+/// unchanged. The producer must not write to the memory while the tensor
+/// (or a result viewing it) is alive: ferrax never writes to it, and reads
+/// it whenever the values are used.
+///
+///     >>> a = np.arange(4.0)
+///     >>> t = fx.from_dlpack(a)
+///     >>> np.shares_memory(a, np.asarray(t))
+///     True
+#[pyfunction]
+#[pyo3(signature = (x, /, *, device=None, copy=None))]
+fn from_dlpack(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    device: Option<&Bound<'_, PyAny>>,
+    copy: Option<bool>,
+) -> PyResult<Py<tensor::PyTensor>> {
+    if let Some(d) = device.filter(|d| !d.is_none()) {
+        let cpu = d.extract::<String>().is_ok_and(|s| s == "cpu")
+            || d.extract::<(i32, i32)>().is_ok_and(|t| t.0 == 1);
+        if !cpu {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "ferrax tensors live on the CPU: device must be None, 'cpu' or (1, 0), got {d}"
+            )));
+        }
+    }
+    dlpack::import(py, x, copy)
+}
+
 /// Number of live transform levels on this thread (0 outside any transform).
 #[pyfunction]
 fn _trace_depth() -> usize {
@@ -105,6 +140,7 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_register_hooks, m)?)?;
     m.add_function(wrap_pyfunction!(_trace_depth, m)?)?;
     m.add_function(wrap_pyfunction!(_primal, m)?)?;
+    m.add_function(wrap_pyfunction!(from_dlpack, m)?)?;
     m.add_function(wrap_pyfunction!(indexing::_flat_positions, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::vjp, m)?)?;
     m.add_function(wrap_pyfunction!(transforms::jvp, m)?)?;

@@ -227,6 +227,35 @@ impl PyTensor {
         Ok(arr)
     }
 
+    /// Export for DLPack consumers (`np.from_dlpack`, `torch.from_dlpack`,
+    /// `jax.dlpack.from_dlpack`): no copy, the capsule points at this
+    /// tensor's memory and keeps it alive. The memory is read-only: a DLPack
+    /// 1.0 consumer (NumPy 2.1+) is told so by the capsule's flag; a legacy
+    /// consumer (JAX's `from_dlpack`) cannot be, as with JAX's own arrays —
+    /// writing through what it makes (a torch tensor, say) would change this
+    /// tensor's values, so copy there first (`copy=True`).
+    ///
+    ///     >>> np.from_dlpack(fx.arange(3.0))
+    ///     array([0., 1., 2.])
+    #[pyo3(signature = (*, stream=None, max_version=None, dl_device=None, copy=None))]
+    fn __dlpack__<'py>(
+        slf: &Bound<'py, Self>,
+        stream: Option<&Bound<'py, PyAny>>,
+        max_version: Option<&Bound<'py, PyAny>>,
+        dl_device: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::dlpack::export(slf, stream, max_version, dl_device, copy)
+    }
+
+    /// The DLPack device: `(1, 0)`, the CPU.
+    ///
+    ///     >>> fx.ones(2).__dlpack_device__()
+    ///     (1, 0)
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (1, 0)
+    }
+
     /// Compute the values now and return this tensor.
     ///
     /// Large elementwise results are computed lazily, a whole chain of ops at a
@@ -778,7 +807,7 @@ pub struct Holder {
 }
 
 impl Holder {
-    fn new(owner: Py<PyTensor>, iface: Py<PyAny>) -> Self {
+    pub(crate) fn new(owner: Py<PyTensor>, iface: Py<PyAny>) -> Self {
         Holder {
             _owner: owner,
             iface,

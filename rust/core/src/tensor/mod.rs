@@ -123,6 +123,46 @@ impl Tensor {
         }
     }
 
+    /// A view `(shape, strides, offset)` of `storage` (strides in elements,
+    /// any sign); an error unless every element it reaches lies inside the
+    /// storage. For arrays imported without a copy, whose layout is theirs.
+    pub fn from_storage_view(
+        storage: Storage,
+        shape: &[usize],
+        strides: &[isize],
+        offset: usize,
+    ) -> Result<Tensor> {
+        if shape.len() != strides.len() {
+            return crate::value_err!(
+                "a view needs one stride per axis: shape {shape:?}, strides {strides:?}"
+            );
+        }
+        if numel(shape) > 0 {
+            let (mut lo, mut hi) = (offset as i128, offset as i128);
+            for (&d, &st) in shape.iter().zip(strides) {
+                let reach = (d as i128 - 1) * st as i128;
+                if reach < 0 {
+                    lo += reach;
+                } else {
+                    hi += reach;
+                }
+            }
+            if lo < 0 || hi >= storage.len() as i128 {
+                return crate::value_err!(
+                    "a view (shape {shape:?}, strides {strides:?}, offset {offset}) reaches \
+                     outside its {} elements",
+                    storage.len()
+                );
+            }
+        }
+        Ok(Tensor {
+            data: Arc::new(Data::Ready(storage)),
+            shape: Shape::from_slice(shape),
+            strides: Strides::from_slice(strides),
+            offset,
+        })
+    }
+
     /// A contiguous tensor of `shape` whose values `deferred` computes when
     /// first read (it holds exactly `numel(shape)` elements).
     pub fn from_deferred(deferred: Deferred, shape: &[usize]) -> Tensor {

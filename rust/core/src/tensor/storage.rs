@@ -1,4 +1,5 @@
-//! Typed, 64-byte aligned, reference-counted buffers.
+//! Typed, 64-byte aligned, reference-counted buffers — and, for arrays
+//! imported without a copy (DLPack), read-only buffers another library owns.
 //!
 //! Every element type we store (bool, i32, i64, f32, f64) is valid for the
 //! all-zero bit pattern, which is what makes `AlignedBuf::zeroed` sound. The
@@ -184,13 +185,17 @@ element!(
     |v: i64| v != 0
 );
 
-/// A heap buffer of `len` elements aligned to [`ALIGN`] bytes.
+/// A heap buffer of `len` elements aligned to [`ALIGN`] bytes; or memory
+/// another library owns (an array imported without a copy), kept alive by
+/// `owner` and only ever read.
 pub struct AlignedBuf<T: Element> {
     ptr: NonNull<T>,
     len: usize,
+    owner: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
-// SAFETY: AlignedBuf owns its allocation uniquely (like Vec<T>); T is Send + Sync.
+// SAFETY: AlignedBuf owns its allocation uniquely (like Vec<T>), or reads
+// foreign memory through an owner that is itself Send + Sync; T is Send + Sync.
 unsafe impl<T: Element> Send for AlignedBuf<T> {}
 // SAFETY: shared access only hands out `&[T]`, and T is Sync.
 unsafe impl<T: Element> Sync for AlignedBuf<T> {}
@@ -229,7 +234,37 @@ impl<T: Element> AlignedBuf<T> {
             None => block::alloc_zeroed(layout) as *mut T,
         };
         let ptr = NonNull::new(raw).ok_or(Error::OutOfMemory(layout.size() as u128))?;
-        Ok(AlignedBuf { ptr, len })
+        Ok(AlignedBuf {
+            ptr,
+            len,
+            owner: None,
+        })
+    }
+
+    /// `len` elements at `ptr` that another library owns, kept alive by
+    /// `owner` (dropped, never freed here, when the buffer is), and never
+    /// written through this buffer (no `&mut` to a storage behind a tensor
+    /// is ever taken: tensors are immutable).
+    ///
+    /// # Safety
+    /// `ptr` must be aligned for `T` and point to `len` initialised, valid
+    /// `T`s that stay allocated, at the same address, and unwritten while
+    /// `owner` lives.
+    pub unsafe fn from_foreign(
+        ptr: NonNull<T>,
+        len: usize,
+        owner: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Self {
+        AlignedBuf {
+            ptr,
+            len,
+            owner: Some(owner),
+        }
+    }
+
+    /// Whether another library owns this memory (an import without a copy).
+    pub fn is_foreign(&self) -> bool {
+        self.owner.is_some()
     }
 
     pub fn from_slice(data: &[T]) -> Result<Self> {
@@ -251,12 +286,14 @@ impl<T: Element> AlignedBuf<T> {
         // SAFETY: ptr points to `len` initialised elements that live as long as
         // self: every block starts zeroed (block::alloc_zeroed) and is only ever written
         // with valid values; a recycled block is either cleared or, for the
-        // numeric types, holds bytes that are valid for any of them (module docs).
+        // numeric types, holds bytes that are valid for any of them (module docs);
+        // foreign memory is valid and alive while its owner is (from_foreign).
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
     #[inline(always)]
     pub fn as_mut_slice(&mut self) -> &mut [T] {
+        debug_assert!(self.owner.is_none(), "foreign memory is read-only");
         // SAFETY: as in as_slice, and &mut self guarantees unique access.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
@@ -272,6 +309,10 @@ impl<T: Element> AlignedBuf<T> {
 
 impl<T: Element> Drop for AlignedBuf<T> {
     fn drop(&mut self) {
+        if self.owner.take().is_some() {
+            // foreign memory: releasing the owner is all (it was never ours)
+            return;
+        }
         let layout = Self::layout(self.len).expect("layout was valid at allocation");
         let p = self.ptr.cast::<u8>();
         if !recycle(p, layout) {
