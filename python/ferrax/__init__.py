@@ -56,3 +56,6 @@ _register_hooks(
 )
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]
+
+# The namespace is the API: drop what only the code above needed.
+del annotations

@@ -18,11 +18,15 @@ are the core's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
 
 from . import _ferrax as _C
-from . import tree_util as tu
+from . import tree_util as _tu
 
 __all__ = [
     "ConvDimensionNumbers",
@@ -70,7 +74,7 @@ def _concrete_bool(pred: Any) -> bool | None:
 
 
 def _select_tree(pred: Any, a: Any, b: Any) -> Any:
-    return tu.tree_map(lambda x, y: _C.where(pred, x, y), a, b)
+    return _tu.tree_map(lambda x, y: _C.where(pred, x, y), a, b)
 
 
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> Any:
@@ -172,7 +176,7 @@ def _concrete_int(v: Any) -> int | None:
 
 
 def _leading(xs: Any) -> int | None:
-    leaves = tu.tree_leaves(xs)
+    leaves = _tu.tree_leaves(xs)
     if not leaves:
         return None
     lens = {_C.asarray(x).shape[0] if _C.asarray(x).ndim else None for x in leaves}
@@ -210,14 +214,14 @@ def scan(
     steps = range(n - 1, -1, -1) if reverse else range(n)
     carry, ys = init, []
     for i in steps:
-        x = None if xs is None else tu.tree_map(lambda a, i=i: a[i], xs)
+        x = None if xs is None else _tu.tree_map(lambda a, i=i: a[i], xs)
         carry, y = f(carry, x)
         ys.append(y)
     if reverse:
         ys.reverse()
     if not ys:
         return carry, None
-    return carry, tu.tree_map(lambda *parts: _C.stack(parts), *ys)
+    return carry, _tu.tree_map(lambda *parts: _C.stack(parts), *ys)
 
 
 def map(f: Callable, xs: Any) -> Any:  # noqa: A001 (JAX's name)
@@ -283,7 +287,7 @@ def dynamic_update_slice_in_dim(operand: Any, update: Any, start_index: Any, axi
     return dynamic_update_slice(x, update, _starts(x.ndim, start_index, axis))
 
 
-class ConvDimensionNumbers(NamedTuple):
+class ConvDimensionNumbers(_typing.NamedTuple):
     """Where a convolution's operands keep their dimensions, as axis numbers
     (JAX's class): ``lhs_spec = (batch, feature, spatial...)``, ``rhs_spec =
     (out feature, in feature, spatial...)``, ``out_spec = (batch, feature,
@@ -446,3 +450,7 @@ def conv_transpose(
         bool(use_consistent_padding),
         preferred_element_type,
     )
+
+
+# The namespace is the API: drop what only the code above needed.
+del annotations

@@ -14,14 +14,22 @@ transform. Results with several parts are named tuples, as NumPy's.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from typing import Any
+
 
 from numpy.linalg import LinAlgError
 
 from . import _ferrax as _C
 
 __all__ = [
+    "EighResult",
     "LinAlgError",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
     "cholesky",
     "cond",
     "cross",
@@ -47,14 +55,14 @@ __all__ = [
 ]
 
 
-class EighResult(NamedTuple):
+class EighResult(_typing.NamedTuple):
     """``eigh``'s result: ascending eigenvalues and eigenvectors (columns)."""
 
     eigenvalues: Any
     eigenvectors: Any
 
 
-class SVDResult(NamedTuple):
+class SVDResult(_typing.NamedTuple):
     """``svd``'s result: ``a = U @ diag(S) @ Vh``."""
 
     U: Any
@@ -62,14 +70,14 @@ class SVDResult(NamedTuple):
     Vh: Any
 
 
-class SlogdetResult(NamedTuple):
+class SlogdetResult(_typing.NamedTuple):
     """``slogdet``'s result: ``det = sign * exp(logabsdet)``."""
 
     sign: Any
     logabsdet: Any
 
 
-class QRResult(NamedTuple):
+class QRResult(_typing.NamedTuple):
     """``qr``'s result: ``a = Q @ R``."""
 
     Q: Any
@@ -135,3 +143,6 @@ multi_dot = _C._linalg_multi_dot
 cross = _C._linalg_cross
 tensorsolve = _C._linalg_tensorsolve
 tensorinv = _C._linalg_tensorinv
+
+# The namespace is the API: drop what only the code above needed.
+del annotations

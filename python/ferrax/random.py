@@ -15,10 +15,14 @@ everywhere in ferrax; pass ``dtype=fx.float32`` to draw what JAX's default
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import typing as _typing
 
-import numpy as np
+if _typing.TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+
+import numpy as _np
 
 from . import _ferrax as _C
 
@@ -40,12 +44,12 @@ __all__ = [
     "uniform",
 ]
 
-_F64 = np.dtype("float64")
-_I64 = np.dtype("int64")
+_F64 = _np.dtype("float64")
+_I64 = _np.dtype("int64")
 
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
-    return (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return (shape,) if isinstance(shape, (int, _np.integer)) else tuple(shape)
 
 
 def key(seed: int) -> Any:
@@ -89,7 +93,7 @@ def bits(key: Any, shape: Sequence[int] = (), dtype: Any = None) -> Any:
 
     >>> fx.random.bits(fx.random.key(0), (4,))
     """
-    if dtype is not None and np.dtype(dtype) not in (np.dtype("uint32"), np.dtype("int64")):
+    if dtype is not None and _np.dtype(dtype) not in (_np.dtype("uint32"), _np.dtype("int64")):
         raise TypeError("bits: only 32-bit draws are supported (dtype uint32, held as int64)")
     return _C._random_bits(key, _shape(shape))
 
@@ -120,7 +124,7 @@ def truncated_normal(
     >>> fx.random.truncated_normal(fx.random.key(0), -1.0, 1.0, (3,))
     """
     if shape is None:
-        shape = np.broadcast_shapes(np.shape(lower), np.shape(upper))
+        shape = _np.broadcast_shapes(_np.shape(lower), _np.shape(upper))
     return _C._random_truncated_normal(key, lower, upper, _shape(shape), dtype)
 
 
@@ -130,7 +134,7 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Sequence[int] | None = None) -> Any
     >>> fx.random.bernoulli(fx.random.key(0), 0.3, (5,))
     """
     if shape is None:
-        shape = np.shape(p)
+        shape = _np.shape(p)
     return _C._random_bernoulli(key, p, _shape(shape))
 
 
@@ -166,7 +170,7 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
     """
     if independent:
         raise NotImplementedError("permutation: independent=True is not supported")
-    if isinstance(x, (int, np.integer)):
+    if isinstance(x, (int, _np.integer)):
         return _C._random_permutation(key, int(x))
     x = _C.asarray(x)
     if x.ndim == 0:
@@ -189,9 +193,13 @@ def choice(
     >>> fx.random.choice(fx.random.key(0), 5, (3,), replace=False)
     """
     shape = _shape(shape)
-    if isinstance(a, (int, np.integer)):
+    if isinstance(a, (int, _np.integer)):
         return _C._random_choice(key, int(a), shape, replace, p)
     a = _C.asarray(a)
     n = a.shape[axis] if a.ndim else 0
     idx = _C._random_choice(key, n, shape, replace, p)
     return _C.take(a, idx, axis=axis)
+
+
+# The namespace is the API: drop what only the code above needed.
+del annotations

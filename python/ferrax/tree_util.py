@@ -15,8 +15,12 @@ rebuilding are done by the Rust bindings (the transforms use the same code).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 
 from . import _ferrax as _C
 
@@ -70,3 +74,7 @@ def tree_map(
             raise ValueError(f"tree_map: structures differ: {td!r} and {rtd!r}")
         others.append(rl)
     return _C.tree_unflatten(td, [f(*xs) for xs in zip(leaves, *others)])
+
+
+# The namespace is the API: drop what only the code above needed.
+del annotations

@@ -29,9 +29,14 @@ scale=1)``...), with the methods JAX gives it:
 
 from __future__ import annotations
 
-import inspect
-from types import SimpleNamespace
-from typing import Any
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from types import SimpleNamespace
+    from typing import Any
+
+import inspect as _inspect
+from types import SimpleNamespace as _SimpleNamespace
 
 from .. import _ferrax as _C
 
@@ -76,18 +81,18 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
     if method == "entropy":  # of the parameters alone
         names, arguments = names[1:], arguments[1:]
     params = [
-        inspect.Parameter(
+        _inspect.Parameter(
             n,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=inspect.Parameter.empty if d is None else (int(d) if d == int(d) else d),
+            _inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=_inspect.Parameter.empty if d is None else (int(d) if d == int(d) else d),
         )
         for n, (_, d) in zip(names, arguments)
     ]
     if dist == "multivariate_normal":
         params.append(
-            inspect.Parameter("allow_singular", inspect.Parameter.KEYWORD_ONLY, default=None)
+            _inspect.Parameter("allow_singular", _inspect.Parameter.KEYWORD_ONLY, default=None)
         )
-    sig = inspect.Signature(params)
+    sig = _inspect.Signature(params)
 
     def f(*args: Any, **kwargs: Any) -> Any:
         bound = sig.bind(*args, **kwargs)
@@ -113,7 +118,7 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
 
 
 def _namespace(dist: str, arguments: list, methods: list[str]) -> SimpleNamespace:
-    ns = SimpleNamespace(**{m: _method(dist, m, arguments) for m in methods})
+    ns = _SimpleNamespace(**{m: _method(dist, m, arguments) for m in methods})
     ns.__doc__ = f"``scipy.stats.{dist}``: {', '.join(methods)}."
     return ns
 
@@ -122,3 +127,6 @@ _TABLE = _C._stats_table()
 globals().update({name: _namespace(name, args, methods) for name, args, methods in _TABLE})
 
 __all__ = [name for name, _, _ in _TABLE]
+
+# The namespace is the API: drop what only the code above needed.
+del annotations
