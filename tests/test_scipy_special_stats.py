@@ -461,3 +461,9 @@ def test_poisson_entropy():
     # JAX's entropy is an approximation good to 1e-5
     want = np.asarray(jax.scipy.stats.poisson.entropy(mu))
     assert_close(fst.poisson.entropy(mu), want, kind="exact", rtol=1e-5)
+
+
+def test_uniform_logpdf_of_the_unit_interval_is_positive_zero():
+    """SciPy gives +0.0 (log 1), not -0.0; a sign that shows in printing."""
+    got = np.asarray(fx.scipy.stats.uniform.logpdf(0.5))
+    assert got == 0.0 and not np.signbit(got)

@@ -463,7 +463,8 @@ fn uniform(m: Method, x: &Value, loc: &Value, scale: &Value) -> Result<Value> {
             clip(&z, Some(&c(&z, 0.0)), Some(&c(&z, 1.0)))
         }
         _ => {
-            let lp = neg(&log(scale)?)?;
+            // 0 − log(scale), not −log(scale): +0.0 at scale 1, as SciPy
+            let lp = sub(&c(scale, 0.0), &log(scale)?)?;
             let outside = or(&lt(x, loc)?, &gt(x, &add(loc, scale)?)?)?;
             where_(&outside, &c(x, f64::NEG_INFINITY), &lp)
         }
