@@ -56,6 +56,7 @@ class custom_vjp:  # noqa: N801 (JAX's name)
     ...     return x
     >>> clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (fx.clip(g, -1.0, 1.0),))
     >>> fx.grad(lambda x: 3.0 * clip_gradient(x))(2.0)   # 1.0, not 3.0
+    Tensor(1.)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: int | Sequence[int] = ()) -> None:
@@ -103,6 +104,9 @@ def checkpoint(
 
     >>> layer = fx.checkpoint(lambda w, x: fx.tanh(w @ x))
     >>> fx.grad(lambda w, x: fx.sum(layer(w, layer(w, x))))(fx.eye(3), fx.ones(3))
+    Tensor([[0.69454575, 0.69454575, 0.69454575],
+            [0.69454575, 0.69454575, 0.69454575],
+            [0.69454575, 0.69454575, 0.69454575]])
     """
     del prevent_cse
     if policy is not None:
@@ -135,6 +139,7 @@ class custom_jvp:  # noqa: N801 (JAX's name)
     ...     return fx.log1p(fx.exp(x))
     >>> safe_log1pexp.defjvps(lambda g, ans, x: g * fx.sigmoid(x))
     >>> fx.grad(safe_log1pexp)(100.0)   # 1.0, not nan
+    Tensor(1.)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: int | Sequence[int] = ()) -> None:

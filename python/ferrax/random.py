@@ -52,7 +52,8 @@ def key(seed: int) -> Any:
     """A key from an integer seed (JAX's ``PRNGKey``: ``[0, seed]`` for seeds
     in the int32 range).
 
-    >>> fx.random.key(42)   # [0, 42]
+    >>> fx.random.key(42)
+    Tensor([ 0, 42])
     """
     return _C._random_key(int(seed))
 
@@ -64,6 +65,7 @@ def key_data(keys: Any) -> Any:
     """The words of a key (ferrax's keys are their words already).
 
     >>> fx.random.key_data(fx.random.key(1))
+    Tensor([0, 1])
     """
     return keys
 
@@ -80,6 +82,7 @@ def fold_in(key: Any, data: int) -> Any:
     """A new key from ``key`` and an integer.
 
     >>> fx.random.fold_in(fx.random.key(0), 7)
+    Tensor([2716826189,  292468403])
     """
     return _C._random_fold_in(key, int(data))
 
@@ -88,6 +91,7 @@ def bits(key: Any, shape: Sequence[int] = (), dtype: Any = None) -> Any:
     """32 random bits per element (as int64 values in ``[0, 2**32)``).
 
     >>> fx.random.bits(fx.random.key(0), (4,))
+    Tensor([4070199207, 4202968722, 1427181096, 2012915765])
     """
     if dtype is not None and np.dtype(dtype) not in (np.dtype("uint32"), np.dtype("int64")):
         raise TypeError("bits: only 32-bit draws are supported (dtype uint32, held as int64)")
@@ -128,6 +132,7 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Sequence[int] | None = None) -> Any
     """Booleans, true with probability ``p``.
 
     >>> fx.random.bernoulli(fx.random.key(0), 0.3, (5,))
+    Tensor([False, False, False, False, False])
     """
     if shape is None:
         shape = np.shape(p)
@@ -147,6 +152,7 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Sequence[int] | No
     (the Gumbel-max trick, as JAX).
 
     >>> fx.random.categorical(fx.random.key(0), fx.log(fx.asarray([0.2, 0.8])), shape=(5,))
+    Tensor([1, 0, 1, 1, 1])
     """
     return _C._random_categorical(key, logits, axis, None if shape is None else _shape(shape))
 
@@ -155,6 +161,7 @@ def randint(key: Any, shape: Sequence[int], minval: int, maxval: int, dtype: Any
     """Integers uniform on ``[minval, maxval)`` (JAX's algorithm and bits).
 
     >>> fx.random.randint(fx.random.key(0), (4,), 0, 10)
+    Tensor([9, 0, 2, 3])
     """
     return _C._random_randint(key, _shape(shape), int(minval), int(maxval), dtype)
 
@@ -163,6 +170,7 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
     """A random permutation of ``range(x)`` (an int), or of ``x`` along ``axis``.
 
     >>> fx.random.permutation(fx.random.key(0), 5)
+    Tensor([0, 1, 4, 3, 2])
     """
     if independent:
         raise NotImplementedError("permutation: independent=True is not supported")
@@ -187,6 +195,7 @@ def choice(
     or without replacement, uniformly or with probabilities ``p``.
 
     >>> fx.random.choice(fx.random.key(0), 5, (3,), replace=False)
+    Tensor([0, 1, 4])
     """
     shape = _shape(shape)
     if isinstance(a, (int, np.integer)):

@@ -20,6 +20,7 @@ fn v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
 /// Round half to even, to `decimals` digits (NumPy's `round`); zero derivative.
 ///
 ///     >>> fx.round(fx.asarray([0.5, 1.5, 2.675]), 2)
+///     Tensor([0.5 , 1.5 , 2.68])
 #[pyfunction]
 #[pyo3(signature = (x, decimals=0))]
 pub fn round(py: Python<'_>, x: &Bound<'_, PyAny>, decimals: i32) -> R {
@@ -301,6 +302,7 @@ pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdim
 /// Cumulative sum along `axis` (flattened when None).
 ///
 ///     >>> fx.cumsum(fx.asarray([1.0, 2.0, 3.0]))
+///     Tensor([1., 3., 6.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
@@ -311,6 +313,8 @@ pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
 /// Give a new shape (one entry may be -1); a view when the layout allows.
 ///
 ///     >>> fx.reshape(fx.arange(6.0), (2, 3))
+///     Tensor([[0., 1., 2.],
+///             [3., 4., 5.]])
 #[pyfunction]
 pub fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -348,6 +352,9 @@ pub fn transpose(py: Python<'_>, x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, P
 /// Broadcast to `shape` (a view).
 ///
 ///     >>> fx.broadcast_to(fx.asarray([1.0, 2.0]), (3, 2))
+///     Tensor([[1., 2.],
+///             [1., 2.],
+///             [1., 2.]])
 #[pyfunction]
 pub fn broadcast_to(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -392,6 +399,7 @@ pub fn expand_dims(py: Python<'_>, x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>
 /// Remove size-1 axes (all of them when `axis` is None).
 ///
 ///     >>> fx.squeeze(fx.zeros((1, 3)))
+///     Tensor([0., 0., 0.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn squeeze(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
@@ -403,6 +411,7 @@ pub fn squeeze(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyA
 /// Reverse along `axis` (all axes when None), as a view.
 ///
 ///     >>> fx.flip(fx.arange(3.0))
+///     Tensor([2., 1., 0.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn flip(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
@@ -486,7 +495,8 @@ pub fn take_along_axis(
 
 /// The value of `x` with zero derivative under every enclosing transform.
 ///
-///     >>> fx.grad(lambda x: fx.stop_gradient(x) * x)(3.0)   # 3.0
+///     >>> fx.grad(lambda x: fx.stop_gradient(x) * x)(3.0)
+///     Tensor(3.)
 #[pyfunction]
 pub fn stop_gradient(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -528,6 +538,7 @@ pub fn _scatter_add(py: Python<'_>, g: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>
 /// NumPy arrays keep their dtype; Python floats become float64 and ints int64.
 ///
 ///     >>> fx.asarray([1.0, 2.0], dtype=fx.float32)
+///     Tensor([1., 2.], dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (obj, dtype=None))]
 pub fn asarray(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -551,6 +562,8 @@ fn dtype_or(d: Option<&Bound<'_, PyAny>>, default: DType) -> PyResult<DType> {
 /// A new tensor of `shape` filled with `value`.
 ///
 ///     >>> fx.full((2, 2), 3.0)
+///     Tensor([[3., 3.],
+///             [3., 3.]])
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, dtype=None))]
 pub fn full(
@@ -580,6 +593,8 @@ pub fn full(
 /// A tensor of zeros (float64 unless `dtype` says otherwise).
 ///
 ///     >>> fx.zeros((2, 3), dtype=fx.float32)
+///     Tensor([[0., 0., 0.],
+///             [0., 0., 0.]], dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (shape, dtype=None))]
 pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -594,6 +609,7 @@ pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, 
 /// A tensor of ones (float64 unless `dtype` says otherwise).
 ///
 ///     >>> fx.ones(3)
+///     Tensor([1., 1., 1.])
 #[pyfunction]
 #[pyo3(signature = (shape, dtype=None))]
 pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -608,6 +624,9 @@ pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, P
 /// The `n×m` identity (ones on diagonal `k`).
 ///
 ///     >>> fx.eye(3)
+///     Tensor([[1., 0., 0.],
+///             [0., 1., 0.],
+///             [0., 0., 1.]])
 #[pyfunction]
 #[pyo3(signature = (n, m=None, k=0, dtype=None))]
 pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, k: i64, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -618,7 +637,9 @@ pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, k: i64, dtype: Option<&Bound<
 /// Evenly spaced values in `[start, stop)`, as NumPy's `arange`.
 ///
 ///     >>> fx.arange(5)          # int64
+///     Tensor([0, 1, 2, 3, 4])
 ///     >>> fx.arange(0.0, 1.0, 0.25)
+///     Tensor([0.  , 0.25, 0.5 , 0.75])
 #[pyfunction]
 #[pyo3(signature = (start, stop=None, step=None, dtype=None))]
 pub fn arange(
@@ -664,6 +685,7 @@ pub fn arange(
 /// `num` evenly spaced values from `start` to `stop` (inclusive by default).
 ///
 ///     >>> fx.linspace(0.0, 1.0, 5)
+///     Tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
 #[pyfunction]
 #[pyo3(signature = (start, stop, num=50, endpoint=true, dtype=None))]
 pub fn linspace(
