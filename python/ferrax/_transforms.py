@@ -96,7 +96,8 @@ def vmap(
 
     ``in_axes``/``out_axes`` are ints, None (not mapped) or pytrees of those, as in JAX.
 
-    >>> fx.vmap(lambda a, b: a @ b, in_axes=(0, None))(fx.ones((5, 2, 3)), fx.ones(3))
+    >>> fx.vmap(lambda a, b: a @ b, in_axes=(0, None))(fx.ones((5, 2, 3)), fx.ones(3)).shape
+    (5, 2)
     """
     return _named(_C.VmapFunction(fun, in_axes, out_axes, axis_size), fun)
 

@@ -10,7 +10,8 @@ everywhere in ferrax; pass ``dtype=fx.float32`` to draw what JAX's default
 
     >>> key = fx.random.key(0)
     >>> k1, k2 = fx.random.split(key)
-    >>> fx.random.normal(k1, (3,))
+    >>> fx.random.normal(k1, (3,)).shape
+    (3,)
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def uniform(
 ) -> Any:
     """Uniform on ``[minval, maxval)``.
 
-    >>> fx.random.uniform(fx.random.key(0), (3,), fx.float32)
+    >>> fx.random.uniform(fx.random.key(0), (3,), fx.float32).dtype
+    dtype('float32')
     """
     return _C._random_uniform(key, _shape(shape), dtype, minval, maxval)
 
@@ -111,7 +113,8 @@ def uniform(
 def normal(key: Any, shape: Sequence[int] = (), dtype: Any = _F64) -> Any:
     """Standard normal samples (``√2 erfinv(u)``, as JAX).
 
-    >>> fx.random.normal(fx.random.key(0), (3,))
+    >>> fx.random.normal(fx.random.key(0), (3,)).shape
+    (3,)
     """
     return _C._random_normal(key, _shape(shape), dtype)
 
@@ -121,7 +124,8 @@ def truncated_normal(
 ) -> Any:
     """Standard normal samples truncated to ``[lower, upper]``.
 
-    >>> fx.random.truncated_normal(fx.random.key(0), -1.0, 1.0, (3,))
+    >>> fx.random.truncated_normal(fx.random.key(0), -1.0, 1.0, (3,)).shape
+    (3,)
     """
     if shape is None:
         shape = np.broadcast_shapes(np.shape(lower), np.shape(upper))
@@ -142,7 +146,8 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Sequence[int] | None = None) -> Any
 def gumbel(key: Any, shape: Sequence[int] = (), dtype: Any = _F64) -> Any:
     """Standard Gumbel samples.
 
-    >>> fx.random.gumbel(fx.random.key(0), (3,))
+    >>> fx.random.gumbel(fx.random.key(0), (3,)).shape
+    (3,)
     """
     return _C._random_gumbel(key, _shape(shape), dtype)
 

@@ -22,7 +22,8 @@ use pyo3::prelude::*;
 
 /// Kernel threads in use.
 ///
-///     >>> fx.get_num_threads()
+///     >>> fx.get_num_threads() >= 1
+///     True
 #[pyfunction]
 fn get_num_threads() -> usize {
     ferrax_core::kernels::parallel::num_threads()
@@ -41,7 +42,8 @@ fn set_num_threads(n: usize) -> PyResult<()> {
 /// `FERRAX_SIMD` (`scalar`, `avx2`, `avx512`; `neon` on ARM): read once, when
 /// the first kernel runs; a value naming no level is refused at import.
 ///
-///     >>> fx.simd_level()
+///     >>> fx.simd_level()   # e.g. 'avx2+fma' on an x86-64 machine with AVX2
+///     '...'
 #[pyfunction]
 fn simd_level() -> &'static str {
     ferrax_core::kernels::simd::simd_level()
