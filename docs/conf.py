@@ -209,7 +209,9 @@ sphinx_gallery_conf = {
 # --- HTML ----------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"ferrax {release}"
-html_static_path = ["_static"]
+# (docs/_static holds no tracked file, so a fresh checkout has no such folder;
+# naming a missing one is a warning, which -W turns into a failed build)
+html_static_path = ["_static"] if (DOCS / "_static").is_dir() else []
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

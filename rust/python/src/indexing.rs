@@ -202,7 +202,8 @@ impl AtRef {
 /// The flat positions, in an array of `shape`, of the elements `x[key]`
 /// selects, shaped as `x[key]` (what `.at` updates).
 ///
-///     >>> fx._flat_positions((2, 3), (slice(None), 1))   # [1, 4]
+///     >>> fx._ferrax._flat_positions((2, 3), (slice(None), 1))
+///     Tensor([1, 4])
 #[pyfunction]
 pub fn _flat_positions(
     py: Python<'_>,

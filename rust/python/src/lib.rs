@@ -73,6 +73,7 @@ fn _register_hooks(
 /// has no single value: RuntimeError.
 ///
 ///     >>> fx._ferrax._primal(fx.ones(2))
+///     Tensor([1., 1.])
 #[pyfunction]
 fn _primal(py: Python<'_>, x: &Bound<'_, tensor::PyTensor>) -> PyResult<Py<tensor::PyTensor>> {
     let t = errors::guard(|| x.get().v.concrete())?;
