@@ -209,7 +209,9 @@ sphinx_gallery_conf = {
 # --- HTML ----------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"ferrax {release}"
-html_static_path = ["_static"]
+# (docs/_static holds no tracked file, so a fresh checkout has no such folder;
+# naming a missing one is a warning, which -W turns into a failed build)
+html_static_path = ["_static"] if (DOCS / "_static").is_dir() else []
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -220,62 +222,3 @@ html_theme_options = {
 html_show_sourcelink = False
 html_copy_source = False
 
-
-# Docstring examples that cannot run as written, kept out of the doctest run
-# (they still appear on the pages). All come from the compiled core's Rust doc
-# comments (rust/python/src/*.rs), to be fixed there:
-DOCTEST_SKIP = {
-    # use names the example never defines (x, a, b)
-    **dict.fromkeys(
-        "ferrax.argmax ferrax.argmin ferrax.clip ferrax.concatenate ferrax.expand_dims "
-        "ferrax.full_like ferrax.logsumexp ferrax.nn.logsumexp ferrax.scipy.special.logsumexp ferrax.max ferrax.mean "
-        "ferrax.min ferrax.moveaxis ferrax.ones_like ferrax.permute_dims ferrax.transpose "
-        "ferrax.prod ferrax.stack ferrax.std ferrax.sum ferrax.swapaxes ferrax.take "
-        "ferrax.take_along_axis ferrax.var ferrax.where ferrax.zeros_like".split(),
-        "undefined names",
-    ),
-    # fx.matmul(fx.asarray([1.0, 2.0]), 3.0) raises ValueError (matmul takes no scalars)
-    "ferrax.matmul": "raises",
-}
-
-
-def _skip_doctest_of(app, what, name, obj, options, lines):
-    """For the doctest builder, turn the listed objects' examples into plain
-    code blocks, which it does not run."""
-    if app.builder.name != "doctest" or name not in DOCTEST_SKIP:
-        return
-    out, in_example = [], False
-    for line in lines:
-        if line.lstrip().startswith(">>>") and not in_example:
-            indent = line[: len(line) - len(line.lstrip())]
-            out += [indent + ".. code-block:: python", ""]
-            in_example = True
-        if in_example and not line.strip():
-            in_example = False
-        out.append(("   " + line) if in_example else line)
-    lines[:] = out
-
-
-class _RunsOrMatches(doctest.OutputChecker):
-    """An example that shows output must print exactly that; one that shows
-    none must run without raising (many docstring examples state the result
-    in a comment rather than as doctest output)."""
-
-    def check_output(self, want, got, optionflags):
-        if not want.strip():
-            return True
-        return super().check_output(want, got, optionflags)
-
-
-def setup(app):
-    from sphinx.ext import doctest as sphinx_doctest
-
-    runner = sphinx_doctest.SphinxDocTestRunner
-    original_init = runner.__init__
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("checker", _RunsOrMatches())
-        original_init(self, *args, **kwargs)
-
-    runner.__init__ = __init__
-    app.connect("autodoc-process-docstring", _skip_doctest_of)

@@ -56,6 +56,7 @@ class custom_vjp:  # noqa: N801 (JAX's name)
     ...     return x
     >>> clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (fx.clip(g, -1.0, 1.0),))
     >>> fx.grad(lambda x: 3.0 * clip_gradient(x))(2.0)   # 1.0, not 3.0
+    Tensor(1.)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: int | Sequence[int] = ()) -> None:
@@ -69,7 +70,10 @@ class custom_vjp:  # noqa: N801 (JAX's name)
         """Set the forward function ``fwd(*args) -> (out, residuals)`` and the
         backward function ``bwd(*nondiff_args, residuals, g) -> cotangents``.
 
-        >>> f.defvjp(f_fwd, f_bwd)
+        >>> f = fx.custom_vjp(lambda x: 2.0 * x)
+        >>> f.defvjp(lambda x: (2.0 * x, None), lambda res, g: (10.0 * g,))
+        >>> fx.grad(f)(1.0)   # the rule's 10, not 2
+        Tensor(10.)
         """
         if symbolic_zeros:
             raise NotImplementedError("custom_vjp: symbolic_zeros is not supported")
@@ -103,6 +107,9 @@ def checkpoint(
 
     >>> layer = fx.checkpoint(lambda w, x: fx.tanh(w @ x))
     >>> fx.grad(lambda w, x: fx.sum(layer(w, layer(w, x))))(fx.eye(3), fx.ones(3))
+    Tensor([[0.69454575, 0.69454575, 0.69454575],
+            [0.69454575, 0.69454575, 0.69454575],
+            [0.69454575, 0.69454575, 0.69454575]])
     """
     del prevent_cse
     if policy is not None:
@@ -135,6 +142,7 @@ class custom_jvp:  # noqa: N801 (JAX's name)
     ...     return fx.log1p(fx.exp(x))
     >>> safe_log1pexp.defjvps(lambda g, ans, x: g * fx.sigmoid(x))
     >>> fx.grad(safe_log1pexp)(100.0)   # 1.0, not nan
+    Tensor(1.)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: int | Sequence[int] = ()) -> None:
@@ -146,7 +154,13 @@ class custom_jvp:  # noqa: N801 (JAX's name)
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (out, t_out)``.
 
-        >>> f.defjvp(f_jvp)
+        >>> f = fx.custom_jvp(lambda x: x ** 2)
+        >>> @f.defjvp
+        ... def f_jvp(primals, tangents):
+        ...     (x,), (t,) = primals, tangents
+        ...     return x ** 2, 2.0 * x * t
+        >>> fx.jvp(f, (fx.asarray(3.0),), (fx.asarray(1.0),))
+        (Tensor(9.), Tensor(6.))
         """
         if symbolic_zeros:
             raise NotImplementedError("custom_jvp: symbolic_zeros is not supported")
@@ -157,7 +171,10 @@ class custom_jvp:  # noqa: N801 (JAX's name)
         """One ``fn(g, ans, *args)`` per differentiated argument (``None``: no
         contribution); the output tangent is their sum.
 
+        >>> f = fx.custom_jvp(lambda x, y: x * y)
         >>> f.defjvps(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+        >>> fx.grad(f, argnums=(0, 1))(2.0, 3.0)
+        (Tensor(3.), Tensor(2.))
         """
         nondiff = self.nondiff_argnums
         fun = self.fun

@@ -229,6 +229,7 @@ def map(f: Callable, xs: Any) -> Any:  # noqa: A001 (JAX's name)
     as ``jax.lax.map``; ``fx.vmap`` batches instead).
 
     >>> lax.map(fx.sin, fx.arange(3.0))
+    Tensor([0.        , 0.84147098, 0.90929743])
     """
     return scan(lambda c, x: (c, f(x)), None, xs)[1]
 
@@ -262,6 +263,8 @@ def dynamic_slice_in_dim(operand: Any, start_index: Any, slice_size: int, axis: 
     """:func:`dynamic_slice` along one axis.
 
     >>> lax.dynamic_slice_in_dim(fx.ones((4, 3)), 1, 2, axis=0)   # rows 1, 2
+    Tensor([[1., 1., 1.],
+            [1., 1., 1.]])
     """
     x = _C.asarray(operand)
     sizes = list(x.shape)
@@ -273,6 +276,7 @@ def dynamic_index_in_dim(operand: Any, index: Any, axis: int = 0, keepdims: bool
     """One position along ``axis`` (kept as a length-1 axis unless ``keepdims=False``).
 
     >>> lax.dynamic_index_in_dim(fx.ones((4, 3)), 2, keepdims=False)
+    Tensor([1., 1., 1.])
     """
     r = dynamic_slice_in_dim(operand, index, 1, axis)
     return r if keepdims else _C.squeeze(r, axis)
@@ -282,6 +286,10 @@ def dynamic_update_slice_in_dim(operand: Any, update: Any, start_index: Any, axi
     """:func:`dynamic_update_slice` along one axis.
 
     >>> lax.dynamic_update_slice_in_dim(fx.zeros((4, 3)), fx.ones((1, 3)), 2, axis=0)
+    Tensor([[0., 0., 0.],
+            [0., 0., 0.],
+            [1., 1., 1.],
+            [0., 0., 0.]])
     """
     x = _C.asarray(operand)
     return dynamic_update_slice(x, update, _starts(x.ndim, start_index, axis))
@@ -294,6 +302,7 @@ class ConvDimensionNumbers(_typing.NamedTuple):
     spatial...)``, the spatial axes in the kernel's order.
 
     >>> lax.ConvDimensionNumbers((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))   # NHWC, HWIO
+    ConvDimensionNumbers(lhs_spec=(0, 3, 1, 2), rhs_spec=(3, 2, 0, 1), out_spec=(0, 3, 1, 2))
     """
 
     lhs_spec: Sequence[int]
@@ -403,6 +412,7 @@ def conv_with_general_padding(
     (``jax.lax.conv_with_general_padding``).
 
     >>> lax.conv_with_general_padding(fx.ones((1, 1, 5)), fx.ones((1, 1, 2)), (1,), [(1, 0)], None, (2,))
+    Tensor([[[1., 2., 2., 2.]]])
     """
     return conv_general_dilated(
         lhs,

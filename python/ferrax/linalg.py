@@ -10,6 +10,8 @@ transform. Results with several parts are named tuples, as NumPy's.
     >>> import ferrax as fx
     >>> a = fx.asarray([[4.0, 2.0], [2.0, 3.0]])
     >>> fx.grad(lambda a: fx.linalg.slogdet(a)[1])(a)   # inv(a).T
+    Tensor([[ 0.375, -0.25 ],
+            [-0.25 ,  0.5  ]])
 """
 
 from __future__ import annotations

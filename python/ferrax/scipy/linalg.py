@@ -6,7 +6,8 @@ inputs, and non-finite input gives NaN or ``LinAlgError``).
 
     >>> import ferrax as fx
     >>> a = fx.asarray([[2.0, 0.0], [1.0, 1.0]])
-    >>> fx.scipy.linalg.solve_triangular(a, fx.asarray([2.0, 3.0]), lower=True)   # [1, 2]
+    >>> fx.scipy.linalg.solve_triangular(a, fx.asarray([2.0, 3.0]), lower=True)
+    Tensor([1., 2.])
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ called on ferrax tensors.
 
     >>> import ferrax as fx
     >>> fx.grad(fx.scipy.special.gammaln)(3.0)   # digamma(3) = 1.5 - 0.5772...
+    Tensor(0.92278434)
 """
 
 from __future__ import annotations

@@ -74,6 +74,75 @@ _EXAMPLE = {
 }
 
 
+# the docstrings' example outputs (a method not listed shows none, which the
+# strict doctest of the docs reports)
+_EXAMPLE_OUTPUT = {
+    ("norm", "logpdf"): "Tensor(-1.04393853)",
+    ("norm", "pdf"): "Tensor(0.35206533)",
+    ("norm", "cdf"): "Tensor(0.69146246)",
+    ("norm", "logcdf"): "Tensor(-0.36894642)",
+    ("norm", "sf"): "Tensor(0.30853754)",
+    ("norm", "logsf"): "Tensor(-1.17591176)",
+    ("norm", "ppf"): "Tensor(-0.67448975)",
+    ("norm", "isf"): "Tensor(0.67448975)",
+    ("multivariate_normal", "logpdf"): "Tensor(-2.08787707)",
+    ("multivariate_normal", "pdf"): "Tensor(0.12394999)",
+    ("t", "logpdf"): "Tensor(-1.16097426)",
+    ("t", "pdf"): "Tensor(0.31318091)",
+    ("cauchy", "logpdf"): "Tensor(-1.36787344)",
+    ("cauchy", "pdf"): "Tensor(0.25464791)",
+    ("cauchy", "cdf"): "Tensor(0.64758362)",
+    ("cauchy", "logcdf"): "Tensor(-0.43450735)",
+    ("cauchy", "sf"): "Tensor(0.35241638)",
+    ("cauchy", "logsf"): "Tensor(-1.0429419)",
+    ("cauchy", "ppf"): "Tensor(-1.)",
+    ("cauchy", "isf"): "Tensor(1.)",
+    ("laplace", "logpdf"): "Tensor(-1.19314718)",
+    ("laplace", "pdf"): "Tensor(0.30326533)",
+    ("laplace", "cdf"): "Tensor(0.69673467)",
+    ("logistic", "logpdf"): "Tensor(-1.44815397)",
+    ("logistic", "pdf"): "Tensor(0.23500371)",
+    ("logistic", "cdf"): "Tensor(0.62245933)",
+    ("logistic", "sf"): "Tensor(0.37754067)",
+    ("logistic", "ppf"): "Tensor(-1.09861229)",
+    ("logistic", "isf"): "Tensor(1.09861229)",
+    ("expon", "logpdf"): "Tensor(-0.5)",
+    ("expon", "pdf"): "Tensor(0.60653066)",
+    ("expon", "cdf"): "Tensor(0.39346934)",
+    ("expon", "logcdf"): "Tensor(-0.93275213)",
+    ("expon", "sf"): "Tensor(0.60653066)",
+    ("expon", "logsf"): "Tensor(-0.5)",
+    ("expon", "ppf"): "Tensor(0.28768207)",
+    ("gamma", "logpdf"): "Tensor(-1.19314718)",
+    ("gamma", "pdf"): "Tensor(0.30326533)",
+    ("gamma", "cdf"): "Tensor(0.09020401)",
+    ("gamma", "logcdf"): "Tensor(-2.40568139)",
+    ("gamma", "sf"): "Tensor(0.90979599)",
+    ("gamma", "logsf"): "Tensor(-0.09453489)",
+    ("beta", "logpdf"): "Tensor(0.40546511)",
+    ("beta", "pdf"): "Tensor(1.5)",
+    ("beta", "cdf"): "Tensor(0.6875)",
+    ("beta", "logcdf"): "Tensor(-0.37469345)",
+    ("beta", "sf"): "Tensor(0.3125)",
+    ("beta", "logsf"): "Tensor(-1.16315081)",
+    ("dirichlet", "logpdf"): "Tensor(1.5040774)",
+    ("dirichlet", "pdf"): "Tensor(4.5)",
+    ("uniform", "logpdf"): "Tensor(-0.)",
+    ("uniform", "pdf"): "Tensor(1.)",
+    ("uniform", "cdf"): "Tensor(0.5)",
+    ("uniform", "ppf"): "Tensor(0.25)",
+    ("poisson", "logpmf"): "Tensor(-1.30685282)",
+    ("poisson", "pmf"): "Tensor(0.27067057)",
+    ("poisson", "cdf"): "Tensor(0.40600585)",
+    ("poisson", "entropy"): "Tensor(1.70488264)",
+    ("bernoulli", "logpmf"): "Tensor(-1.2039728)",
+    ("bernoulli", "pmf"): "Tensor(0.3)",
+    ("bernoulli", "cdf"): "Tensor(1.)",
+    ("bernoulli", "ppf"): "Tensor(0.)",
+    ("binom", "logpmf"): "Tensor(-1.02123467)",
+    ("binom", "pmf"): "Tensor(0.36015)",
+}
+
 def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -> Any:
     names = [a for a, _ in arguments]
     if method in ("ppf", "isf"):
@@ -113,6 +182,7 @@ def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -
         + ", differentiable in "
         f"every argument.\n\n    >>> fx.scipy.stats.{dist}.{method}"
         f"({', '.join(_EXAMPLE.get((dist, n), _EXAMPLE.get(n, n)) for n, (_, d) in zip(names, arguments) if d is None)})\n"
+        + (f"    {_EXAMPLE_OUTPUT[dist, method]}\n" if (dist, method) in _EXAMPLE_OUTPUT else "")
     )
     return f
 

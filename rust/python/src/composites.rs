@@ -40,7 +40,8 @@ fn isizes(v: Vec<i64>) -> Vec<isize> {
 /// `axes=n` pairs the last `n` axes of `a` with the first `n` of `b`;
 /// `axes=(axes_a, axes_b)` names them.
 ///
-///     >>> fx.tensordot(fx.ones((2, 3)), fx.ones((3, 4)), axes=1).shape   # (2, 4)
+///     >>> fx.tensordot(fx.ones((2, 3)), fx.ones((3, 4)), axes=1).shape
+///     (2, 4)
 #[pyfunction]
 #[pyo3(signature = (a, b, axes=None))]
 pub fn tensordot(
@@ -80,25 +81,26 @@ macro_rules! pair_fn {
 
 pair_fn!(
     dot,
-    "NumPy's `dot`: inner product of vectors, matrix product, and a sum over the last axis of `a` and the second-to-last of `b` for N-d arrays.\n\n    >>> fx.dot(fx.ones(3), fx.ones(3))   # 3.0"
+    "NumPy's `dot`: inner product of vectors, matrix product, and a sum over the last axis of `a` and the second-to-last of `b` for N-d arrays.\n\n    >>> fx.dot(fx.ones(3), fx.ones(3))\n    Tensor(3.)"
 );
 pair_fn!(
     vdot,
-    "Dot product of the flattened arrays.\n\n    >>> fx.vdot(fx.ones((2, 2)), fx.ones((2, 2)))   # 4.0"
+    "Dot product of the flattened arrays.\n\n    >>> fx.vdot(fx.ones((2, 2)), fx.ones((2, 2)))\n    Tensor(4.)"
 );
 pair_fn!(
     inner,
-    "Sum of products over the last axes.\n\n    >>> fx.inner(fx.ones((2, 3)), fx.ones(3)).shape   # (2,)"
+    "Sum of products over the last axes.\n\n    >>> fx.inner(fx.ones((2, 3)), fx.ones(3)).shape\n    (2,)"
 );
 pair_fn!(
     outer,
-    "Outer product of the flattened arrays.\n\n    >>> fx.outer(fx.ones(2), fx.ones(3)).shape   # (2, 3)"
+    "Outer product of the flattened arrays.\n\n    >>> fx.outer(fx.ones(2), fx.ones(3)).shape\n    (2, 3)"
 );
 
 /// Einstein summation: explicit (`"ij,jk->ik"`) or implicit subscripts, `...`
 /// for broadcast leading axes; evaluated as pairwise matrix products.
 ///
-///     >>> fx.einsum("ij,jk->ik", fx.ones((2, 3)), fx.ones((3, 4))).shape   # (2, 4)
+///     >>> fx.einsum("ij,jk->ik", fx.ones((2, 3)), fx.ones((3, 4))).shape
+///     (2, 4)
 #[pyfunction]
 #[pyo3(signature = (subscripts, *operands, **_kwargs))]
 pub fn einsum(
@@ -171,7 +173,8 @@ fn sublist_form(
 
 /// The diagonal over `axis1`/`axis2`, appended as the last axis (NumPy's rule).
 ///
-///     >>> fx.diagonal(fx.eye(3))   # [1., 1., 1.]
+///     >>> fx.diagonal(fx.eye(3))
+///     Tensor([1., 1., 1.])
 #[pyfunction]
 #[pyo3(signature = (x, offset=0, axis1=0, axis2=1))]
 pub fn diagonal(
@@ -189,7 +192,8 @@ pub fn diagonal(
 
 /// Sum of the diagonal.
 ///
-///     >>> fx.trace(fx.eye(3))   # 3.0
+///     >>> fx.trace(fx.eye(3))
+///     Tensor(3.)
 #[pyfunction]
 #[pyo3(signature = (x, offset=0, axis1=0, axis2=1))]
 pub fn trace(py: Python<'_>, x: &Bound<'_, PyAny>, offset: i64, axis1: isize, axis2: isize) -> R {
@@ -216,7 +220,8 @@ pub fn parts(py: Python<'_>, vs: Vec<Value>) -> PyResult<Py<PyList>> {
 
 /// Split into equal sections (an int) or at the given indices, along `axis`.
 ///
-///     >>> [p.shape for p in fx.split(fx.ones(6), 3)]   # [(2,), (2,), (2,)]
+///     >>> [p.shape for p in fx.split(fx.ones(6), 3)]
+///     [(2,), (2,), (2,)]
 #[pyfunction]
 #[pyo3(signature = (x, indices_or_sections, axis=0))]
 pub fn split(
@@ -232,7 +237,8 @@ pub fn split(
 /// Like `split`, but an int need not divide the axis (the first parts are
 /// one longer), as NumPy's `array_split`.
 ///
-///     >>> [p.shape for p in fx.array_split(fx.ones(7), 3)]   # [(3,), (2,), (2,)]
+///     >>> [p.shape for p in fx.array_split(fx.ones(7), 3)]
+///     [(3,), (2,), (2,)]
 #[pyfunction]
 #[pyo3(signature = (x, indices_or_sections, axis=0))]
 pub fn array_split(
@@ -247,7 +253,8 @@ pub fn array_split(
 
 /// Repeat the whole array `reps` times along each axis (NumPy's `tile`).
 ///
-///     >>> fx.tile(fx.asarray([1.0, 2.0]), 2)   # [1., 2., 1., 2.]
+///     >>> fx.tile(fx.asarray([1.0, 2.0]), 2)
+///     Tensor([1., 2., 1., 2.])
 #[pyfunction]
 pub fn tile(py: Python<'_>, x: &Bound<'_, PyAny>, reps: &Bound<'_, PyAny>) -> R {
     let (x, reps) = (v(x)?, ints(reps, "reps")?);
@@ -256,7 +263,8 @@ pub fn tile(py: Python<'_>, x: &Bound<'_, PyAny>, reps: &Bound<'_, PyAny>) -> R 
 
 /// Repeat each element `repeats` times (NumPy's `repeat`).
 ///
-///     >>> fx.repeat(fx.asarray([1.0, 2.0]), 2)   # [1., 1., 2., 2.]
+///     >>> fx.repeat(fx.asarray([1.0, 2.0]), 2)
+///     Tensor([1., 1., 2., 2.])
 #[pyfunction]
 #[pyo3(signature = (x, repeats, axis=None))]
 pub fn repeat(
@@ -299,7 +307,8 @@ fn per_axis<T: for<'a, 'py> FromPyObject<'a, 'py> + Copy>(
 /// `symmetric`, `wrap` and `linear_ramp` (`end_values`); `pad_width`
 /// broadcasts as in NumPy.
 ///
-///     >>> fx.pad(fx.ones(2), 1)   # [0., 1., 1., 0.]
+///     >>> fx.pad(fx.ones(2), 1)
+///     Tensor([0., 1., 1., 0.])
 #[pyfunction]
 #[pyo3(signature = (x, pad_width, mode="constant", constant_values=None, end_values=None))]
 pub fn pad(
@@ -335,6 +344,7 @@ pub fn pad(
 /// Softmax along `axis` (shifted by the max for stability).
 ///
 ///     >>> fx.nn.softmax(fx.asarray([1.0, 2.0]))
+///     Tensor([0.26894142, 0.73105858])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
@@ -346,6 +356,7 @@ pub fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyA
 /// `x - logsumexp(x)` along `axis`.
 ///
 ///     >>> fx.nn.log_softmax(fx.asarray([1.0, 2.0]))
+///     Tensor([-1.31326169, -0.31326169])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn log_softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
@@ -357,6 +368,7 @@ pub fn log_softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_,
 /// Gaussian error linear unit (tanh approximation by default, as JAX).
 ///
 ///     >>> fx.nn.gelu(fx.asarray([0.0, 1.0]))
+///     Tensor([0.        , 0.84119199])
 #[pyfunction]
 #[pyo3(signature = (x, approximate=true))]
 pub fn gelu(py: Python<'_>, x: &Bound<'_, PyAny>, approximate: bool) -> R {
@@ -367,6 +379,7 @@ pub fn gelu(py: Python<'_>, x: &Bound<'_, PyAny>, approximate: bool) -> R {
 /// `x * sigmoid(x)`.
 ///
 ///     >>> fx.nn.silu(fx.asarray([1.0]))
+///     Tensor([0.73105858])
 #[pyfunction]
 pub fn silu(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -376,6 +389,8 @@ pub fn silu(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
 /// One-hot encoding of integer labels along a new last axis.
 ///
 ///     >>> fx.nn.one_hot(fx.asarray([0, 2]), 3)
+///     Tensor([[1., 0., 0.],
+///             [0., 0., 1.]])
 #[pyfunction]
 #[pyo3(signature = (labels, num_classes, dtype=None))]
 pub fn one_hot(
@@ -396,6 +411,7 @@ pub fn one_hot(
 /// indices (shape `logits.shape[:-1]`) or probabilities / one-hot rows.
 ///
 ///     >>> fx.nn.cross_entropy(fx.zeros((2, 3)), fx.asarray([0, 1]))   # log(3)
+///     Tensor(1.09861229)
 #[pyfunction]
 pub fn cross_entropy(py: Python<'_>, logits: &Bound<'_, PyAny>, labels: &Bound<'_, PyAny>) -> R {
     let (logits, labels) = (v(logits)?, v(labels)?);

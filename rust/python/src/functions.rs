@@ -20,6 +20,7 @@ fn v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
 /// Round half to even, to `decimals` digits (NumPy's `round`); zero derivative.
 ///
 ///     >>> fx.round(fx.asarray([0.5, 1.5, 2.675]), 2)
+///     Tensor([0.5 , 1.5 , 2.68])
 #[pyfunction]
 #[pyo3(signature = (x, decimals=0))]
 pub fn round(py: Python<'_>, x: &Bound<'_, PyAny>, decimals: i32) -> R {
@@ -52,10 +53,275 @@ fn v2(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Value, Value)> {
     }
 }
 
+/// The output of the unary functions' docstring example, by function name (`""` for a
+/// function not listed: its example then shows no output, which the strict
+/// doctest of the docs reports).
+macro_rules! unary_example_output {
+    (abs) => {
+        "\n    Tensor([0.5, 1. ])"
+    };
+    (arccos) => {
+        "\n    Tensor([1.04719755, 0.        ])"
+    };
+    (arccosh) => {
+        "\n    Tensor([nan,  0.])"
+    };
+    (arcsin) => {
+        "\n    Tensor([0.52359878, 1.57079633])"
+    };
+    (arcsinh) => {
+        "\n    Tensor([0.48121183, 0.88137359])"
+    };
+    (arctan) => {
+        "\n    Tensor([0.46364761, 0.78539816])"
+    };
+    (arctanh) => {
+        "\n    Tensor([0.54930614,        inf])"
+    };
+    (ceil) => {
+        "\n    Tensor([1., 1.])"
+    };
+    (cos) => {
+        "\n    Tensor([0.87758256, 0.54030231])"
+    };
+    (cosh) => {
+        "\n    Tensor([1.12762597, 1.54308063])"
+    };
+    (digamma) => {
+        "\n    Tensor([-1.96351003, -0.57721566])"
+    };
+    (erf) => {
+        "\n    Tensor([0.52049988, 0.84270079])"
+    };
+    (erfc) => {
+        "\n    Tensor([0.47950012, 0.15729921])"
+    };
+    (erfinv) => {
+        "\n    Tensor([0.47693628,        inf])"
+    };
+    (exp) => {
+        "\n    Tensor([1.64872127, 2.71828183])"
+    };
+    (exp2) => {
+        "\n    Tensor([1.41421356, 2.        ])"
+    };
+    (expm1) => {
+        "\n    Tensor([0.64872127, 1.71828183])"
+    };
+    (floor) => {
+        "\n    Tensor([0., 1.])"
+    };
+    (gammaln) => {
+        "\n    Tensor([0.57236494, 0.        ])"
+    };
+    (isfinite) => {
+        "\n    Tensor([ True,  True])"
+    };
+    (isnan) => {
+        "\n    Tensor([False, False])"
+    };
+    (log) => {
+        "\n    Tensor([-0.69314718,  0.        ])"
+    };
+    (log10) => {
+        "\n    Tensor([-0.30103,  0.     ])"
+    };
+    (log1p) => {
+        "\n    Tensor([0.40546511, 0.69314718])"
+    };
+    (log2) => {
+        "\n    Tensor([-1.,  0.])"
+    };
+    (log_ndtr) => {
+        "\n    Tensor([-0.36894642, -0.17275378])"
+    };
+    (logical_not) => {
+        "\n    Tensor([False, False])"
+    };
+    (logit) => {
+        "\n    Tensor([ 0., inf])"
+    };
+    (ndtr) => {
+        "\n    Tensor([0.69146246, 0.84134475])"
+    };
+    (ndtri) => {
+        "\n    Tensor([ 0., inf])"
+    };
+    (neg) => {
+        "\n    Tensor([-0.5, -1. ])"
+    };
+    (reciprocal) => {
+        "\n    Tensor([2., 1.])"
+    };
+    (relu) => {
+        "\n    Tensor([0.5, 1. ])"
+    };
+    (rint) => {
+        "\n    Tensor([0., 1.])"
+    };
+    (rsqrt) => {
+        "\n    Tensor([1.41421356, 1.        ])"
+    };
+    (sigmoid) => {
+        "\n    Tensor([0.62245933, 0.73105858])"
+    };
+    (sign) => {
+        "\n    Tensor([1., 1.])"
+    };
+    (sin) => {
+        "\n    Tensor([0.47942554, 0.84147098])"
+    };
+    (sinh) => {
+        "\n    Tensor([0.52109531, 1.17520119])"
+    };
+    (softplus) => {
+        "\n    Tensor([0.97407698, 1.31326169])"
+    };
+    (sqrt) => {
+        "\n    Tensor([0.70710678, 1.        ])"
+    };
+    (square) => {
+        "\n    Tensor([0.25, 1.  ])"
+    };
+    (tan) => {
+        "\n    Tensor([0.54630249, 1.55740772])"
+    };
+    (tanh) => {
+        "\n    Tensor([0.46211716, 0.76159416])"
+    };
+    ($other:ident) => {
+        ""
+    };
+}
+
+/// The output of the binary functions' docstring example, by function name (`""` for a
+/// function not listed: its example then shows no output, which the strict
+/// doctest of the docs reports).
+macro_rules! binary_example_output {
+    (add) => {
+        "\n    Tensor([4., 5.])"
+    };
+    (arctan2) => {
+        "\n    Tensor([0.32175055, 0.5880026 ])"
+    };
+    (divide) => {
+        "\n    Tensor([0.33333333, 0.66666667])"
+    };
+    (equal) => {
+        "\n    Tensor([False, False])"
+    };
+    (floor_divide) => {
+        "\n    Tensor([0., 0.])"
+    };
+    (fmax) => {
+        "\n    Tensor([3., 3.])"
+    };
+    (fmin) => {
+        "\n    Tensor([1., 2.])"
+    };
+    (greater) => {
+        "\n    Tensor([False, False])"
+    };
+    (greater_equal) => {
+        "\n    Tensor([False, False])"
+    };
+    (hypot) => {
+        "\n    Tensor([3.16227766, 3.60555128])"
+    };
+    (less) => {
+        "\n    Tensor([ True,  True])"
+    };
+    (less_equal) => {
+        "\n    Tensor([ True,  True])"
+    };
+    (logaddexp) => {
+        "\n    Tensor([3.12692801, 3.31326169])"
+    };
+    (logaddexp2) => {
+        "\n    Tensor([3.32192809, 3.5849625 ])"
+    };
+    (logical_and) => {
+        "\n    Tensor([ True,  True])"
+    };
+    (logical_or) => {
+        "\n    Tensor([ True,  True])"
+    };
+    (logical_xor) => {
+        "\n    Tensor([False, False])"
+    };
+    (maximum) => {
+        "\n    Tensor([3., 3.])"
+    };
+    (minimum) => {
+        "\n    Tensor([1., 2.])"
+    };
+    (multiply) => {
+        "\n    Tensor([3., 6.])"
+    };
+    (not_equal) => {
+        "\n    Tensor([ True,  True])"
+    };
+    (power) => {
+        "\n    Tensor([1., 8.])"
+    };
+    (remainder) => {
+        "\n    Tensor([1., 2.])"
+    };
+    (subtract) => {
+        "\n    Tensor([-2., -1.])"
+    };
+    (xlog1py) => {
+        "\n    Tensor([1.38629436, 2.77258872])"
+    };
+    (xlogy) => {
+        "\n    Tensor([1.09861229, 2.19722458])"
+    };
+    ($other:ident) => {
+        ""
+    };
+}
+
+/// The output of the reductions' docstring example, by function name (`""` for a
+/// function not listed: its example then shows no output, which the strict
+/// doctest of the docs reports).
+macro_rules! reduce_example_output {
+    (logsumexp) => {
+        "\n    Tensor([[3.12692801, 4.12692801]])"
+    };
+    (max) => {
+        "\n    Tensor([[3., 4.]])"
+    };
+    (mean) => {
+        "\n    Tensor([[2., 3.]])"
+    };
+    (min) => {
+        "\n    Tensor([[1., 2.]])"
+    };
+    (prod) => {
+        "\n    Tensor([[3., 8.]])"
+    };
+    (sum) => {
+        "\n    Tensor([[4., 6.]])"
+    };
+    ($other:ident) => {
+        ""
+    };
+}
+
+/// The docstring of a function made by `binary_fn!`.
+macro_rules! binary_doc {
+    (matmul) => {
+        "Matrix product, NumPy's `matmul`: 1-d operands are promoted to a row or a column, leading axes broadcast (scalars are refused: use `*`).\n\n    >>> fx.matmul(fx.asarray([[1.0, 2.0], [3.0, 4.0]]), fx.asarray([1.0, 1.0]))\n    Tensor([3., 7.])"
+    };
+    ($name:ident) => {
+        concat!("Elementwise `", stringify!($name), "` with broadcasting.\n\n    >>> fx.", stringify!($name), "(fx.asarray([1.0, 2.0]), 3.0)", binary_example_output!($name))
+    };
+}
+
 /// One Python function over a core function of one argument.
 macro_rules! unary_fn {
     ($name:ident) => {
-        #[doc = concat!("Elementwise `", stringify!($name), "`, differentiable.\n\n    >>> fx.", stringify!($name), "(fx.asarray([0.5, 1.0]))")]
+        #[doc = concat!("Elementwise `", stringify!($name), "`, differentiable.\n\n    >>> fx.", stringify!($name), "(fx.asarray([0.5, 1.0]))", unary_example_output!($name))]
         #[pyfunction]
         pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
             let x = v(x)?;
@@ -102,7 +368,7 @@ pub fn _unary_ufuncs() -> Vec<(&'static str, &'static str)> {
 /// One Python function over a core function of two broadcasting arguments.
 macro_rules! binary_fn {
     ($name:ident => $f:expr) => {
-        #[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting.\n\n    >>> fx.", stringify!($name), "(fx.asarray([1.0, 2.0]), 3.0)")]
+        #[doc = binary_doc!($name)]
         #[pyfunction]
         pub fn $name(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
             let (a, b) = v2(a, b)?;
@@ -166,7 +432,10 @@ pub fn _binary_ufuncs() -> Vec<(&'static str, &'static str)> {
 
 /// `a` where `cond` is true, else `b` (broadcasting).
 ///
-///     >>> fx.where(x > 0, x, 0.0)
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
+///     >>> fx.where(x > 2.0, x, 0.0)
+///     Tensor([[0., 0.],
+///             [3., 4.]])
 #[pyfunction(name = "where")]
 pub fn where_(
     py: Python<'_>,
@@ -183,7 +452,10 @@ pub fn where_(
 
 /// Limit values to `[lo, hi]` (either may be None); gradient 1 inside, 0 outside.
 ///
-///     >>> fx.clip(x, -1.0, 1.0)
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
+///     >>> fx.clip(x, 1.5, 3.0)
+///     Tensor([[1.5, 2. ],
+///             [3. , 3. ]])
 #[pyfunction]
 #[pyo3(signature = (x, lo=None, hi=None))]
 pub fn clip(
@@ -210,7 +482,7 @@ pub fn clip(
 macro_rules! reduce_py {
     ($($name:ident => $op:expr),* $(,)?) => {
         $(
-            #[doc = concat!("`", stringify!($name), "` over `axis` (None, int or tuple), NumPy style.\n\n    >>> fx.", stringify!($name), "(x, axis=0, keepdims=True)")]
+            #[doc = concat!("`", stringify!($name), "` over `axis` (None, int or tuple), NumPy style.\n\n    >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])\n    >>> fx.", stringify!($name), "(x, axis=0, keepdims=True)", reduce_example_output!($name))]
             #[pyfunction]
             #[pyo3(signature = (x, axis=None, keepdims=false))]
             pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> R {
@@ -238,7 +510,9 @@ reduce_py!(
 
 /// Variance over `axis` with `ddof` delta degrees of freedom.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.var(x, axis=0)
+///     Tensor([1., 1.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false, ddof=0.0))]
 pub fn var(
@@ -257,7 +531,9 @@ pub fn var(
 
 /// Standard deviation over `axis`.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.std(x)
+///     Tensor(1.11803399)
 #[pyfunction(name = "std")]
 #[pyo3(signature = (x, axis=None, keepdims=false, ddof=0.0))]
 pub fn std_(
@@ -276,7 +552,9 @@ pub fn std_(
 
 /// Index of the maximum (flattened when `axis` is None); not differentiable.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.argmax(x, axis=1)
+///     Tensor([1, 1])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false))]
 pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdims: bool) -> R {
@@ -288,7 +566,9 @@ pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdim
 
 /// Index of the minimum (flattened when `axis` is None); not differentiable.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.argmin(x)
+///     Tensor(0)
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false))]
 pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdims: bool) -> R {
@@ -301,6 +581,7 @@ pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>, keepdim
 /// Cumulative sum along `axis` (flattened when None).
 ///
 ///     >>> fx.cumsum(fx.asarray([1.0, 2.0, 3.0]))
+///     Tensor([1., 3., 6.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
@@ -311,6 +592,8 @@ pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
 /// Give a new shape (one entry may be -1); a view when the layout allows.
 ///
 ///     >>> fx.reshape(fx.arange(6.0), (2, 3))
+///     Tensor([[0., 1., 2.],
+///             [3., 4., 5.]])
 #[pyfunction]
 pub fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -323,7 +606,10 @@ pub fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -
 
 /// Permute axes (reverse them when `axes` is None), as a view.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.transpose(x, (1, 0))
+///     Tensor([[1., 3.],
+///             [2., 4.]])
 #[pyfunction]
 #[pyo3(signature = (x, axes=None))]
 pub fn transpose(py: Python<'_>, x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, PyAny>>) -> R {
@@ -348,6 +634,9 @@ pub fn transpose(py: Python<'_>, x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, P
 /// Broadcast to `shape` (a view).
 ///
 ///     >>> fx.broadcast_to(fx.asarray([1.0, 2.0]), (3, 2))
+///     Tensor([[1., 2.],
+///             [1., 2.],
+///             [1., 2.]])
 #[pyfunction]
 pub fn broadcast_to(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -357,7 +646,10 @@ pub fn broadcast_to(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAn
 
 /// Swap two axes (a view).
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.swapaxes(x, 0, 1)
+///     Tensor([[1., 3.],
+///             [2., 4.]])
 #[pyfunction]
 pub fn swapaxes(py: Python<'_>, x: &Bound<'_, PyAny>, axis1: isize, axis2: isize) -> R {
     let x = v(x)?;
@@ -366,7 +658,8 @@ pub fn swapaxes(py: Python<'_>, x: &Bound<'_, PyAny>, axis1: isize, axis2: isize
 
 /// Move axes to new positions (a view).
 ///
-///     >>> fx.moveaxis(x, 0, -1)
+///     >>> fx.moveaxis(fx.ones((2, 3, 4)), 0, -1).shape
+///     (3, 4, 2)
 #[pyfunction]
 pub fn moveaxis(
     py: Python<'_>,
@@ -381,7 +674,9 @@ pub fn moveaxis(
 
 /// Insert size-1 axes at `axis` (int or tuple).
 ///
-///     >>> fx.expand_dims(x, 0)
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
+///     >>> fx.expand_dims(x, 0).shape
+///     (1, 2, 2)
 #[pyfunction]
 pub fn expand_dims(py: Python<'_>, x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -392,6 +687,7 @@ pub fn expand_dims(py: Python<'_>, x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>
 /// Remove size-1 axes (all of them when `axis` is None).
 ///
 ///     >>> fx.squeeze(fx.zeros((1, 3)))
+///     Tensor([0., 0., 0.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn squeeze(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
@@ -403,6 +699,7 @@ pub fn squeeze(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyA
 /// Reverse along `axis` (all axes when None), as a view.
 ///
 ///     >>> fx.flip(fx.arange(3.0))
+///     Tensor([2., 1., 0.])
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 pub fn flip(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> R {
@@ -421,7 +718,8 @@ pub fn values(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
 
 /// Join a sequence of arrays along an existing axis.
 ///
-///     >>> fx.concatenate([a, b], axis=0)
+///     >>> fx.concatenate([fx.ones(2), fx.zeros(1)], axis=0)
+///     Tensor([1., 1., 0.])
 #[pyfunction]
 #[pyo3(signature = (arrays, axis=Some(0)))]
 pub fn concatenate(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: Option<isize>) -> R {
@@ -442,7 +740,9 @@ pub fn concatenate(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: Option<isize
 
 /// Join a sequence of same-shaped arrays along a new axis.
 ///
-///     >>> fx.stack([a, b], axis=1)
+///     >>> fx.stack([fx.ones(2), fx.zeros(2)], axis=1)
+///     Tensor([[1., 0.],
+///             [1., 0.]])
 #[pyfunction]
 #[pyo3(signature = (arrays, axis=0))]
 pub fn stack(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: isize) -> R {
@@ -454,7 +754,10 @@ pub fn stack(py: Python<'_>, arrays: &Bound<'_, PyAny>, axis: isize) -> R {
 /// Elements at integer `indices` along `axis` (flattened when None); the
 /// gradient scatters back (adding at repeated indices).
 ///
-///     >>> fx.take(x, fx.asarray([0, 2]), axis=0)
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
+///     >>> fx.take(x, fx.asarray([1, 0]), axis=0)
+///     Tensor([[3., 4.],
+///             [1., 2.]])
 #[pyfunction]
 #[pyo3(signature = (x, indices, axis=None))]
 pub fn take(
@@ -470,7 +773,10 @@ pub fn take(
 
 /// NumPy's `take_along_axis`.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.take_along_axis(x, fx.argmax(x, axis=1, keepdims=True), axis=1)
+///     Tensor([[2.],
+///             [4.]])
 #[pyfunction]
 #[pyo3(signature = (x, indices, axis))]
 pub fn take_along_axis(
@@ -486,7 +792,8 @@ pub fn take_along_axis(
 
 /// The value of `x` with zero derivative under every enclosing transform.
 ///
-///     >>> fx.grad(lambda x: fx.stop_gradient(x) * x)(3.0)   # 3.0
+///     >>> fx.grad(lambda x: fx.stop_gradient(x) * x)(3.0)
+///     Tensor(3.)
 #[pyfunction]
 pub fn stop_gradient(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -528,6 +835,7 @@ pub fn _scatter_add(py: Python<'_>, g: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>
 /// NumPy arrays keep their dtype; Python floats become float64 and ints int64.
 ///
 ///     >>> fx.asarray([1.0, 2.0], dtype=fx.float32)
+///     Tensor([1., 2.], dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (obj, dtype=None))]
 pub fn asarray(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -551,6 +859,8 @@ fn dtype_or(d: Option<&Bound<'_, PyAny>>, default: DType) -> PyResult<DType> {
 /// A new tensor of `shape` filled with `value`.
 ///
 ///     >>> fx.full((2, 2), 3.0)
+///     Tensor([[3., 3.],
+///             [3., 3.]])
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, dtype=None))]
 pub fn full(
@@ -580,6 +890,8 @@ pub fn full(
 /// A tensor of zeros (float64 unless `dtype` says otherwise).
 ///
 ///     >>> fx.zeros((2, 3), dtype=fx.float32)
+///     Tensor([[0., 0., 0.],
+///             [0., 0., 0.]], dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (shape, dtype=None))]
 pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -594,6 +906,7 @@ pub fn zeros(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, 
 /// A tensor of ones (float64 unless `dtype` says otherwise).
 ///
 ///     >>> fx.ones(3)
+///     Tensor([1., 1., 1.])
 #[pyfunction]
 #[pyo3(signature = (shape, dtype=None))]
 pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -608,6 +921,9 @@ pub fn ones(py: Python<'_>, shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, P
 /// The `n×m` identity (ones on diagonal `k`).
 ///
 ///     >>> fx.eye(3)
+///     Tensor([[1., 0., 0.],
+///             [0., 1., 0.],
+///             [0., 0., 1.]])
 #[pyfunction]
 #[pyo3(signature = (n, m=None, k=0, dtype=None))]
 pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, k: i64, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -618,7 +934,9 @@ pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, k: i64, dtype: Option<&Bound<
 /// Evenly spaced values in `[start, stop)`, as NumPy's `arange`.
 ///
 ///     >>> fx.arange(5)          # int64
+///     Tensor([0, 1, 2, 3, 4])
 ///     >>> fx.arange(0.0, 1.0, 0.25)
+///     Tensor([0.  , 0.25, 0.5 , 0.75])
 #[pyfunction]
 #[pyo3(signature = (start, stop=None, step=None, dtype=None))]
 pub fn arange(
@@ -664,6 +982,7 @@ pub fn arange(
 /// `num` evenly spaced values from `start` to `stop` (inclusive by default).
 ///
 ///     >>> fx.linspace(0.0, 1.0, 5)
+///     Tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
 #[pyfunction]
 #[pyo3(signature = (start, stop, num=50, endpoint=true, dtype=None))]
 pub fn linspace(
@@ -688,7 +1007,10 @@ fn like(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<(Vec
 
 /// Zeros with the shape and dtype of `x`.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.zeros_like(x)
+///     Tensor([[0., 0.],
+///             [0., 0.]])
 #[pyfunction]
 #[pyo3(signature = (x, dtype=None))]
 pub fn zeros_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -701,7 +1023,10 @@ pub fn zeros_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_,
 
 /// Ones with the shape and dtype of `x`.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.ones_like(x)
+///     Tensor([[1., 1.],
+///             [1., 1.]])
 #[pyfunction]
 #[pyo3(signature = (x, dtype=None))]
 pub fn ones_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
@@ -714,7 +1039,10 @@ pub fn ones_like(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, 
 
 /// `fill_value` with the shape and dtype of `x`.
 ///
+///     >>> x = fx.asarray([[1.0, 2.0], [3.0, 4.0]])
 ///     >>> fx.full_like(x, 2.0)
+///     Tensor([[2., 2.],
+///             [2., 2.]])
 #[pyfunction]
 #[pyo3(signature = (x, fill_value, dtype=None))]
 pub fn full_like(

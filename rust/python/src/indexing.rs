@@ -168,28 +168,32 @@ impl AtRef {
 impl AtRef {
     /// `x[key]`.
     ///
-    ///     >>> fx.arange(5).at[1:3].get()      # [1, 2]
+    ///     >>> fx.arange(5).at[1:3].get()
+    ///     Tensor([1, 2])
     fn get(&self, py: Python<'_>) -> PyResult<Py<PyTensor>> {
         compute(py, self.x.size(), || getitem(&self.x, &self.key))
     }
 
     /// `x` with `x[key] = v` (at repeated indices the last write wins).
     ///
-    ///     >>> fx.zeros(4).at[1].set(5.0)      # [0., 5., 0., 0.]
+    ///     >>> fx.zeros(4).at[1].set(5.0)
+    ///     Tensor([0., 5., 0., 0.])
     fn set(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         self.update(py, AtOp::Set, v)
     }
 
     /// `x` with `v` added at `key` (repeated indices accumulate).
     ///
-    ///     >>> fx.zeros(3).at[[0, 0, 2]].add(1.0)   # [2., 0., 1.]
+    ///     >>> fx.zeros(3).at[[0, 0, 2]].add(1.0)
+    ///     Tensor([2., 0., 1.])
     fn add(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         self.update(py, AtOp::Add, v)
     }
 
     /// `x` with `x[key] *= v` (repeated indices multiply).
     ///
-    ///     >>> fx.ones(3).at[1].multiply(4.0)   # [1., 4., 1.]
+    ///     >>> fx.ones(3).at[1].multiply(4.0)
+    ///     Tensor([1., 4., 1.])
     fn multiply(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
         self.update(py, AtOp::Multiply, v)
     }
@@ -198,7 +202,8 @@ impl AtRef {
 /// The flat positions, in an array of `shape`, of the elements `x[key]`
 /// selects, shaped as `x[key]` (what `.at` updates).
 ///
-///     >>> fx._flat_positions((2, 3), (slice(None), 1))   # [1, 4]
+///     >>> fx._ferrax._flat_positions((2, 3), (slice(None), 1))
+///     Tensor([1, 4])
 #[pyfunction]
 pub fn _flat_positions(
     py: Python<'_>,

@@ -22,7 +22,8 @@ fn values(objs: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<Value>> {
 /// `operand[start_indices[i] : start_indices[i] + slice_sizes[i], ...]`, the
 /// starts clamped so the window fits (XLA's rule).
 ///
-///     >>> fx.lax.dynamic_slice(fx.arange(5.0), (3,), (2,))   # [3, 4]
+///     >>> fx.lax.dynamic_slice(fx.arange(5.0), (3,), (2,))
+///     Tensor([3., 4.])
 #[pyfunction]
 pub fn _lax_dynamic_slice(
     py: Python<'_>,
@@ -39,7 +40,8 @@ pub fn _lax_dynamic_slice(
 
 /// `operand` with the window at `start_indices` (clamped) replaced by `update`.
 ///
-///     >>> fx.lax.dynamic_update_slice(fx.zeros(4), fx.ones(2), (1,))   # [0, 1, 1, 0]
+///     >>> fx.lax.dynamic_update_slice(fx.zeros(4), fx.ones(2), (1,))
+///     Tensor([0., 1., 1., 0.])
 #[pyfunction]
 pub fn _lax_dynamic_update_slice(
     py: Python<'_>,

@@ -23,7 +23,8 @@ use pyo3::prelude::*;
 
 /// Kernel threads in use.
 ///
-///     >>> fx.get_num_threads()
+///     >>> fx.get_num_threads() >= 1
+///     True
 #[pyfunction]
 fn get_num_threads() -> usize {
     ferrax_core::kernels::parallel::num_threads()
@@ -42,7 +43,8 @@ fn set_num_threads(n: usize) -> PyResult<()> {
 /// `FERRAX_SIMD` (`scalar`, `avx2`, `avx512`; `neon` on ARM): read once, when
 /// the first kernel runs; a value naming no level is refused at import.
 ///
-///     >>> fx.simd_level()
+///     >>> fx.simd_level()   # e.g. 'avx2+fma' on an x86-64 machine with AVX2
+///     '...'
 #[pyfunction]
 fn simd_level() -> &'static str {
     ferrax_core::kernels::simd::simd_level()
@@ -72,6 +74,7 @@ fn _register_hooks(
 /// has no single value: RuntimeError.
 ///
 ///     >>> fx._ferrax._primal(fx.ones(2))
+///     Tensor([1., 1.])
 #[pyfunction]
 fn _primal(py: Python<'_>, x: &Bound<'_, tensor::PyTensor>) -> PyResult<Py<tensor::PyTensor>> {
     let t = errors::guard(|| x.get().v.concrete())?;

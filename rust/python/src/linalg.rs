@@ -53,7 +53,8 @@ fn tuple(py: Python<'_>, vs: Vec<Value>) -> PyResult<Py<PyTuple>> {
 /// `x` with `a @ x = b`; `b` is a vector when 1-d, else a stack of matrices.
 /// A singular `a` raises `numpy.linalg.LinAlgError`.
 ///
-///     >>> fx.linalg.solve(fx.eye(2) * 2.0, fx.asarray([2.0, 4.0]))   # [1, 2]
+///     >>> fx.linalg.solve(fx.eye(2) * 2.0, fx.asarray([2.0, 4.0]))
+///     Tensor([1., 2.])
 #[pyfunction]
 pub fn solve(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
     let (a, b) = (v(a)?, v(b)?);
@@ -63,6 +64,8 @@ pub fn solve(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
 /// The inverse of each square matrix (singular: `LinAlgError`).
 ///
 ///     >>> fx.linalg.inv(fx.eye(2) * 4.0)   # 0.25 * I
+///     Tensor([[0.25, 0.  ],
+///             [0.  , 0.25]])
 #[pyfunction]
 pub fn inv(py: Python<'_>, a: &Bound<'_, PyAny>) -> R {
     let a = v(a)?;
@@ -71,7 +74,8 @@ pub fn inv(py: Python<'_>, a: &Bound<'_, PyAny>) -> R {
 
 /// The determinant of each square matrix.
 ///
-///     >>> fx.linalg.det(fx.asarray([[1.0, 2.0], [3.0, 4.0]]))   # -2.0
+///     >>> fx.linalg.det(fx.asarray([[1.0, 2.0], [3.0, 4.0]]))
+///     Tensor(-2.)
 #[pyfunction]
 pub fn det(py: Python<'_>, a: &Bound<'_, PyAny>) -> R {
     let a = v(a)?;
@@ -92,7 +96,9 @@ pub fn slogdet(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<Py<PyTuple>> {
 /// with `a = L @ L.T`, or upper `L.T` with `upper=True`. Reads the symmetric
 /// part of `a`; a matrix that is not positive definite raises `LinAlgError`.
 ///
-///     >>> fx.linalg.cholesky(fx.asarray([[4.0, 2.0], [2.0, 2.0]]))   # [[2, 0], [1, 1]]
+///     >>> fx.linalg.cholesky(fx.asarray([[4.0, 2.0], [2.0, 2.0]]))
+///     Tensor([[2., 0.],
+///             [1., 1.]])
 #[pyfunction]
 #[pyo3(signature = (a, /, *, upper=false))]
 pub fn cholesky(py: Python<'_>, a: &Bound<'_, PyAny>, upper: bool) -> R {
@@ -116,7 +122,8 @@ pub fn eigh(py: Python<'_>, a: &Bound<'_, PyAny>, UPLO: &str) -> PyResult<Py<PyT
 
 /// Eigenvalues (ascending) of symmetric matrices.
 ///
-///     >>> fx.linalg.eigvalsh(fx.asarray([[2.0, 1.0], [1.0, 2.0]]))   # [1, 3]
+///     >>> fx.linalg.eigvalsh(fx.asarray([[2.0, 1.0], [1.0, 2.0]]))
+///     Tensor([1., 3.])
 #[pyfunction]
 #[pyo3(signature = (a, UPLO="L"))]
 #[allow(non_snake_case)]
@@ -152,7 +159,8 @@ pub fn svd(
 
 /// Singular values (descending).
 ///
-///     >>> fx.linalg.svdvals(fx.asarray([[3.0, 0.0], [0.0, 4.0]]))   # [4, 3]
+///     >>> fx.linalg.svdvals(fx.asarray([[3.0, 0.0], [0.0, 4.0]]))
+///     Tensor([4., 3.])
 #[pyfunction]
 pub fn svdvals(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -189,7 +197,9 @@ pub fn qr(py: Python<'_>, a: &Bound<'_, PyAny>, mode: &str) -> PyResult<Py<PyAny
 /// The Moore-Penrose pseudo-inverse; singular values at or below
 /// `rcond * max(s)` count as zero (`rtol=None`: `max(m, n) * eps`).
 ///
-///     >>> fx.linalg.pinv(fx.asarray([[1.0, 0.0], [0.0, 0.0]]))   # [[1, 0], [0, 0]]
+///     >>> fx.linalg.pinv(fx.asarray([[1.0, 0.0], [0.0, 0.0]]))
+///     Tensor([[1., 0.],
+///             [0., 0.]])
 #[pyfunction]
 #[pyo3(signature = (a, rcond=None, hermitian=false, *, rtol=None))]
 pub fn pinv(
@@ -239,7 +249,9 @@ pub fn lstsq(
 
 /// `a` raised to the integer power `n` (negative: of the inverse).
 ///
-///     >>> fx.linalg.matrix_power(fx.asarray([[1.0, 1.0], [0.0, 1.0]]), 3)   # [[1, 3], [0, 1]]
+///     >>> fx.linalg.matrix_power(fx.asarray([[1.0, 1.0], [0.0, 1.0]]), 3)
+///     Tensor([[1., 3.],
+///             [0., 1.]])
 #[pyfunction]
 pub fn matrix_power(py: Python<'_>, a: &Bound<'_, PyAny>, n: &Bound<'_, PyAny>) -> R {
     let n: i64 = n
@@ -251,7 +263,8 @@ pub fn matrix_power(py: Python<'_>, a: &Bound<'_, PyAny>, n: &Bound<'_, PyAny>) 
 
 /// The numerical rank (count of singular values above the tolerance); no derivative.
 ///
-///     >>> fx.linalg.matrix_rank(fx.ones((3, 3)))   # 1
+///     >>> fx.linalg.matrix_rank(fx.ones((3, 3)))
+///     Tensor(1)
 #[pyfunction]
 #[pyo3(signature = (A, tol=None, hermitian=false, *, rtol=None))]
 #[allow(non_snake_case)]
@@ -273,7 +286,8 @@ pub fn matrix_rank(
 /// Vector and matrix norms, every NumPy `ord`: vectors `None`/2, any `p`,
 /// `±inf`, 0; matrices `'fro'`, `'nuc'`, `±1`, `±2`, `±inf`.
 ///
-///     >>> fx.linalg.norm(fx.asarray([3.0, 4.0]))   # 5.0
+///     >>> fx.linalg.norm(fx.asarray([3.0, 4.0]))
+///     Tensor(5.)
 #[pyfunction]
 #[pyo3(signature = (x, ord=None, axis=None, keepdims=false))]
 pub fn norm(
@@ -293,7 +307,8 @@ pub fn norm(
 
 /// Vector norms over `axis` (all axes when `None`).
 ///
-///     >>> fx.linalg.vector_norm(fx.ones((2, 2)))   # 2.0
+///     >>> fx.linalg.vector_norm(fx.ones((2, 2)))
+///     Tensor(2.)
 #[pyfunction]
 #[pyo3(signature = (x, /, *, axis=None, keepdims=false, ord=None))]
 pub fn vector_norm(
@@ -316,7 +331,8 @@ pub fn vector_norm(
 
 /// Matrix norms over the last two axes (`ord='fro'` by default).
 ///
-///     >>> fx.linalg.matrix_norm(fx.eye(2), ord=2)   # 1.0
+///     >>> fx.linalg.matrix_norm(fx.eye(2), ord=2)
+///     Tensor(1.)
 #[pyfunction]
 #[pyo3(signature = (x, /, *, keepdims=false, ord=None))]
 pub fn matrix_norm(
@@ -332,7 +348,8 @@ pub fn matrix_norm(
 
 /// The condition number in the norm `p` (`None`: the 2-norm, from singular values).
 ///
-///     >>> fx.linalg.cond(fx.asarray([[1.0, 0.0], [0.0, 4.0]]))   # 4.0
+///     >>> fx.linalg.cond(fx.asarray([[1.0, 0.0], [0.0, 4.0]]))
+///     Tensor(4.)
 #[pyfunction]
 #[pyo3(signature = (x, p=None))]
 pub fn cond(py: Python<'_>, x: &Bound<'_, PyAny>, p: Option<&Bound<'_, PyAny>>) -> R {
@@ -346,7 +363,8 @@ pub fn cond(py: Python<'_>, x: &Bound<'_, PyAny>, p: Option<&Bound<'_, PyAny>>) 
 
 /// The product of a chain of matrices, in the cheapest order.
 ///
-///     >>> fx.linalg.multi_dot([fx.ones((2, 3)), fx.ones((3, 4)), fx.ones(4)])   # [12, 12]
+///     >>> fx.linalg.multi_dot([fx.ones((2, 3)), fx.ones((3, 4)), fx.ones(4)])
+///     Tensor([12., 12.])
 #[pyfunction]
 pub fn multi_dot(py: Python<'_>, arrays: &Bound<'_, PyAny>) -> R {
     let xs: Vec<Value> = arrays
@@ -359,7 +377,8 @@ pub fn multi_dot(py: Python<'_>, arrays: &Bound<'_, PyAny>) -> R {
 
 /// NumPy 2's `linalg.cross`: the cross product of 3-vectors along `axis`.
 ///
-///     >>> fx.linalg.cross(fx.asarray([1.0, 0, 0]), fx.asarray([0.0, 1, 0]))   # [0, 0, 1]
+///     >>> fx.linalg.cross(fx.asarray([1.0, 0, 0]), fx.asarray([0.0, 1, 0]))
+///     Tensor([0., 0., 1.])
 #[pyfunction]
 #[pyo3(signature = (x1, x2, /, *, axis=-1))]
 pub fn cross(py: Python<'_>, x1: &Bound<'_, PyAny>, x2: &Bound<'_, PyAny>, axis: isize) -> R {
@@ -382,6 +401,8 @@ pub fn cross(py: Python<'_>, x1: &Bound<'_, PyAny>, x2: &Bound<'_, PyAny>, axis:
 /// `x` with `tensordot(a, x, x.ndim) == b`.
 ///
 ///     >>> fx.linalg.tensorsolve(fx.eye(4).reshape(2, 2, 2, 2), fx.ones((2, 2)))
+///     Tensor([[1., 1.],
+///             [1., 1.]])
 #[pyfunction]
 #[pyo3(signature = (a, b, axes=None))]
 pub fn tensorsolve(
@@ -397,7 +418,8 @@ pub fn tensorsolve(
 
 /// The inverse of `a` seen as a map from its last axes to its first `ind`.
 ///
-///     >>> fx.linalg.tensorinv(fx.eye(4).reshape(4, 2, 2), ind=1).shape   # (2, 2, 4)
+///     >>> fx.linalg.tensorinv(fx.eye(4).reshape(4, 2, 2), ind=1).shape
+///     (2, 2, 4)
 #[pyfunction]
 #[pyo3(signature = (a, ind=2))]
 pub fn tensorinv(py: Python<'_>, a: &Bound<'_, PyAny>, ind: i64) -> R {
@@ -425,7 +447,8 @@ fn trans_code(trans: &Bound<'_, PyAny>) -> PyResult<u8> {
 
 /// `x` with `op(a) @ x = b` for triangular `a` (SciPy's `solve_triangular`).
 ///
-///     >>> fx.scipy.linalg.solve_triangular(fx.asarray([[2.0, 0], [1, 1]]), fx.asarray([2.0, 3]), lower=True)   # [1, 2]
+///     >>> fx.scipy.linalg.solve_triangular(fx.asarray([[2.0, 0], [1, 1]]), fx.asarray([2.0, 3]), lower=True)
+///     Tensor([1., 2.])
 #[pyfunction]
 #[pyo3(signature = (a, b, trans=None, lower=false, unit_diagonal=false, overwrite_b=false, check_finite=true))]
 #[allow(clippy::too_many_arguments)]
@@ -467,6 +490,7 @@ pub fn cho_factor(
 /// `x` with `A @ x = b` from `cho_factor`'s `(c, lower)`.
 ///
 ///     >>> fx.scipy.linalg.cho_solve(fx.scipy.linalg.cho_factor(fx.eye(2) * 4.0), fx.ones(2))
+///     Tensor([0.25, 0.25])
 #[pyfunction]
 #[pyo3(signature = (c_and_lower, b, overwrite_b=false, check_finite=true))]
 pub fn cho_solve(
@@ -504,6 +528,7 @@ pub fn lu_factor(
 /// `x` with `A @ x = b` (`trans=1`: `A.T @ x = b`) from `lu_factor`'s `(lu, piv)`.
 ///
 ///     >>> fx.scipy.linalg.lu_solve(fx.scipy.linalg.lu_factor(fx.eye(2)), fx.ones(2))
+///     Tensor([1., 1.])
 #[pyfunction]
 #[pyo3(signature = (lu_and_piv, b, trans=None, overwrite_b=false, check_finite=true))]
 pub fn lu_solve(
@@ -526,6 +551,8 @@ pub fn lu_solve(
 /// The matrix exponential (scaling and squaring, degree-13 Padé).
 ///
 ///     >>> fx.scipy.linalg.expm(fx.zeros((2, 2)))   # the identity
+///     Tensor([[1., 0.],
+///             [0., 1.]])
 #[pyfunction]
 pub fn expm(py: Python<'_>, a: &Bound<'_, PyAny>) -> R {
     let a = v(a)?;

@@ -47,20 +47,21 @@ macro_rules! unary_composite {
 }
 
 unary_composite! {
-    deg2rad => ew::deg2rad, "Degrees to radians.\n\n    >>> fx.deg2rad(180.0)   # 3.14159...";
-    rad2deg => ew::rad2deg, "Radians to degrees.\n\n    >>> fx.rad2deg(3.141592653589793)   # 180.0";
-    radians => ew::deg2rad, "Degrees to radians (as `deg2rad`).\n\n    >>> fx.radians(90.0)";
-    degrees => ew::rad2deg, "Radians to degrees (as `rad2deg`).\n\n    >>> fx.degrees(1.0)";
-    sinc => ew::sinc, "`sin(pi x) / (pi x)`, 1 at 0.\n\n    >>> fx.sinc(fx.asarray([0.0, 0.5]))   # [1., 0.6366]";
-    real => ew::real, "The real part (real inputs: the array itself).\n\n    >>> fx.real(fx.ones(2))";
-    imag => ew::imag, "The imaginary part (real inputs: zeros).\n\n    >>> fx.imag(fx.ones(2))   # [0., 0.]";
-    conj => ew::real, "The complex conjugate (real inputs: the array itself).\n\n    >>> fx.conj(fx.ones(2))";
-    conjugate => ew::real, "The complex conjugate (real inputs: the array itself).\n\n    >>> fx.conjugate(fx.ones(2))";
+    deg2rad => ew::deg2rad, "Degrees to radians.\n\n    >>> fx.deg2rad(180.0)\n    Tensor(3.14159265)";
+    rad2deg => ew::rad2deg, "Radians to degrees.\n\n    >>> fx.rad2deg(3.141592653589793)\n    Tensor(180.)";
+    radians => ew::deg2rad, "Degrees to radians (as `deg2rad`).\n\n    >>> fx.radians(90.0)\n    Tensor(1.57079633)";
+    degrees => ew::rad2deg, "Radians to degrees (as `rad2deg`).\n\n    >>> fx.degrees(1.0)\n    Tensor(57.29577951)";
+    sinc => ew::sinc, "`sin(pi x) / (pi x)`, 1 at 0.\n\n    >>> fx.sinc(fx.asarray([0.0, 0.5]))\n    Tensor([1.        , 0.63661977])";
+    real => ew::real, "The real part (real inputs: the array itself).\n\n    >>> fx.real(fx.ones(2))\n    Tensor([1., 1.])";
+    imag => ew::imag, "The imaginary part (real inputs: zeros).\n\n    >>> fx.imag(fx.ones(2))\n    Tensor([0., 0.])";
+    conj => ew::real, "The complex conjugate (real inputs: the array itself).\n\n    >>> fx.conj(fx.ones(2))\n    Tensor([1., 1.])";
+    conjugate => ew::real, "The complex conjugate (real inputs: the array itself).\n\n    >>> fx.conjugate(fx.ones(2))\n    Tensor([1., 1.])";
 }
 
 /// 0 for negative `x`, 1 for positive, `h0` at zero.
 ///
-///     >>> fx.heaviside(fx.asarray([-1.0, 0.0, 2.0]), 0.5)   # [0., 0.5, 1.]
+///     >>> fx.heaviside(fx.asarray([-1.0, 0.0, 2.0]), 0.5)
+///     Tensor([0. , 0.5, 1. ])
 #[pyfunction]
 pub fn heaviside(py: Python<'_>, x: &Bound<'_, PyAny>, h0: &Bound<'_, PyAny>) -> R {
     let (x, h0) = v2(x, h0)?;
@@ -69,7 +70,8 @@ pub fn heaviside(py: Python<'_>, x: &Bound<'_, PyAny>, h0: &Bound<'_, PyAny>) ->
 
 /// The magnitude of `a` with the sign of `b`.
 ///
-///     >>> fx.copysign(fx.asarray([1.0, 2.0]), -1.0)   # [-1., -2.]
+///     >>> fx.copysign(fx.asarray([1.0, 2.0]), -1.0)
+///     Tensor([-1., -2.])
 #[pyfunction]
 pub fn copysign(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
     let (a, b) = v2(a, b)?;
@@ -96,13 +98,16 @@ macro_rules! closeness {
 }
 
 closeness! {
-    isclose => ew::isclose, "Whether `|a - b| <= atol + rtol * |b|` elementwise (NaNs equal only with `equal_nan`).\n\n    >>> fx.isclose(fx.asarray([1.0, 2.0]), 1.0)   # [True, False]";
-    allclose => ew::allclose, "Whether every entry is `isclose` (a 0-d bool tensor).\n\n    >>> bool(fx.allclose(fx.ones(3), 1.0 + 1e-9))   # True";
+    isclose => ew::isclose, "Whether `|a - b| <= atol + rtol * |b|` elementwise (NaNs equal only with `equal_nan`).\n\n    >>> fx.isclose(fx.asarray([1.0, 2.0]), 1.0)\n    Tensor([ True, False])";
+    allclose => ew::allclose, "Whether every entry is `isclose` (a 0-d bool tensor).\n\n    >>> bool(fx.allclose(fx.ones(3), 1.0 + 1e-9))\n    True";
 }
 
 /// The lower triangle of the last two axes (entries with `col - row <= k`).
 ///
 ///     >>> fx.tril(fx.ones((3, 3)))
+///     Tensor([[1., 0., 0.],
+///             [1., 1., 0.],
+///             [1., 1., 1.]])
 #[pyfunction]
 #[pyo3(signature = (x, k=0))]
 pub fn tril(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64) -> R {
@@ -113,6 +118,9 @@ pub fn tril(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64) -> R {
 /// The upper triangle of the last two axes (entries with `col - row >= k`).
 ///
 ///     >>> fx.triu(fx.ones((3, 3)), 1)
+///     Tensor([[0., 1., 1.],
+///             [0., 0., 1.],
+///             [0., 0., 0.]])
 #[pyfunction]
 #[pyo3(signature = (x, k=0))]
 pub fn triu(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64) -> R {
@@ -122,7 +130,9 @@ pub fn triu(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64) -> R {
 
 /// A 1-d array on the `k`-th diagonal of a square matrix, or the `k`-th diagonal of a 2-d one.
 ///
-///     >>> fx.diag(fx.asarray([1.0, 2.0]))   # [[1., 0.], [0., 2.]]
+///     >>> fx.diag(fx.asarray([1.0, 2.0]))
+///     Tensor([[1., 0.],
+///             [0., 2.]])
 #[pyfunction]
 #[pyo3(signature = (v, k=0))]
 pub fn diag(py: Python<'_>, v: &Bound<'_, PyAny>, k: i64) -> R {
@@ -133,6 +143,8 @@ pub fn diag(py: Python<'_>, v: &Bound<'_, PyAny>, k: i64) -> R {
 /// The flattened input on the `k`-th diagonal of a square matrix.
 ///
 ///     >>> fx.diagflat(fx.ones((2, 1)))
+///     Tensor([[1., 0.],
+///             [0., 1.]])
 #[pyfunction]
 #[pyo3(signature = (v, k=0))]
 pub fn diagflat(py: Python<'_>, v: &Bound<'_, PyAny>, k: i64) -> R {
@@ -142,7 +154,8 @@ pub fn diagflat(py: Python<'_>, v: &Bound<'_, PyAny>, k: i64) -> R {
 
 /// The Kronecker product.
 ///
-///     >>> fx.kron(fx.eye(2), fx.ones((2, 2))).shape   # (4, 4)
+///     >>> fx.kron(fx.eye(2), fx.ones((2, 2))).shape
+///     (4, 4)
 #[pyfunction]
 pub fn kron(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
     let (a, b) = v2(a, b)?;
@@ -151,7 +164,8 @@ pub fn kron(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> R {
 
 /// The cross product of 3-vectors (the z component for 2-vectors) along `axis`.
 ///
-///     >>> fx.cross(fx.asarray([1.0, 0, 0]), fx.asarray([0.0, 1, 0]))   # [0., 0., 1.]
+///     >>> fx.cross(fx.asarray([1.0, 0, 0]), fx.asarray([0.0, 1, 0]))
+///     Tensor([0., 0., 1.])
 #[pyfunction]
 #[pyo3(signature = (a, b, axis=-1))]
 pub fn cross(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, axis: isize) -> R {
@@ -182,7 +196,8 @@ fn atleast<'py>(
 
 /// Each input with at least one dimension (one input: a tensor; several: a tuple).
 ///
-///     >>> fx.atleast_1d(1.0).shape   # (1,)
+///     >>> fx.atleast_1d(1.0).shape
+///     (1,)
 #[pyfunction]
 #[pyo3(signature = (*arys))]
 pub fn atleast_1d<'py>(py: Python<'py>, arys: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
@@ -191,7 +206,8 @@ pub fn atleast_1d<'py>(py: Python<'py>, arys: &Bound<'py, PyTuple>) -> PyResult<
 
 /// Each input with at least two dimensions (`(k,)` becomes `(1, k)`).
 ///
-///     >>> fx.atleast_2d(fx.ones(3)).shape   # (1, 3)
+///     >>> fx.atleast_2d(fx.ones(3)).shape
+///     (1, 3)
 #[pyfunction]
 #[pyo3(signature = (*arys))]
 pub fn atleast_2d<'py>(py: Python<'py>, arys: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
@@ -200,7 +216,8 @@ pub fn atleast_2d<'py>(py: Python<'py>, arys: &Bound<'py, PyTuple>) -> PyResult<
 
 /// Each input with at least three dimensions (`(k,)` becomes `(1, k, 1)`).
 ///
-///     >>> fx.atleast_3d(fx.ones(3)).shape   # (1, 3, 1)
+///     >>> fx.atleast_3d(fx.ones(3)).shape
+///     (1, 3, 1)
 #[pyfunction]
 #[pyo3(signature = (*arys))]
 pub fn atleast_3d<'py>(py: Python<'py>, arys: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
@@ -220,10 +237,10 @@ macro_rules! stacker {
 }
 
 stacker! {
-    vstack => arrange::vstack, "Stack arrays row-wise (1-d arrays become rows).\n\n    >>> fx.vstack([fx.ones(2), fx.zeros(2)]).shape   # (2, 2)";
-    hstack => arrange::hstack, "Stack arrays column-wise (along axis 1; axis 0 for 1-d arrays).\n\n    >>> fx.hstack([fx.ones(2), fx.zeros(3)]).shape   # (5,)";
-    dstack => arrange::dstack, "Stack arrays depth-wise (along axis 2).\n\n    >>> fx.dstack([fx.ones((2, 2)), fx.ones((2, 2))]).shape   # (2, 2, 2)";
-    column_stack => arrange::column_stack, "1-d arrays as the columns of a 2-d array.\n\n    >>> fx.column_stack([fx.ones(3), fx.zeros(3)]).shape   # (3, 2)";
+    vstack => arrange::vstack, "Stack arrays row-wise (1-d arrays become rows).\n\n    >>> fx.vstack([fx.ones(2), fx.zeros(2)]).shape\n    (2, 2)";
+    hstack => arrange::hstack, "Stack arrays column-wise (along axis 1; axis 0 for 1-d arrays).\n\n    >>> fx.hstack([fx.ones(2), fx.zeros(3)]).shape\n    (5,)";
+    dstack => arrange::dstack, "Stack arrays depth-wise (along axis 2).\n\n    >>> fx.dstack([fx.ones((2, 2)), fx.ones((2, 2))]).shape\n    (2, 2, 2)";
+    column_stack => arrange::column_stack, "1-d arrays as the columns of a 2-d array.\n\n    >>> fx.column_stack([fx.ones(3), fx.zeros(3)]).shape\n    (3, 2)";
 }
 
 macro_rules! splitter {
@@ -238,14 +255,15 @@ macro_rules! splitter {
 }
 
 splitter! {
-    hsplit => SplitDirection::Horizontal, "Split along axis 1 (axis 0 for 1-d arrays).\n\n    >>> len(fx.hsplit(fx.ones((2, 4)), 2))   # 2";
-    vsplit => SplitDirection::Vertical, "Split along axis 0 (arrays of 2 or more dimensions).\n\n    >>> len(fx.vsplit(fx.ones((4, 2)), 2))   # 2";
-    dsplit => SplitDirection::Depth, "Split along axis 2 (arrays of 3 or more dimensions).\n\n    >>> len(fx.dsplit(fx.ones((1, 1, 4)), 4))   # 4";
+    hsplit => SplitDirection::Horizontal, "Split along axis 1 (axis 0 for 1-d arrays).\n\n    >>> len(fx.hsplit(fx.ones((2, 4)), 2))\n    2";
+    vsplit => SplitDirection::Vertical, "Split along axis 0 (arrays of 2 or more dimensions).\n\n    >>> len(fx.vsplit(fx.ones((4, 2)), 2))\n    2";
+    dsplit => SplitDirection::Depth, "Split along axis 2 (arrays of 3 or more dimensions).\n\n    >>> len(fx.dsplit(fx.ones((1, 1, 4)), 4))\n    4";
 }
 
 /// Shift elements cyclically by `shift` along `axis` (the flattened array when None).
 ///
-///     >>> fx.roll(fx.arange(4), 1)   # [3, 0, 1, 2]
+///     >>> fx.roll(fx.arange(4), 1)
+///     Tensor([3, 0, 1, 2])
 #[pyfunction]
 #[pyo3(signature = (x, shift, axis=None))]
 pub fn roll(
@@ -262,7 +280,9 @@ pub fn roll(
 
 /// Rotate by 90 degrees `k` times in the plane of `axes`.
 ///
-///     >>> fx.rot90(fx.asarray([[1.0, 2.0], [3.0, 4.0]]))   # [[2., 4.], [1., 3.]]
+///     >>> fx.rot90(fx.asarray([[1.0, 2.0], [3.0, 4.0]]))
+///     Tensor([[2., 4.],
+///             [1., 3.]])
 #[pyfunction]
 #[pyo3(signature = (x, k=1, axes=(0, 1)))]
 pub fn rot90(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, axes: (isize, isize)) -> R {
@@ -272,7 +292,8 @@ pub fn rot90(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, axes: (isize, isize))
 
 /// Reverse the order along axis 0.
 ///
-///     >>> fx.flipud(fx.arange(3))   # [2, 1, 0]
+///     >>> fx.flipud(fx.arange(3))
+///     Tensor([2, 1, 0])
 #[pyfunction]
 pub fn flipud(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -289,6 +310,8 @@ pub fn flipud(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
 /// Reverse the order along axis 1.
 ///
 ///     >>> fx.fliplr(fx.eye(2))
+///     Tensor([[0., 1.],
+///             [1., 0.]])
 #[pyfunction]
 pub fn fliplr(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -304,7 +327,8 @@ pub fn fliplr(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
 
 /// `values` appended to `x` along `axis` (both flattened when None).
 ///
-///     >>> fx.append(fx.ones(2), 0.0)   # [1., 1., 0.]
+///     >>> fx.append(fx.ones(2), 0.0)
+///     Tensor([1., 1., 0.])
 #[pyfunction]
 #[pyo3(signature = (arr, values, axis=None))]
 pub fn append(
@@ -319,7 +343,8 @@ pub fn append(
 
 /// The flattened array (a view when the layout allows).
 ///
-///     >>> fx.ravel(fx.ones((2, 3))).shape   # (6,)
+///     >>> fx.ravel(fx.ones((2, 3))).shape
+///     (6,)
 #[pyfunction]
 pub fn ravel(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
     let x = v(x)?;
@@ -330,7 +355,8 @@ pub fn ravel(py: Python<'_>, x: &Bound<'_, PyAny>) -> R {
 
 /// The `n`-th difference along `axis`, with values joined before and after.
 ///
-///     >>> fx.diff(fx.asarray([1.0, 4.0, 9.0]))   # [3., 5.]
+///     >>> fx.diff(fx.asarray([1.0, 4.0, 9.0]))
+///     Tensor([3., 5.])
 #[pyfunction]
 #[pyo3(signature = (a, n=1, axis=-1, prepend=None, append=None))]
 pub fn diff(
@@ -358,7 +384,8 @@ pub fn diff(
 
 /// Differences of the flattened array, with values before and after.
 ///
-///     >>> fx.ediff1d(fx.asarray([1.0, 2.0, 4.0]), to_end=0.0)   # [1., 2., 0.]
+///     >>> fx.ediff1d(fx.asarray([1.0, 2.0, 4.0]), to_end=0.0)
+///     Tensor([1., 2., 0.])
 #[pyfunction]
 #[pyo3(signature = (ary, to_end=None, to_begin=None))]
 pub fn ediff1d(
@@ -384,7 +411,8 @@ pub fn ediff1d(
 
 /// The integral of `y` along `axis` by the trapezoidal rule (sample points `x`, or spacing `dx`).
 ///
-///     >>> fx.trapezoid(fx.asarray([0.0, 1.0, 2.0]))   # 2.0
+///     >>> fx.trapezoid(fx.asarray([0.0, 1.0, 2.0]))
+///     Tensor(2.)
 #[pyfunction]
 #[pyo3(signature = (y, x=None, dx=1.0, axis=-1))]
 pub fn trapezoid(
@@ -401,7 +429,8 @@ pub fn trapezoid(
 
 /// The polynomial with coefficients `p` (highest power first) at `x`.
 ///
-///     >>> fx.polyval(fx.asarray([1.0, 0.0, -1.0]), 3.0)   # 8.0
+///     >>> fx.polyval(fx.asarray([1.0, 0.0, -1.0]), 3.0)
+///     Tensor(8.)
 #[pyfunction]
 pub fn polyval(py: Python<'_>, p: &Bound<'_, PyAny>, x: &Bound<'_, PyAny>) -> R {
     let (p, x) = v2(p, x)?;
@@ -422,15 +451,16 @@ macro_rules! nan_reduction {
 }
 
 nan_reduction! {
-    nansum => nan::nansum, "The sum, treating NaN as zero.\n\n    >>> fx.nansum(fx.asarray([1.0, float('nan')]))   # 1.0";
-    nanmean => nan::nanmean, "The mean of the non-NaN entries.\n\n    >>> fx.nanmean(fx.asarray([1.0, float('nan'), 3.0]))   # 2.0";
-    nanmax => nan::nanmax, "The maximum of the non-NaN entries.\n\n    >>> fx.nanmax(fx.asarray([1.0, float('nan')]))   # 1.0";
-    nanmin => nan::nanmin, "The minimum of the non-NaN entries.\n\n    >>> fx.nanmin(fx.asarray([1.0, float('nan')]))   # 1.0";
+    nansum => nan::nansum, "The sum, treating NaN as zero.\n\n    >>> fx.nansum(fx.asarray([1.0, float('nan')]))\n    Tensor(1.)";
+    nanmean => nan::nanmean, "The mean of the non-NaN entries.\n\n    >>> fx.nanmean(fx.asarray([1.0, float('nan'), 3.0]))\n    Tensor(2.)";
+    nanmax => nan::nanmax, "The maximum of the non-NaN entries.\n\n    >>> fx.nanmax(fx.asarray([1.0, float('nan')]))\n    Tensor(1.)";
+    nanmin => nan::nanmin, "The minimum of the non-NaN entries.\n\n    >>> fx.nanmin(fx.asarray([1.0, float('nan')]))\n    Tensor(1.)";
 }
 
 /// NaN, +inf and -inf replaced by finite numbers (0 and the dtype's extremes by default).
 ///
-///     >>> fx.nan_to_num(fx.asarray([float('nan'), 1.0]))   # [0., 1.]
+///     >>> fx.nan_to_num(fx.asarray([float('nan'), 1.0]))
+///     Tensor([0., 1.])
 #[pyfunction]
 #[pyo3(signature = (x, copy=true, nan=0.0, posinf=None, neginf=None))]
 pub fn nan_to_num(
@@ -448,7 +478,9 @@ pub fn nan_to_num(
 
 /// The covariance matrix of the rows of `m` (columns when `rowvar=False`).
 ///
-///     >>> fx.cov(fx.asarray([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))   # [[1., -1.], [-1., 1.]]
+///     >>> fx.cov(fx.asarray([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+///     Tensor([[ 1., -1.],
+///             [-1.,  1.]])
 #[pyfunction]
 #[pyo3(signature = (m, y=None, rowvar=true, bias=false, ddof=None))]
 pub fn cov(
@@ -468,7 +500,9 @@ pub fn cov(
 
 /// Pearson correlation coefficients of the rows of `x` (columns when `rowvar=False`).
 ///
-///     >>> fx.corrcoef(fx.asarray([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))   # [[1., -1.], [-1., 1.]]
+///     >>> fx.corrcoef(fx.asarray([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+///     Tensor([[ 1., -1.],
+///             [-1.,  1.]])
 #[pyfunction]
 #[pyo3(signature = (x, y=None, rowvar=true))]
 pub fn corrcoef(
@@ -484,7 +518,8 @@ pub fn corrcoef(
 
 /// Coordinate arrays from coordinate vectors (`indexing='xy'` or `'ij'`).
 ///
-///     >>> [g.shape for g in fx.meshgrid(fx.ones(3), fx.ones(2))]   # [(2, 3), (2, 3)]
+///     >>> [g.shape for g in fx.meshgrid(fx.ones(3), fx.ones(2))]
+///     [(2, 3), (2, 3)]
 #[pyfunction]
 #[pyo3(signature = (*xi, indexing="xy"))]
 pub fn meshgrid(py: Python<'_>, xi: &Bound<'_, PyTuple>, indexing: &str) -> PyResult<Py<PyList>> {
@@ -509,7 +544,8 @@ fn axis_opt(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<isize>> {
 
 /// `a` sorted along `axis` (`None`: flattened), NaN last; differentiable.
 ///
-///     >>> fx.sort(fx.asarray([3.0, 1.0, 2.0]))   # [1., 2., 3.]
+///     >>> fx.sort(fx.asarray([3.0, 1.0, 2.0]))
+///     Tensor([1., 2., 3.])
 #[pyfunction]
 #[pyo3(signature = (a, axis=Some(-1), kind=None, order=None, *, stable=None, descending=false))]
 pub fn sort(
@@ -533,7 +569,8 @@ pub fn sort(
 
 /// Indices that sort `a` along `axis` (stable, NaN last).
 ///
-///     >>> fx.argsort(fx.asarray([3.0, 1.0, 2.0]))   # [1, 2, 0]
+///     >>> fx.argsort(fx.asarray([3.0, 1.0, 2.0]))
+///     Tensor([1, 2, 0])
 #[pyfunction]
 #[pyo3(signature = (a, axis=Some(-1), kind=None, order=None, *, stable=None, descending=false))]
 pub fn argsort(
@@ -557,7 +594,8 @@ pub fn argsort(
 
 /// Insertion points of `v` in the sorted 1-d `a` (`side='left'` or `'right'`).
 ///
-///     >>> fx.searchsorted(fx.asarray([1.0, 2.0, 3.0]), 2.5)   # 2
+///     >>> fx.searchsorted(fx.asarray([1.0, 2.0, 3.0]), 2.5)
+///     Tensor(2)
 #[pyfunction]
 #[pyo3(signature = (a, v, side="left", sorter=None))]
 pub fn searchsorted(
@@ -638,7 +676,8 @@ fn quantile_of(
 
 /// The `q`-th quantiles (`q` in [0, 1]) along `axis`, NumPy's methods.
 ///
-///     >>> fx.quantile(fx.asarray([1.0, 2.0, 3.0, 4.0]), 0.5)   # 2.5
+///     >>> fx.quantile(fx.asarray([1.0, 2.0, 3.0, 4.0]), 0.5)
+///     Tensor(2.5)
 #[pyfunction]
 #[pyo3(signature = (a, q, axis=None, out=None, overwrite_input=false, method="linear", keepdims=false, *, weights=None))]
 #[allow(clippy::too_many_arguments)]
@@ -659,7 +698,8 @@ pub fn quantile(
 
 /// The `q`-th percentiles (`q` in [0, 100]) along `axis`.
 ///
-///     >>> fx.percentile(fx.asarray([1.0, 2.0, 3.0, 4.0]), 50)   # 2.5
+///     >>> fx.percentile(fx.asarray([1.0, 2.0, 3.0, 4.0]), 50)
+///     Tensor(2.5)
 #[pyfunction]
 #[pyo3(signature = (a, q, axis=None, out=None, overwrite_input=false, method="linear", keepdims=false, *, weights=None))]
 #[allow(clippy::too_many_arguments)]
@@ -680,7 +720,8 @@ pub fn percentile(
 
 /// The median along `axis` (the mean of the two middle values for even counts).
 ///
-///     >>> fx.median(fx.asarray([3.0, 1.0, 4.0, 2.0]))   # 2.5
+///     >>> fx.median(fx.asarray([3.0, 1.0, 4.0, 2.0]))
+///     Tensor(2.5)
 #[pyfunction]
 #[pyo3(signature = (a, axis=None, out=None, overwrite_input=false, keepdims=false))]
 pub fn median(
@@ -698,7 +739,8 @@ pub fn median(
 
 /// The cumulative product along `axis` (`None`: flattened).
 ///
-///     >>> fx.cumprod(fx.asarray([1.0, 2.0, 3.0]))   # [1., 2., 6.]
+///     >>> fx.cumprod(fx.asarray([1.0, 2.0, 3.0]))
+///     Tensor([1., 2., 6.])
 #[pyfunction]
 #[pyo3(signature = (a, axis=None, dtype=None, out=None))]
 pub fn cumprod(
@@ -731,7 +773,8 @@ pub fn cumprod(
 /// The gradient of sampled values by central differences inside and
 /// one-sided ones at the ends; spacings are scalars or coordinate arrays.
 ///
-///     >>> fx.gradient(fx.asarray([1.0, 4.0, 9.0, 16.0]))   # [3., 4., 6., 7.]
+///     >>> fx.gradient(fx.asarray([1.0, 4.0, 9.0, 16.0]))
+///     Tensor([3., 4., 6., 7.])
 #[pyfunction]
 #[pyo3(signature = (f, *varargs, axis=None, edge_order=1))]
 pub fn gradient(
@@ -809,7 +852,8 @@ fn convolve_mode(mode: &str) -> PyResult<ConvolveMode> {
 
 /// The discrete linear convolution of two 1-d sequences.
 ///
-///     >>> fx.convolve(fx.asarray([1.0, 2.0, 3.0]), fx.asarray([0.0, 1.0, 0.5]))   # [0, 1, 2.5, 4, 1.5]
+///     >>> fx.convolve(fx.asarray([1.0, 2.0, 3.0]), fx.asarray([0.0, 1.0, 0.5]))
+///     Tensor([0. , 1. , 2.5, 4. , 1.5])
 #[pyfunction]
 #[pyo3(signature = (a, v, mode="full"))]
 pub fn convolve(py: Python<'_>, a: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>, mode: &str) -> R {
@@ -820,7 +864,8 @@ pub fn convolve(py: Python<'_>, a: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>, mode
 
 /// The cross-correlation of two 1-d sequences (NumPy's `correlate`).
 ///
-///     >>> fx.correlate(fx.asarray([1.0, 2.0, 3.0]), fx.asarray([0.0, 1.0, 0.5]))   # [3.5]
+///     >>> fx.correlate(fx.asarray([1.0, 2.0, 3.0]), fx.asarray([0.0, 1.0, 0.5]))
+///     Tensor([3.5])
 #[pyfunction]
 #[pyo3(signature = (a, v, mode="valid"))]
 pub fn correlate(py: Python<'_>, a: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>, mode: &str) -> R {
@@ -831,7 +876,8 @@ pub fn correlate(py: Python<'_>, a: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>, mod
 
 /// Piecewise-linear interpolation of `(xp, fp)` at `x` (`xp` increasing).
 ///
-///     >>> fx.interp(1.5, fx.asarray([1.0, 2.0]), fx.asarray([10.0, 20.0]))   # 15.0
+///     >>> fx.interp(1.5, fx.asarray([1.0, 2.0]), fx.asarray([10.0, 20.0]))
+///     Tensor(15.)
 #[pyfunction]
 #[pyo3(signature = (x, xp, fp, left=None, right=None, period=None))]
 #[allow(clippy::too_many_arguments)]
@@ -857,7 +903,8 @@ pub fn interp(
 /// The entries of `choicelist` where the first true condition of `condlist`
 /// holds, `default` elsewhere.
 ///
-///     >>> fx.select([fx.asarray([True, False])], [fx.asarray([1.0, 2.0])], 0.0)   # [1., 0.]
+///     >>> fx.select([fx.asarray([True, False])], [fx.asarray([1.0, 2.0])], 0.0)
+///     Tensor([1., 0.])
 #[pyfunction]
 #[pyo3(signature = (condlist, choicelist, default=None))]
 pub fn select(

@@ -343,6 +343,7 @@ impl PyTreeDef {
 /// Split a pytree into its leaves (left to right) and its structure.
 ///
 ///     >>> fx.tree_util.tree_flatten([1, (2, None)])
+///     ([1, 2], PyTreeDef([*, (*, None)]))
 #[pyfunction]
 #[pyo3(signature = (tree, is_leaf=None))]
 pub fn tree_flatten<'py>(
@@ -359,6 +360,7 @@ pub fn tree_flatten<'py>(
 ///
 ///     >>> leaves, td = fx.tree_util.tree_flatten((1, {"x": 2}))
 ///     >>> fx.tree_util.tree_unflatten(td, [5, 6])
+///     (5, {'x': 6})
 #[pyfunction]
 pub fn tree_unflatten<'py>(
     py: Python<'py>,

@@ -28,6 +28,7 @@ use crate::interrupt::detached;
 ///
 ///     >>> x = fx.asarray([1.0, 2.0, 3.0])
 ///     >>> (x * 2).sum()
+///     Tensor(12.)
 #[pyclass(name = "Tensor", module = "ferrax", frozen, weakref)]
 pub struct PyTensor {
     pub v: Value,
