@@ -127,7 +127,7 @@ _EXAMPLE_OUTPUT = {
     ("beta", "logsf"): "Tensor(-1.16315081)",
     ("dirichlet", "logpdf"): "Tensor(1.5040774)",
     ("dirichlet", "pdf"): "Tensor(4.5)",
-    ("uniform", "logpdf"): "Tensor(-0.)",
+    ("uniform", "logpdf"): "Tensor(0.)",
     ("uniform", "pdf"): "Tensor(1.)",
     ("uniform", "cdf"): "Tensor(0.5)",
     ("uniform", "ppf"): "Tensor(0.25)",
