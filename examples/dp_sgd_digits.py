@@ -28,18 +28,25 @@ the clipping threshold marked.
 
 import math
 import pathlib
+from collections.abc import Iterable
+from typing import Any, cast
 
 import ferrax as fx
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
 
+Params = dict[str, NDArray[np.float64]]
 
-def init_params(rng, n_in=64, n_hidden=32, n_out=10):
+
+def init_params(
+    rng: np.random.Generator, n_in: int = 64, n_hidden: int = 32, n_out: int = 10
+) -> Params:
     return {
         "W0": rng.normal(size=(n_in, n_hidden)) * np.sqrt(2.0 / (n_in + n_hidden)),
         "b0": np.zeros(n_hidden),
@@ -48,12 +55,12 @@ def init_params(rng, n_in=64, n_hidden=32, n_out=10):
     }
 
 
-def logits(params, x):
+def logits(params: Params, x: NDArray[np.float64]) -> fx.Tensor:
     h = fx.tanh(x @ params["W0"] + params["b0"])
     return h @ params["W1"] + params["b1"]
 
 
-def example_loss(params, x, y):
+def example_loss(params: Params, x: NDArray[np.float64], y: NDArray[np.int64]) -> fx.Tensor:
     """Cross-entropy of ONE example: x has shape (64,), y is a scalar label."""
     return fx.nn.cross_entropy(logits(params, x)[None, :], y[None])
 
@@ -62,22 +69,32 @@ def example_loss(params, x, y):
 per_example_grads = fx.vmap(fx.grad(example_loss), in_axes=(None, 0, 0))
 
 
-def accuracy(params, x, y):
+def accuracy(params: Params, x: NDArray[np.float64], y: NDArray[np.int64]) -> float:
     return float(np.mean(np.argmax(np.asarray(logits(params, x)), axis=1) == y))
 
 
-def global_norms(grads):
+def global_norms(grads: dict[str, Any]) -> NDArray[np.float64]:
     """Euclidean norm of each example's whole gradient (all parameters together)."""
     squares = [np.sum(np.asarray(g) ** 2, axis=tuple(range(1, g.ndim))) for g in grads.values()]
-    return np.sqrt(sum(squares))
+    return cast(NDArray[np.float64], np.sqrt(sum(squares)))
 
 
-def dp_sgd_step(params, x, y, key, *, lr, clip, noise_multiplier, expected_batch):
+def dp_sgd_step(
+    params: Params,
+    x: NDArray[np.float64],
+    y: NDArray[np.int64],
+    key: fx.Tensor,
+    *,
+    lr: float,
+    clip: float,
+    noise_multiplier: float,
+    expected_batch: float,
+) -> Params:
     grads = per_example_grads(params, x, y)  # dict of arrays, each with a leading batch axis
     norms = global_norms(grads)
     scale = np.minimum(1.0, clip / np.maximum(norms, 1e-12))  # clip each example to norm <= C
     keys = fx.random.split(key, len(params))
-    new_params = {}
+    new_params: Params = {}
     for k, name in zip(keys, params):
         g = np.asarray(grads[name])
         clipped_sum = np.tensordot(scale, g, axes=1)  # sum over the batch of scale_i * g_i
@@ -88,14 +105,20 @@ def dp_sgd_step(params, x, y, key, *, lr, clip, noise_multiplier, expected_batch
     return new_params
 
 
-def rdp_epsilon(q, noise_multiplier, steps, delta, orders=range(2, 257)):
+def rdp_epsilon(
+    q: float,
+    noise_multiplier: float,
+    steps: int,
+    delta: float,
+    orders: Iterable[int] = range(2, 257),
+) -> tuple[float, int | None]:
     """(epsilon, best order) of `steps` Poisson-subsampled Gaussian mechanisms.
 
     For integer alpha the Renyi divergence of the sampled Gaussian mechanism is
     log(A_alpha) / (alpha - 1), A_alpha = sum_k C(alpha, k) (1-q)^(alpha-k) q^k
     exp((k^2 - k) / (2 sigma^2))  (Mironov, Talwar & Zhang 2019, computed in log space).
     """
-    best = (math.inf, None)
+    best: tuple[float, int | None] = (math.inf, None)
     for alpha in orders:
         log_terms = [
             math.lgamma(alpha + 1)
@@ -115,7 +138,7 @@ def rdp_epsilon(q, noise_multiplier, steps, delta, orders=range(2, 257)):
     return best
 
 
-def check_per_example_grads(params, x, y):
+def check_per_example_grads(params: Params, x: NDArray[np.float64], y: NDArray[np.int64]) -> float:
     """vmap(grad) against a Python loop of grad calls on a few examples."""
     batched = per_example_grads(params, x, y)
     worst = 0.0
@@ -128,13 +151,23 @@ def check_per_example_grads(params, x, y):
     return worst
 
 
-def train(params, data, *, epochs, q, lr, clip, noise_multiplier, seed):
+def train(
+    params: Params,
+    data: tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]],
+    *,
+    epochs: int,
+    q: float,
+    lr: float,
+    clip: float,
+    noise_multiplier: float,
+    seed: int,
+) -> tuple[Params, list[float]]:
     """DP-SGD epochs (about 1/q Poisson-sampled steps each); returns params and test accuracies."""
     x_train, y_train, x_test, y_test = data
     n = len(x_train)
     rng = np.random.default_rng(seed + 1)
     key = fx.random.key(seed)
-    test_acc = []
+    test_acc: list[float] = []
     for epoch in range(epochs):
         for _ in range(int(round(1 / q))):
             batch = np.flatnonzero(rng.uniform(size=n) < q)  # Poisson sampling
@@ -157,7 +190,7 @@ def train(params, data, *, epochs, q, lr, clip, noise_multiplier, seed):
     return params, test_acc
 
 
-def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict:
+def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict[str, Any]:
     epochs = 3 if small else 20
     clip, noise_multiplier, lr, delta = 1.0, 1.5, 1.0, 1e-5
     X, y = load_digits(return_X_y=True)
@@ -174,7 +207,7 @@ def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict:
     first_norms = global_norms(per_example_grads(init, x_train, y_train))
 
     print("DP-SGD (clipped, noisy):")
-    settings = dict(epochs=epochs, q=q, lr=lr, seed=seed)
+    settings: dict[str, Any] = dict(epochs=epochs, q=q, lr=lr, seed=seed)
     params, test_acc = train(init, data, clip=clip, noise_multiplier=noise_multiplier, **settings)
     last_norms = global_norms(per_example_grads(params, x_train, y_train))
     print("non-private SGD (same model, batches and step size; no clipping, no noise):")

@@ -28,10 +28,12 @@ posterior mean, and 2-sigma bands for the latent function and for new observatio
 """
 
 import pathlib
+from typing import Any, cast
 
 import ferrax as fx
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 from scipy.optimize import minimize
 from sklearn.datasets import load_diabetes
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -41,20 +43,31 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
 
 
-def rbf(x1, x2, log_lengthscale, log_signal_var):
+def rbf(
+    x1: NDArray[np.float64], x2: NDArray[np.float64], log_lengthscale: Any, log_signal_var: Any
+) -> fx.Tensor:
     d = x1[:, None] - x2[None, :]
     return fx.exp(log_signal_var) * fx.exp(-0.5 * d**2 * fx.exp(-2 * log_lengthscale))
 
 
-def nll(theta, x, y):
+def nll(theta: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]) -> fx.Tensor:
     """Negative log marginal likelihood of zero-mean GP regression; theta = logs of l, s^2, n^2."""
     K = rbf(x, x, theta[0], theta[1]) + fx.exp(theta[2]) * fx.eye(len(x))
     L = fx.linalg.cholesky(K)
     a = fx.scipy.linalg.solve_triangular(L, y, lower=True)  # |a|^2 = y^T K^-1 y
-    return 0.5 * fx.sum(a**2) + fx.sum(fx.log(fx.diagonal(L))) + 0.5 * len(x) * np.log(2 * np.pi)
+    # (cast: NumPy's stubs type np.log of a Python float as Any)
+    return cast(
+        fx.Tensor,
+        0.5 * fx.sum(a**2) + fx.sum(fx.log(fx.diagonal(L))) + 0.5 * len(x) * np.log(2 * np.pi),
+    )
 
 
-def predict(theta, x, y, x_new):
+def predict(
+    theta: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    x_new: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Posterior mean and variance of the latent function at x_new."""
     K = rbf(x, x, theta[0], theta[1]) + np.exp(theta[2]) * np.eye(len(x))
     factor = fx.scipy.linalg.cho_factor(K, lower=True)
@@ -64,7 +77,7 @@ def predict(theta, x, y, x_new):
     return np.asarray(mean), np.maximum(np.asarray(var), 0.0)
 
 
-def sklearn_gp(theta0):
+def sklearn_gp(theta0: NDArray[np.float64]) -> tuple[Any, list[int]]:
     """The same model in scikit-learn; its theta is (log s^2, log l, log n^2)."""
     kernel = ConstantKernel(np.exp(theta0[1])) * RBF(np.exp(theta0[0])) + WhiteKernel(
         np.exp(theta0[2])
@@ -72,7 +85,9 @@ def sklearn_gp(theta0):
     return GaussianProcessRegressor(kernel, alpha=0.0, optimizer=None), [1, 0, 2]
 
 
-def check_gradient(theta, x, y, h=1e-6):
+def check_gradient(
+    theta: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64], h: float = 1e-6
+) -> float:
     g = np.asarray(fx.grad(nll)(theta, x, y))
     fd = np.array(
         [
@@ -84,14 +99,14 @@ def check_gradient(theta, x, y, h=1e-6):
     gp.fit(x[:, None], y)
     lml, lml_grad = gp.log_marginal_likelihood(theta[order], eval_gradient=True)
     sk = -lml_grad[np.argsort(order)]  # back to (l, s^2, n^2) order, sign of the NLL
-    fd_err = np.abs(g - fd).max() / np.abs(fd).max()
-    sk_err = np.abs(g - sk).max() / np.abs(sk).max()
+    fd_err: float = np.abs(g - fd).max() / np.abs(fd).max()
+    sk_err: float = np.abs(g - sk).max() / np.abs(sk).max()
     print(f"gradient at the initial theta: {np.array2string(g, precision=6)}")
     print(f"  relative error vs finite differences {fd_err:.1e}, vs scikit-learn {sk_err:.1e}")
     return max(fd_err, sk_err)
 
 
-def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict:
+def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict[str, Any]:
     X, target = load_diabetes(return_X_y=True, scaled=False)
     bmi = X[:, 2]
     if small:  # a random subset of 120 patients keeps the test fast
@@ -105,9 +120,9 @@ def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict:
     grad_error = check_gradient(theta0, x, y)
 
     value_and_grad = fx.value_and_grad(nll)
-    history = []
+    history: list[float] = []
 
-    def objective(theta):
+    def objective(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         value, grad = value_and_grad(theta, x, y)
         history.append(float(value))
         return float(value), np.asarray(grad)

@@ -15,10 +15,13 @@ Run ``python examples/mlp_digits.py`` (full setting, ~97% held-out accuracy). It
 """
 
 import pathlib
+from collections.abc import Callable
+from typing import Any
 
 import ferrax as fx
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
@@ -27,37 +30,44 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
 
 tree_map = fx.tree_util.tree_map
 
+Params = dict[str, NDArray[np.float64]]
+AdamState = tuple[int, Params, Params]
 
-def init_params(rng, sizes=(64, 128, 10)):
+
+def init_params(rng: np.random.Generator, sizes: tuple[int, ...] = (64, 128, 10)) -> Params:
     """Glorot-scaled weights and zero biases, as a dict (a pytree)."""
-    params = {}
+    params: Params = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         params[f"W{i}"] = rng.normal(size=(n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out))
         params[f"b{i}"] = np.zeros(n_out)
     return params
 
 
-def logits(params, x):
+def logits(params: Params, x: NDArray[np.float64]) -> fx.Tensor:
     h = fx.tanh(x @ params["W0"] + params["b0"])
     return h @ params["W1"] + params["b1"]
 
 
-def loss(params, x, y):
+def loss(params: Params, x: NDArray[np.float64], y: NDArray[np.int64]) -> fx.Tensor:
     """Mean softmax cross-entropy over a batch (y holds integer class labels)."""
     return fx.nn.cross_entropy(logits(params, x), y)
 
 
-def accuracy(params, x, y):
+def accuracy(params: Params, x: NDArray[np.float64], y: NDArray[np.int64]) -> float:
     return float(np.mean(np.argmax(np.asarray(logits(params, x)), axis=1) == y))
 
 
-def adam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+def adam(
+    lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+) -> tuple[
+    Callable[[Params], AdamState], Callable[[Params, Params, AdamState], tuple[Params, AdamState]]
+]:
     """Adam in ten lines: the state is (step, first moments, second moments), all pytrees."""
 
-    def init(params):
+    def init(params: Params) -> AdamState:
         return 0, tree_map(np.zeros_like, params), tree_map(np.zeros_like, params)
 
-    def update(params, grads, state):
+    def update(params: Params, grads: Params, state: AdamState) -> tuple[Params, AdamState]:
         t, m, v = state
         t += 1
         m = tree_map(lambda m, g: b1 * m + (1 - b1) * np.asarray(g), m, grads)
@@ -69,7 +79,9 @@ def adam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     return init, update
 
 
-def check_gradient(params, x, y, n_coords=3, h=1e-6):
+def check_gradient(
+    params: Params, x: NDArray[np.float64], y: NDArray[np.int64], n_coords: int = 3, h: float = 1e-6
+) -> float:
     """Central differences on a few coordinates of W0 against the reverse-mode gradient."""
     g = np.asarray(fx.grad(loss)(params, x, y)["W0"])
     rng = np.random.default_rng(1)
@@ -86,7 +98,7 @@ def check_gradient(params, x, y, n_coords=3, h=1e-6):
     return worst
 
 
-def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict:
+def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict[str, Any]:
     epochs, batch_size = (8, 64) if small else (40, 64)
     X, y = load_digits(return_X_y=True)
     X = X / 16.0  # pixel intensities 0..16 -> 0..1
@@ -100,7 +112,11 @@ def main(small: bool = False, out_dir: str = ".", seed: int = 0) -> dict:
     value_and_grad = fx.value_and_grad(loss)
     opt_init, opt_update = adam(lr=3e-3)
     state = opt_init(params)
-    history = {"loss": [], "train_acc": [], "test_acc": []}
+    history: dict[str, list[float | np.floating[Any]]] = {
+        "loss": [],
+        "train_acc": [],
+        "test_acc": [],
+    }
     for epoch in range(epochs):
         order = rng.permutation(len(x_train))
         losses = []

@@ -23,51 +23,65 @@ loss gap f(w_k) - f* against iteration, on a log scale, for both methods.
 """
 
 import pathlib
+from collections.abc import Callable
+from typing import Any
 
 import ferrax as fx
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
 
+Loss = Callable[[NDArray[np.float64]], fx.Tensor]
+History = list[tuple[float, np.floating[Any]]]
 
-def load_data(seed=0):
+
+def load_data(
+    seed: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     X, y = load_breast_cancer(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         X, y.astype(np.float64), test_size=0.25, random_state=seed, stratify=y
     )
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
 
-    def design(x):  # standardised features plus a column of ones for the intercept
+    def design(
+        x: NDArray[np.float64],
+    ) -> NDArray[np.float64]:  # standardised features plus a column of ones for the intercept
         return np.column_stack([(x - mean) / std, np.ones(len(x))])
 
     return design(x_train), y_train, design(x_test), y_test
 
 
-def make_loss(X, y, lam):
-    def loss(w):
+def make_loss(X: NDArray[np.float64], y: NDArray[np.float64], lam: float) -> Loss:
+    def loss(w: NDArray[np.float64]) -> fx.Tensor:
         z = X @ w
         return fx.mean(fx.softplus(z) - y * z) + 0.5 * lam * fx.sum(w**2)
 
     return loss
 
 
-def check_derivatives(loss, X, y, lam, w):
+def check_derivatives(
+    loss: Loss, X: NDArray[np.float64], y: NDArray[np.float64], lam: float, w: NDArray[np.float64]
+) -> float:
     """ferrax's gradient and Hessian against the closed forms for logistic regression."""
     p = 1 / (1 + np.exp(-X @ w))
     g_exact = X.T @ (p - y) / len(y) + lam * w
     H_exact = (X.T * (p * (1 - p))) @ X / len(y) + lam * np.eye(len(w))
-    g_err = np.abs(np.asarray(fx.grad(loss)(w)) - g_exact).max()
-    H_err = np.abs(np.asarray(fx.hessian(loss)(w)) - H_exact).max()
+    g_err: float = np.abs(np.asarray(fx.grad(loss)(w)) - g_exact).max()
+    H_err: float = np.abs(np.asarray(fx.hessian(loss)(w)) - H_exact).max()
     print(f"derivative check at a random w: max |grad - analytic| {g_err:.1e}, ", end="")
     print(f"max |hessian - analytic| {H_err:.1e}")
     return max(g_err, H_err)
 
 
-def newton(loss, w, tol, max_steps=50):
+def newton(
+    loss: Loss, w: NDArray[np.float64], tol: float, max_steps: int = 50
+) -> tuple[NDArray[np.float64], History]:
     grad, hess = fx.grad(loss), fx.hessian(loss)
     w, history = w.copy(), []
     for _ in range(max_steps):
@@ -79,7 +93,9 @@ def newton(loss, w, tol, max_steps=50):
     return w, history
 
 
-def gradient_descent(loss, w, step, tol, max_steps):
+def gradient_descent(
+    loss: Loss, w: NDArray[np.float64], step: float, tol: float, max_steps: int
+) -> tuple[NDArray[np.float64], History]:
     value_and_grad = fx.value_and_grad(loss)
     w, history = w.copy(), []
     for _ in range(max_steps):
@@ -92,12 +108,14 @@ def gradient_descent(loss, w, step, tol, max_steps):
     return w, history
 
 
-def main(small: bool = False, out_dir: str = ".", seed: int = 0, lam: float = 1e-2) -> dict:
+def main(
+    small: bool = False, out_dir: str = ".", seed: int = 0, lam: float = 1e-2
+) -> dict[str, Any]:
     tol = 1e-10
     gd_steps = 300 if small else 20000
     X, y, x_test, y_test = load_data(seed)
     loss = make_loss(X, y, lam)
-    d = X.shape[1]
+    d: int = X.shape[1]
     deriv_error = check_derivatives(loss, X, y, lam, np.random.default_rng(seed).normal(size=d))
 
     w0 = np.zeros(d)

@@ -5,6 +5,7 @@ python examples/newton_with_hessians.py
 
 import ferrax as fx
 import numpy as np
+from numpy.typing import NDArray
 
 
 def main() -> None:
@@ -13,7 +14,7 @@ def main() -> None:
     w_true = rng.normal(size=5)
     y = (rng.uniform(size=200) < 1 / (1 + np.exp(-X @ w_true))).astype(np.float64)
 
-    def loss(w):
+    def loss(w: NDArray[np.float64]) -> fx.Tensor:
         z = X @ w
         return fx.mean(fx.softplus(z) - y * z) + 0.01 * fx.sum(w**2)
 

@@ -5,9 +5,12 @@ python examples/per_example_gradients.py
 
 import ferrax as fx
 import numpy as np
+from numpy.typing import NDArray
 
 
-def loss(params, x, y):
+def loss(
+    params: dict[str, NDArray[np.float64]], x: NDArray[np.float64], y: NDArray[np.int64]
+) -> fx.Tensor:
     h = fx.tanh(x @ params["W1"] + params["b1"])
     logits = h @ params["W2"] + params["b2"]
     return fx.nn.cross_entropy(logits[None, :], y[None])

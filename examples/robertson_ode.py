@@ -26,10 +26,12 @@ on a log time axis (y2 is scaled as is customary: it never exceeds about 4e-5).
 """
 
 import pathlib
+from typing import Any
 
 import ferrax as fx
 import matplotlib
 import numpy as np
+from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 matplotlib.use("Agg")
@@ -38,7 +40,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
 K1, K2, K3 = 0.04, 1e4, 3e7
 
 
-def rhs(y):
+def rhs(y: NDArray[np.float64]) -> fx.Tensor:
     y1, y2, y3 = y[0], y[1], y[2]
     return fx.stack(
         [
@@ -52,13 +54,13 @@ def rhs(y):
 jacobian = fx.jacfwd(rhs)  # y -> 3x3 matrix df/dy
 
 
-def numpy_rhs(t, y):
+def numpy_rhs(t: float, y: NDArray[np.float64]) -> NDArray[np.float64]:
     """The same equations in plain NumPy, for the independent SciPy reference."""
     y1, y2, y3 = y
     return np.array([-K1 * y1 + K2 * y2 * y3, K1 * y1 - K2 * y2 * y3 - K3 * y2**2, K3 * y2**2])
 
 
-def analytic_jacobian(y):
+def analytic_jacobian(y: NDArray[np.float64]) -> NDArray[np.float64]:
     y1, y2, y3 = y
     return np.array(
         [
@@ -69,7 +71,9 @@ def analytic_jacobian(y):
     )
 
 
-def implicit_euler_step(y_n, h, tol=1e-12, max_newton=20):
+def implicit_euler_step(
+    y_n: NDArray[np.float64], h: float, tol: float = 1e-12, max_newton: int = 20
+) -> tuple[NDArray[np.float64], int]:
     """Solve y = y_n + h f(y) by Newton's method from the guess y_n; return (y, iterations)."""
     y = y_n.copy()
     eye = np.eye(len(y))
@@ -82,7 +86,9 @@ def implicit_euler_step(y_n, h, tol=1e-12, max_newton=20):
     raise RuntimeError(f"Newton did not converge in {max_newton} iterations (h = {h:g})")
 
 
-def integrate(t_grid, y0):
+def integrate(
+    t_grid: NDArray[np.float64], y0: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     ys, newton_iters = [y0], []
     for t0, t1 in zip(t_grid[:-1], t_grid[1:]):
         y, iters = implicit_euler_step(ys[-1], t1 - t0)
@@ -91,7 +97,7 @@ def integrate(t_grid, y0):
     return np.array(ys), np.array(newton_iters)
 
 
-def main(small: bool = False, out_dir: str = ".") -> dict:
+def main(small: bool = False, out_dir: str = ".") -> dict[str, Any]:
     n_steps = 60 if small else 400
     t_end = 1e10
     t_grid = np.concatenate([[0.0], np.geomspace(1e-6, t_end, n_steps)])
