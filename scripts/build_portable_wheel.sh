@@ -8,43 +8,50 @@
 #     bash scripts/build_portable_wheel.sh OUT_DIR
 #
 # Needs the Rust toolchain and Python >= 3.10 with venv; maturin, zig and auditwheel come
-# from PyPI into a throwaway virtualenv (scripts/portable-wheel-tools.txt). The plain
+# from PyPI into a virtualenv of their own (scripts/portable-wheel-tools.txt). The plain
 # `pip install .` of the README does not use any of this: it builds for this machine's
 # glibc with the system linker. Cargo's target directory is CARGO_TARGET_DIR, else the
-# repository's target/ (zig's build goes to target/x86_64-unknown-linux-gnu/, beside the
-# native one; it compiles every crate once, as its linker settings differ).
+# repository's target/: zig's build goes to its x86_64-unknown-linux-gnu/, beside the
+# native build, whose compiled crates it cannot reuse (every rustc call names zig's linker
+# wrapper). The tools' virtualenv is kept there too, as portable-wheel-tools/: the wrapper's
+# path follows the virtualenv's, so a virtualenv made anew each time would rebuild every
+# crate each time.
 set -euo pipefail
 
 out=${1:?usage: scripts/build_portable_wheel.sh OUT_DIR}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-python3}
+target=${CARGO_TARGET_DIR:-$repo/target}
+case $target in /*) ;; *) target=$PWD/$target ;; esac
+export CARGO_TARGET_DIR=$target
 
 mkdir -p "$out"
-tools=$(mktemp -d)
-trap 'rm -rf "$tools"' EXIT
+tools=$target/portable-wheel-tools
+dist=$(mktemp -d)
+trap 'rm -rf "$dist"' EXIT
 
-"$python" -m venv "$tools/venv"
-"$tools/venv/bin/python" -m pip install -q -r "$repo/scripts/portable-wheel-tools.txt"
+[[ -x $tools/bin/python ]] || "$python" -m venv "$tools"
+"$tools/bin/python" -m pip install -q -r "$repo/scripts/portable-wheel-tools.txt"
 
 # maturin finds zig through the tools' `python -m ziglang`; -i names the interpreter of
 # the abi3 build (any CPython >= 3.10 gives the same cp310-abi3 wheel). The wheel is
 # built into a fresh folder and moved to OUT_DIR once checked.
 (
     cd "$repo"
-    PATH="$tools/venv/bin:$PATH" maturin build --release --zig \
-        --compatibility manylinux2014 -i "$tools/venv/bin/python" --out "$tools/dist"
+    PATH="$tools/bin:$PATH" maturin build --release --zig \
+        --compatibility manylinux2014 -i "$tools/bin/python" --out "$dist"
 )
 shopt -s nullglob
-built=("$tools"/dist/ferrax-*-cp310-abi3-*manylinux_2_17_x86_64*.whl)
+built=("$dist"/ferrax-*-cp310-abi3-*manylinux_2_17_x86_64*.whl)
 if [[ ${#built[@]} -ne 1 ]]; then
     echo "expected one cp310-abi3 manylinux_2_17_x86_64 wheel, maturin wrote:" >&2
-    ls -l "$tools/dist" >&2
+    ls -l "$dist" >&2
     exit 1
 fi
 wheel=${built[0]}
 
 # auditwheel prints the most compatible tag the symbol versions allow, wrapped over lines.
-report=$("$tools/venv/bin/auditwheel" show "$wheel")
+report=$("$tools/bin/auditwheel" show "$wheel")
 echo "$report"
 tag=$(tr -s ' \n' ' ' <<<"$report" |
     sed -n 's/.*consistent with the following platform tag: "\([^"]*\)".*/\1/p')
