@@ -14,12 +14,15 @@ computed by the Rust core (``ferrax._ferrax``).
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 import numpy as _np
 
 from . import _numpy_protocol, _repr, lax, linalg, nn, random, scipy, test_util, tree_util
 from ._custom import checkpoint, custom_jvp, custom_vjp, remat
 from ._ferrax import *  # every public function of the core (see _ferrax.__all__)
-from ._ferrax import LinearizedFunction, Tensor, VjpFunction, __version__, _register_hooks
+from ._ferrax import LinearizedFunction, Tensor, VjpFunction, _register_hooks
+from ._ferrax import __version__ as _core_version
 from ._sparse import sparsity_coloring, sparsity_pattern
 from ._transforms import (
     grad,
@@ -36,6 +39,14 @@ from ._transforms import (
     vjp,
     vmap,
 )
+
+try:
+    # The installed distribution's version: pyproject's dynamic version, which maturin
+    # takes from Cargo.toml, as the extension's own copy (_core_version) is; that copy
+    # serves only where ferrax runs from a source tree without being installed.
+    __version__ = _metadata.version("ferrax")
+except _metadata.PackageNotFoundError:
+    __version__ = _core_version
 
 float32 = _np.dtype("float32")
 float64 = _np.dtype("float64")
