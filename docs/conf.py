@@ -221,4 +221,3 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 html_copy_source = False
-

@@ -143,6 +143,7 @@ _EXAMPLE_OUTPUT = {
     ("binom", "pmf"): "Tensor(0.36015)",
 }
 
+
 def _method(dist: str, method: str, arguments: list[tuple[str, float | None]]) -> Any:
     names = [a for a, _ in arguments]
     if method in ("ppf", "isf"):
