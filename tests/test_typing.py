@@ -100,6 +100,10 @@ def test_init_stub_matches_runtime_namespace():
                 isinstance(value, ast.Name) and getattr(fx, target.id) is getattr(fx, value.id)
             ):
                 problems.append(f"{target.id}: fx.{target.id} is not fx.{ast.unparse(value)}")
+        elif isinstance(node, ast.AnnAssign) and node.target.id == "__version__":
+            exported.append("__version__")
+            if ast.unparse(node.annotation) != "str" or not isinstance(fx.__version__, str):
+                problems.append("__version__: declared as a str, a str at run time")
         elif isinstance(node, ast.AnnAssign):  # the dtypes: `float32: _np.dtype[_np.float32]`
             name = node.target.id
             exported.append(name)

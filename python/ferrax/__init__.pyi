@@ -29,7 +29,6 @@ from ._ferrax import SparseJacobianFunction as SparseJacobianFunction
 from ._ferrax import Tensor as Tensor
 from ._ferrax import VjpFunction as VjpFunction
 from ._ferrax import VmapFunction as VmapFunction
-from ._ferrax import __version__ as __version__
 from ._ferrax import abs as abs
 from ._ferrax import add as add
 from ._ferrax import allclose as allclose
@@ -245,3 +244,6 @@ array = asarray
 negative = neg
 permute_dims = transpose
 pow = power
+
+# from the installed package's metadata (the extension's own when run uninstalled)
+__version__: str
