@@ -2,11 +2,15 @@
 
     python benches/workloads.py                 # all workloads, ferrax
     python benches/workloads.py --only W1,W2
+    python benches/workloads.py --backends ferrax,jax-eager,jax-jit --json out.json
 
 For every (workload, backend): one first call (timed), one warm-up, then at
 least 5 timed calls and ~2 s; the median is reported with the subprocess's
-peak RSS. Inputs are float32 from fixed seeds. Peers (JAX, torch.func,
-autograd) plug in as further entries of BACKENDS.
+peak RSS. Inputs are float32 from fixed seeds. Peers plug in as further
+entries of BACKENDS: JAX eager and jit (whose first call is its compile) are
+there; torch.func and autograd are not yet. Every backend's result is
+checked against ferrax's (the float64 sum of its leaves, to float32
+rounding) and a disagreement is marked in the table.
 """
 
 from __future__ import annotations
@@ -152,17 +156,105 @@ def _ferrax_workload(name: str, d: dict):
     raise KeyError(name)
 
 
-BACKENDS = {"ferrax": ferrax_workload}
+def _jax_workload(name: str, d: dict, jit: bool):
+    import jax
+    import jax.numpy as jnp
+
+    def mlp_logits(p, x):
+        h = jnp.tanh(x @ p["W1"] + p["b1"])
+        h = jnp.tanh(h @ p["W2"] + p["b2"])
+        return h @ p["W3"] + p["b3"]
+
+    d = jax.tree_util.tree_map(jnp.asarray, d)
+    wrap = jax.jit if jit else (lambda f: f)
+    if name == "W1":
+        f = wrap(jax.grad(lambda x, w, b: jnp.sum(jnp.tanh(x * w + b) ** 2)))
+        call = lambda: f(d["x"], d["w"], d["b"])  # noqa: E731
+    elif name == "W2":
+
+        def loss(p, x, y):
+            return -jnp.mean(jnp.sum(y * jax.nn.log_softmax(mlp_logits(p, x)), axis=-1))
+
+        f = wrap(jax.value_and_grad(loss))
+        call = lambda: f(d["params"], d["x"], d["y"])  # noqa: E731
+    elif name in ("W3", "W4"):
+        W, b = d["W"], d["b"]
+        jac = jax.jacrev if name == "W3" else jax.jacfwd
+        f = wrap(jac(lambda x: jnp.tanh(W @ x + b) * jnp.sin(x)))
+        call = lambda: f(d["x"])  # noqa: E731
+    elif name == "W5":
+        A = d["A"]
+        f = wrap(jax.hessian(lambda x: jnp.sum(jnp.log1p(jnp.exp(A @ x))) + 0.5 * jnp.sum(x**2)))
+        call = lambda: f(d["x"])  # noqa: E731
+    elif name == "W6":
+        f = wrap(
+            jax.grad(
+                lambda x: jnp.sum(jnp.sin(x) * jnp.exp(-(x**2)) + jnp.cos(x) ** 3 / (1 + x**2))
+            )
+        )
+        call = lambda: f(d["x"])  # noqa: E731
+    elif name == "W7":
+        f = wrap(
+            jax.vmap(
+                jax.grad(lambda W, x, y: jnp.sum((jnp.tanh(x @ W) - y) ** 2)), in_axes=(None, 0, 0)
+            )
+        )
+        call = lambda: f(d["W"], d["x"], d["y"])  # noqa: E731
+    elif name == "W8":
+        p, x, t = d["params"], d["x"], d["dir"]
+        f = wrap(lambda p, t: jax.jvp(lambda q: mlp_logits(q, x), (p,), (t,)))
+        call = lambda: f(p, t)  # noqa: E731
+    elif name == "W9":
+        B, C = d["B"], d["C"]
+        f = wrap(jax.grad(lambda A: jnp.sum((A @ B @ C) ** 2)))
+        call = lambda: f(d["A"])  # noqa: E731
+    else:
+        raise KeyError(name)
+    return lambda: jax.block_until_ready(call())
+
+
+def checksum(out) -> float:
+    """The float64 sum of every leaf of a result (the same for every backend,
+    to float32 rounding), to check backends compute the same thing."""
+    import numpy as np
+
+    def leaves(x):
+        if isinstance(x, dict):
+            for k in sorted(x):
+                yield from leaves(x[k])
+        elif isinstance(x, (tuple, list)):
+            for v in x:
+                yield from leaves(v)
+        else:
+            yield x
+
+    return float(sum(np.asarray(v, np.float64).sum() for v in leaves(out)))
+
+
+BACKENDS = {
+    "ferrax": ferrax_workload,
+    "jax-eager": lambda name, d: _jax_workload(name, d, jit=False),
+    "jax-jit": lambda name, d: _jax_workload(name, d, jit=True),
+}
 
 
 def child(name: str, backend: str) -> None:
     d = inputs(name)
     fn = BACKENDS[backend](name, d)
     t0 = time.perf_counter()
-    fn()
+    out = fn()
     first = time.perf_counter() - t0
     median = timeit(fn, min_calls=5, min_time=2.0)
-    print(json.dumps({"first_ms": first * 1e3, "median_ms": median * 1e3, "rss_mb": peak_rss_mb()}))
+    print(
+        json.dumps(
+            {
+                "first_ms": first * 1e3,
+                "median_ms": median * 1e3,
+                "rss_mb": peak_rss_mb(),
+                "checksum": checksum(out),
+            }
+        )
+    )
 
 
 def import_time_ms(module: str) -> float:
@@ -182,6 +274,7 @@ def main() -> None:
     ap.add_argument("--only", default=",".join(DESCRIPTIONS))
     ap.add_argument("--backends", default=",".join(BACKENDS))
     ap.add_argument("--child", nargs=2, metavar=("WORKLOAD", "BACKEND"))
+    ap.add_argument("--json", help="also write the results to this file")
     a = ap.parse_args()
     if a.child:
         child(*a.child)
@@ -192,7 +285,9 @@ def main() -> None:
         "| id | workload | backend | first call | median | peak RSS MB | target |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
+    results = []
     for name in a.only.split(","):
+        reference = None
         for backend in a.backends.split(","):
             out = subprocess.run(
                 [sys.executable, __file__, "--child", name, backend], capture_output=True, text=True
@@ -203,13 +298,21 @@ def main() -> None:
                 )
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            if reference is None:
+                reference = r["checksum"]
+            agree = abs(r["checksum"] - reference) <= 1e-3 * max(1.0, abs(reference))
+            results.append({"workload": name, "backend": backend, "agrees": agree, **r})
             rows.append(
                 f"| {name} | {DESCRIPTIONS[name]} | {backend} | {r['first_ms']:.3f} | "
-                f"{r['median_ms']:.4f} | {r['rss_mb']:.0f} | {TARGETS_MS[name]} |"
+                f"{r['median_ms']:.4f}{'' if agree else ' (RESULT DIFFERS)'} | "
+                f"{r['rss_mb']:.0f} | {TARGETS_MS[name]} |"
             )
             print(rows[-1], file=sys.stderr)
     rows += ["", f"`import ferrax`: {import_time_ms('ferrax'):.0f} ms"]
     print("\n".join(rows))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"commit": git_rev(), "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":
