@@ -21,8 +21,9 @@
 
 use std::ptr::NonNull;
 
+use ferrax_core::tensor::shape::reach;
 use ferrax_core::tensor::{AlignedBuf, Element};
-use ferrax_core::{DType, Tensor, Value};
+use ferrax_core::{Tensor, Value};
 use numpy::{
     PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
@@ -119,20 +120,13 @@ pub fn import(py: Python<'_>, x: &Bound<'_, PyAny>, copy: Option<bool>) -> PyRes
 /// A tensor reading `arr`'s memory in place, or why it cannot.
 fn in_place(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Result<Tensor, String>> {
     let d = arr.dtype();
-    let dtype = match (d.kind(), d.itemsize()) {
-        (b'f', 4) => DType::F32,
-        (b'f', 8) => DType::F64,
-        (b'i', 4) => DType::I32,
-        (b'i', 8) => DType::I64,
-        (b'b', _) => return Ok(Err("bool bytes are checked on import".into())),
-        _ => return Ok(Err(format!("ferrax has no dtype {}", d.str()?))),
-    };
-    Ok(match dtype {
-        DType::F32 => borrow::<f32>(arr),
-        DType::F64 => borrow::<f64>(arr),
-        DType::I32 => borrow::<i32>(arr),
-        DType::I64 => borrow::<i64>(arr),
-        DType::Bool => unreachable!("bools are copied"),
+    Ok(match (d.kind(), d.itemsize()) {
+        (b'f', 4) => borrow::<f32>(arr),
+        (b'f', 8) => borrow::<f64>(arr),
+        (b'i', 4) => borrow::<i32>(arr),
+        (b'i', 8) => borrow::<i64>(arr),
+        (b'b', _) => Err("bool bytes are checked on import".into()),
+        _ => Err(format!("ferrax has no dtype {}", d.str()?)),
     })
 }
 
@@ -158,24 +152,13 @@ fn borrow<T: Element + numpy::Element>(arr: &Bound<'_, PyUntypedArray>) -> Resul
         return Err("the data is not aligned for its dtype".into());
     }
     // the elements the view reaches: from its lowest to its highest address
-    let (mut lo, mut hi) = (0isize, 0isize);
-    if shape.iter().all(|&d| d > 0) {
-        for (&d, &s) in shape.iter().zip(&strides) {
-            let reach = (d as isize - 1) * s;
-            if reach < 0 {
-                lo += reach;
-            } else {
-                hi += reach;
-            }
+    let (lo, len, ptr) = match reach(&shape, &strides) {
+        None => (0, 0, NonNull::dangling()),
+        Some((lo, hi)) => {
+            let start = (base as i128 + lo * isz as i128) as usize;
+            let ptr = NonNull::new(start as *mut T).ok_or("the data pointer is null")?;
+            (lo, (hi - lo + 1) as usize, ptr)
         }
-    }
-    let empty = shape.contains(&0);
-    let len = if empty { 0 } else { (hi - lo + 1) as usize };
-    let start = (base as isize + lo * isz) as usize;
-    let ptr = if empty {
-        NonNull::dangling()
-    } else {
-        NonNull::new(start as *mut T).ok_or("the data pointer is null")?
     };
     let owner: Box<dyn std::any::Any + Send + Sync> = Box::new(arr.clone().unbind());
     // SAFETY: `ptr` is `arr`'s lowest reachable element, aligned for T (checked

@@ -137,16 +137,8 @@ impl Tensor {
                 "a view needs one stride per axis: shape {shape:?}, strides {strides:?}"
             );
         }
-        if numel(shape) > 0 {
-            let (mut lo, mut hi) = (offset as i128, offset as i128);
-            for (&d, &st) in shape.iter().zip(strides) {
-                let reach = (d as i128 - 1) * st as i128;
-                if reach < 0 {
-                    lo += reach;
-                } else {
-                    hi += reach;
-                }
-            }
+        if let Some((lo, hi)) = shape::reach(shape, strides) {
+            let (lo, hi) = (lo + offset as i128, hi + offset as i128);
             if lo < 0 || hi >= storage.len() as i128 {
                 return crate::value_err!(
                     "a view (shape {shape:?}, strides {strides:?}, offset {offset}) reaches \

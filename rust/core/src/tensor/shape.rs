@@ -47,6 +47,24 @@ pub fn contiguous_strides(shape: &[usize]) -> Strides {
 }
 
 /// Python-style shape text: `(3,)`, `(2, 3)`, `()`.
+/// The element offsets (relative to the first element) of the lowest and
+/// highest elements a view `(shape, strides)` reaches; `None` when empty.
+pub fn reach(shape: &[usize], strides: &[isize]) -> Option<(i128, i128)> {
+    if shape.contains(&0) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0i128, 0i128);
+    for (&d, &s) in shape.iter().zip(strides) {
+        let r = (d as i128 - 1) * s as i128;
+        if r < 0 {
+            lo += r;
+        } else {
+            hi += r;
+        }
+    }
+    Some((lo, hi))
+}
+
 pub fn fmt_shape(shape: &[usize]) -> String {
     match shape.len() {
         1 => format!("({},)", shape[0]),
