@@ -135,9 +135,19 @@ class GradFunction:
 
 class VmapFunction:
     def __init__(
-        self, fun: Callable[..., Any], in_axes: Any, out_axes: Any, axis_size: int | None
+        self,
+        fun: Callable[..., Any],
+        in_axes: Any,
+        out_axes: Any,
+        axis_size: int | None,
+        chunk_size: int | None = None,
     ) -> None: ...
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    @property
+    def _spec(self) -> tuple[Callable[..., Any], Any, Any, int | None]: ...
+    def _split(self, workers: int, *args: Any) -> list[tuple[int, tuple[Any, ...]]]: ...
+    def _join(self, parts: Any) -> Any: ...
+    def _leaf_out_axes(self, out: Any) -> list[int | None]: ...
 
 class JacobianFunction:
     def __init__(
@@ -149,6 +159,14 @@ class JacobianFunction:
         chunk_size: int | None,
     ) -> None: ...
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def _call_by_chunks(
+        self,
+        run: Callable[[list[tuple[int, int, int]]], Any],
+        workers: int,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any: ...
+    def _chunk(self, chunk: tuple[int, int, int], *args: Any, **kwargs: Any) -> list[Tensor]: ...
 
 class SparseJacobianFunction:
     def __init__(

@@ -8,8 +8,8 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import _distributed, _sparse
 from . import _ferrax as _C
-from . import _sparse
 
 
 def _named(transformed: Any, fun: Callable) -> Any:
@@ -91,15 +91,54 @@ def vmap(
     in_axes: Any = 0,
     out_axes: Any = 0,
     axis_size: int | None = None,
+    *,
+    chunk_size: int | None = None,
+    executor: Any = None,
 ) -> Callable:
     """Vectorise ``fun`` over an axis of its arguments (``in_axes``) and results (``out_axes``).
 
     ``in_axes``/``out_axes`` are ints, None (not mapped) or pytrees of those, as in JAX.
+    ``chunk_size`` maps at most that many elements at once (bounding memory;
+    the results are joined). ``executor`` (any ``concurrent.futures.Executor``,
+    such as ``dask.distributed.Client.get_executor()``) maps the chunks as its
+    tasks; without ``chunk_size``, each worker gets about four chunks. A mapped
+    argument that is a ``dask.array.Array`` gives a lazy dask array, one task
+    per chunk of its mapped axis.
 
     >>> fx.vmap(lambda a, b: a @ b, in_axes=(0, None))(fx.ones((5, 2, 3)), fx.ones(3)).shape
     (5, 2)
+    >>> fx.vmap(fx.sum, chunk_size=2)(fx.ones((5, 3)))   # three chunks, one result
+    Tensor([3., 3., 3., 3., 3.])
     """
-    return _named(_C.VmapFunction(fun, in_axes, out_axes, axis_size), fun)
+    vf = _C.VmapFunction(fun, in_axes, out_axes, axis_size, chunk_size)
+    if executor is not None:
+        return _named(_distributed.vmap_on(executor, vf), fun)
+    return _named(vf, fun)
+
+
+def _jacobian(
+    fun: Callable,
+    mode: str,
+    argnums: Any,
+    has_aux: bool,
+    chunk_size: int | None,
+    executor: Any,
+    sparsity: Any,
+    dense_output: bool,
+) -> Callable:
+    if sparsity is not None:
+        if executor is not None:
+            raise ValueError(
+                f"{mode}: sparsity= and executor= cannot be combined (a sparse Jacobian takes "
+                "one pass per colour, too few to be worth distributing)"
+            )
+        return _named(
+            _sparse.sparse_jacobian(fun, mode, argnums, has_aux, sparsity, dense_output), fun
+        )
+    jf = _C.JacobianFunction(fun, mode, argnums, has_aux, chunk_size)
+    if executor is not None:
+        return _named(_distributed.jacobian_on(executor, jf, fun, mode, argnums, has_aux), fun)
+    return _named(jf, fun)
 
 
 def jacrev(
@@ -108,6 +147,7 @@ def jacrev(
     has_aux: bool = False,
     *,
     chunk_size: int | None = None,
+    executor: Any = None,
     sparsity: Any = None,
     dense_output: bool = False,
 ) -> Callable:
@@ -119,6 +159,12 @@ def jacrev(
     ``argnums=None`` differentiates every positional argument (a single
     argument's Jacobian alone). ``chunk_size`` bounds how many basis vectors
     are pushed back at once.
+
+    ``executor`` (any ``concurrent.futures.Executor``: a Dask cluster's
+    ``Client.get_executor()``, a process or thread pool) computes the chunks
+    as its tasks; the result is bit for bit the local one with the same
+    ``chunk_size``. Without ``chunk_size``, each worker gets about four chunks.
+    Each task runs the function's forward pass once (reverse mode).
 
     ``sparsity`` (``'auto'``, a boolean ``(output.size, input.size)`` array
     or a ``scipy.sparse`` matrix) computes a sparse Jacobian instead, one
@@ -132,11 +178,7 @@ def jacrev(
     >>> fx.jacrev(lambda x: x[0] * x, sparsity="auto")(fx.ones(4)).nnz
     7
     """
-    if sparsity is not None:
-        return _named(
-            _sparse.sparse_jacobian(fun, "jacrev", argnums, has_aux, sparsity, dense_output), fun
-        )
-    return _named(_C.JacobianFunction(fun, "jacrev", argnums, has_aux, chunk_size), fun)
+    return _jacobian(fun, "jacrev", argnums, has_aux, chunk_size, executor, sparsity, dense_output)
 
 
 def jacfwd(
@@ -145,6 +187,7 @@ def jacfwd(
     has_aux: bool = False,
     *,
     chunk_size: int | None = None,
+    executor: Any = None,
     sparsity: Any = None,
     dense_output: bool = False,
 ) -> Callable:
@@ -160,11 +203,7 @@ def jacfwd(
     >>> fx.jacfwd(stencil, sparsity="auto")(fx.ones(10_000)).nnz   # 3 JVPs, not 10,000
     29994
     """
-    if sparsity is not None:
-        return _named(
-            _sparse.sparse_jacobian(fun, "jacfwd", argnums, has_aux, sparsity, dense_output), fun
-        )
-    return _named(_C.JacobianFunction(fun, "jacfwd", argnums, has_aux, chunk_size), fun)
+    return _jacobian(fun, "jacfwd", argnums, has_aux, chunk_size, executor, sparsity, dense_output)
 
 
 def hessian(
@@ -172,10 +211,16 @@ def hessian(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     *,
+    chunk_size: int | None = None,
+    executor: Any = None,
     sparsity: Any = None,
     dense_output: bool = False,
 ) -> Callable:
     """Hessian: ``jacfwd(jacrev(fun, argnums), argnums)``.
+
+    ``chunk_size`` bounds how many Hessian-vector products (one per input
+    element) are computed at once; ``executor`` computes the chunks as its
+    tasks, as for :func:`jacrev`.
 
     ``sparsity`` (``'auto'``, a boolean ``(n, n)`` array or a ``scipy.sparse``
     matrix; made symmetric) computes a sparse Hessian of a scalar ``fun`` by
@@ -191,11 +236,7 @@ def hessian(
     >>> fx.hessian(arrow, sparsity="auto")(fx.ones(5)).nnz   # 2 HVPs
     13
     """
-    if sparsity is not None:
-        return _named(
-            _sparse.sparse_jacobian(fun, "hessian", argnums, has_aux, sparsity, dense_output), fun
-        )
-    return _named(_C.JacobianFunction(fun, "hessian", argnums, has_aux, None), fun)
+    return _jacobian(fun, "hessian", argnums, has_aux, chunk_size, executor, sparsity, dense_output)
 
 
 def linearize(fn: Callable, *primals: Any, has_aux: bool = False) -> Any:
@@ -244,6 +285,7 @@ def jacobian(
     has_aux: bool = False,
     *,
     chunk_size: int | None = None,
+    executor: Any = None,
 ) -> Callable:
     """The Jacobian of ``fun`` (by reverse mode): JAX's ``jax.jacobian``, an
     alias of :func:`jacrev`.
@@ -252,7 +294,7 @@ def jacobian(
     Tensor([[1.        , 0.        ],
             [0.        , 0.54030231]])
     """
-    return jacrev(fun, argnums, has_aux, chunk_size=chunk_size)
+    return jacrev(fun, argnums, has_aux, chunk_size=chunk_size, executor=executor)
 
 
 def jit(

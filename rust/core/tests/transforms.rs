@@ -243,7 +243,7 @@ fn hessian_of_a_cubic_is_its_second_derivative() {
         let cross = reduce::reduction(ReduceOp::Prod, x, None, false)?;
         Ok(Outputs::from(vec![binary::add(&cube, &cross)?]))
     };
-    let (h, _) = hessian(&mut f, &[v(&[1.0, 2.0])], &[0]).unwrap();
+    let (h, _) = hessian(&mut f, &[v(&[1.0, 2.0])], &[0], None).unwrap();
     assert_eq!(h.len(), 1);
     assert_eq!(vec_of(&h[0][0]), vec![6.0, 1.0, 1.0, 12.0]);
 }

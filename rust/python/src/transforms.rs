@@ -115,7 +115,7 @@ impl<'py> PyFun<'py> {
     }
 
     /// The arguments at the slots, rebuilt from `leaves` (tensors).
-    fn rebuild(&self, leaves: &[Value]) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    pub(crate) fn rebuild(&self, leaves: &[Value]) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let mut args = self.args.clone();
         for s in &self.slots {
             let ls = leaves[s.start..s.start + s.len]
@@ -316,6 +316,33 @@ impl Argnums {
             Argnums::Many(v) => v.clone(),
         }
     }
+
+    /// As the caller wrote it: an int or a tuple of ints.
+    fn to_object<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Argnums::One(i) => Ok(i.into_pyobject(py)?.into_any()),
+            Argnums::Many(v) => Ok(PyTuple::new(py, v)?.into_any()),
+        }
+    }
+}
+
+/// `(type(obj), constructor arguments, obj.__dict__)`: how a transformed
+/// function pickles (its `__dict__` holds the name, docstring and
+/// `__wrapped__` the façade gave it), so that it can travel to a worker.
+fn reduce_transformed<'py>(
+    obj: &Bound<'py, PyAny>,
+    ctor_args: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = obj.py();
+    let state = obj.getattr("__dict__")?;
+    PyTuple::new(
+        py,
+        [
+            obj.get_type().into_any(),
+            PyTuple::new(py, ctor_args)?.into_any(),
+            state,
+        ],
+    )
 }
 
 /// `(*parts, aux)` when the function has an auxiliary output, else `parts`.
@@ -367,6 +394,21 @@ impl GradFn {
             with_value,
             name,
         })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let me = slf.get();
+        reduce_transformed(
+            slf.as_any(),
+            vec![
+                me.fun.bind(py).clone(),
+                me.argnums.to_object(py)?,
+                me.create_graph.into_pyobject(py)?.to_owned().into_any(),
+                me.has_aux.into_pyobject(py)?.to_owned().into_any(),
+                me.with_value.into_pyobject(py)?.to_owned().into_any(),
+            ],
+        )
     }
 
     #[pyo3(signature = (*args, **kwargs))]
@@ -730,17 +772,122 @@ pub struct VmapFn {
     in_axes: Py<PyAny>,
     out_axes: Py<PyAny>,
     axis_size: Option<i64>,
+    chunk: Option<usize>,
+}
+
+/// A dask array among the arguments (each top-level tensor costs one type
+/// check; other arguments are flattened).
+fn has_dask_leaf(args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+    let is_dask = |l: &Bound<'_, PyAny>| -> PyResult<bool> {
+        Ok(!l.is_instance_of::<PyTensor>()
+            && l.get_type().module()?.to_str()?.starts_with("dask.array"))
+    };
+    for a in args.iter() {
+        if a.is_instance_of::<PyTensor>() {
+            continue;
+        }
+        let mut leaves = Vec::new();
+        flatten(&a, None, &mut leaves)?;
+        for l in &leaves {
+            if is_dask(l)? {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+impl VmapFn {
+    /// The mapped function over the leaves of all positional arguments,
+    /// those leaves, their normalised mapped axes and the batch size.
+    fn prepare<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<(PyFun<'py>, Vec<Value>, Vec<Option<usize>>, usize)> {
+        let py = args.py();
+        let in_axes = self.in_axes.bind(py);
+        let mut axes = Vec::new();
+        if let Ok(spec) = in_axes.cast::<PyTuple>() {
+            if spec.len() != args.len() {
+                return Err(PyValueError::new_err(format!(
+                    "vmap in_axes {} has {} entries but the function was called with {} \
+                     positional arguments",
+                    in_axes.repr()?,
+                    spec.len(),
+                    args.len()
+                )));
+            }
+            axes_per_leaf(spec.as_any(), args.as_any(), "in_axes", &mut axes)?;
+        } else {
+            for a in args.iter() {
+                axes_per_leaf(in_axes, &a, "in_axes", &mut axes)?;
+            }
+        }
+        let args_v = positional(args);
+        let positions: Vec<usize> = (0..args_v.len()).collect();
+        let (pf, values) = PyFun::new(
+            self.fun.bind(py),
+            args_v,
+            kwargs,
+            &positions,
+            false,
+            Want::Any,
+            "vmap",
+        )?;
+        let (norm, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
+        Ok((pf, values, norm, size))
+    }
+
+    /// `out_axes` per leaf of the structure the function returned.
+    fn out_axes_for(&self, out: &Node, py: Python<'_>) -> PyResult<Vec<Option<i64>>> {
+        // out_axes is a prefix of the output's structure
+        let zeros: Vec<Bound<'_, PyAny>> = (0..out.num_leaves())
+            .map(|_| pyo3::types::PyInt::new(py, 0).into_any())
+            .collect();
+        let structure = out.unflatten(py, zeros)?;
+        let mut out_axes = Vec::new();
+        axes_per_leaf(
+            self.out_axes.bind(py),
+            &structure,
+            "out_axes",
+            &mut out_axes,
+        )?;
+        Ok(out_axes)
+    }
+
+    /// One chunk of the batch mapped: its outputs, batch axes placed, and
+    /// the structure they came in.
+    fn map_chunk(
+        &self,
+        pf: &PyFun<'_>,
+        values: &[Value],
+        axes: &[Option<usize>],
+        count: usize,
+    ) -> PyResult<(Vec<Value>, Returned, Vec<Option<i64>>)> {
+        let (outs, _) = guard(|| core::vmap(&mut |xs| pf.call(xs), values, axes, count))?;
+        let returned = pf.returned()?;
+        let out_axes = self.out_axes_for(&returned.out, pf.py)?;
+        let placed = guard(|| {
+            outs.into_iter()
+                .zip(&out_axes)
+                .map(|((v, b), ax)| core::place_batch_axis(v, b, count, *ax))
+                .collect::<ferrax_core::Result<Vec<_>>>()
+        })?;
+        Ok((placed, returned, out_axes))
+    }
 }
 
 #[pymethods]
 impl VmapFn {
     #[new]
-    #[pyo3(signature = (fun, in_axes, out_axes, axis_size))]
+    #[pyo3(signature = (fun, in_axes, out_axes, axis_size, chunk_size=None))]
     fn new(
         fun: Py<PyAny>,
         in_axes: &Bound<'_, PyAny>,
         out_axes: Py<PyAny>,
         axis_size: Option<&Bound<'_, PyAny>>,
+        chunk_size: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = in_axes.py();
         let axis_size = match axis_size.filter(|a| !a.is_none()) {
@@ -780,164 +927,199 @@ impl VmapFn {
                 in_axes.bind(py).repr()?
             )));
         }
+        let chunk = parse_chunk_size(chunk_size, "vmap")?;
         Ok(VmapFn {
             fun,
             in_axes,
             out_axes,
             axis_size,
+            chunk,
         })
+    }
+
+    /// The mapped function, its `in_axes`, `out_axes` and `chunk_size`, as
+    /// given (for the façade's distributed and dask evaluation).
+    #[getter]
+    fn _spec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            [
+                self.fun.bind(py).clone(),
+                self.in_axes.bind(py).clone(),
+                self.out_axes.bind(py).clone(),
+                self.chunk.into_pyobject(py)?.into_any(),
+            ],
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let me = slf.get();
+        reduce_transformed(
+            slf.as_any(),
+            vec![
+                me.fun.bind(py).clone(),
+                me.in_axes.bind(py).clone(),
+                me.out_axes.bind(py).clone(),
+                me.axis_size.into_pyobject(py)?.into_any(),
+                me.chunk.into_pyobject(py)?.into_any(),
+            ],
+        )
     }
 
     #[pyo3(signature = (*args, **kwargs))]
     fn __call__<'py>(
-        &self,
+        slf: &Bound<'py, Self>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = args.py();
-        let in_axes = self.in_axes.bind(py);
-        let mut axes = Vec::new();
-        if let Ok(spec) = in_axes.cast::<PyTuple>() {
-            if spec.len() != args.len() {
-                return Err(PyValueError::new_err(format!(
-                    "vmap in_axes {} has {} entries but the function was called with {} \
-                     positional arguments",
-                    in_axes.repr()?,
-                    spec.len(),
-                    args.len()
-                )));
-            }
-            axes_per_leaf(spec.as_any(), args.as_any(), "in_axes", &mut axes)?;
-        } else {
-            for a in args.iter() {
-                axes_per_leaf(in_axes, &a, "in_axes", &mut axes)?;
-            }
+        if has_dask_leaf(args)? {
+            // a lazy dask array back, one task per chunk of the mapped axis
+            return py
+                .import("ferrax._distributed")?
+                .getattr("vmap_dask")?
+                .call1((slf, args, kwargs));
         }
-        let args_v = positional(args);
-        let positions: Vec<usize> = (0..args_v.len()).collect();
-        let (pf, values) = PyFun::new(
-            self.fun.bind(py),
-            args_v,
-            kwargs,
-            &positions,
-            false,
-            Want::Any,
-            "vmap",
-        )?;
-        let (norm, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
-        let (outs, _) = guard(|| core::vmap(&mut |xs| pf.call(xs), &values, &norm, size))?;
-        let returned = pf.returned()?;
-        // out_axes is a prefix of the output's structure
-        let zeros: Vec<Bound<'py, PyAny>> = (0..returned.out.num_leaves())
-            .map(|_| pyo3::types::PyInt::new(py, 0).into_any())
-            .collect();
-        let structure = returned.out.unflatten(py, zeros)?;
-        let mut out_axes = Vec::new();
-        axes_per_leaf(
-            self.out_axes.bind(py),
-            &structure,
-            "out_axes",
-            &mut out_axes,
-        )?;
-        let placed = guard(|| {
-            outs.into_iter()
-                .zip(&out_axes)
-                .map(|((v, b), ax)| core::place_batch_axis(v, b, size, *ax))
-                .collect::<ferrax_core::Result<Vec<_>>>()
-        })?;
-        returned.out.unflatten(py, wrap_values(py, placed)?)
+        let me = slf.get();
+        let (pf, values, norm, size) = me.prepare(args, kwargs)?;
+        let chunks = core::batch_chunks(size, me.chunk);
+        if chunks.len() == 1 {
+            let (placed, returned, _) = me.map_chunk(&pf, &values, &norm, size)?;
+            return returned.out.unflatten(py, wrap_values(py, placed)?);
+        }
+        let mut parts = Vec::with_capacity(chunks.len());
+        let mut first: Option<(Returned, Vec<Option<i64>>)> = None;
+        for (start, count) in chunks {
+            let sliced = guard(|| core::batch_slice(&values, &norm, start, count))?;
+            let (placed, returned, out_axes) = me.map_chunk(&pf, &sliced, &norm, count)?;
+            match &first {
+                None => first = Some((returned, out_axes)),
+                Some((r, _)) => same_structure(&r.out, &returned.out, py)?,
+            }
+            parts.push(placed);
+        }
+        let Some((returned, out_axes)) = first else {
+            return Err(PyValueError::new_err("vmap: no chunk"));
+        };
+        let joined = guard(|| core::join_batches(parts, &out_axes))?;
+        returned.out.unflatten(py, wrap_values(py, joined)?)
+    }
+
+    /// The arguments of each chunk of the batch, for the chunks to be
+    /// mapped elsewhere: a list of `(count, args)`, `args` the positional
+    /// arguments with each mapped leaf sliced (a view). Without
+    /// `chunk_size`, the batch is split for `workers`.
+    #[pyo3(signature = (workers, *args))]
+    fn _split<'py>(
+        &self,
+        workers: usize,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Vec<(usize, Bound<'py, PyAny>)>> {
+        let py = args.py();
+        let (pf, values, norm, size) = self.prepare(args, None)?;
+        let chunk = self
+            .chunk
+            .unwrap_or_else(|| core::chunk_for_workers(size, workers));
+        core::batch_chunks(size, Some(chunk))
+            .into_iter()
+            .map(|(start, count)| {
+                let sliced = guard(|| core::batch_slice(&values, &norm, start, count))?;
+                Ok((count, PyTuple::new(py, pf.rebuild(&sliced)?)?.into_any()))
+            })
+            .collect()
+    }
+
+    /// The batch axis of each leaf of `out` (an output of this function),
+    /// from the end resolved (None: not mapped).
+    fn _leaf_out_axes(&self, out: &Bound<'_, PyAny>) -> PyResult<Vec<Option<i64>>> {
+        let py = out.py();
+        let mut leaves = Vec::new();
+        let tree = flatten(out, None, &mut leaves)?;
+        let axes = self.out_axes_for(&tree, py)?;
+        leaves
+            .iter()
+            .zip(axes)
+            .map(|(l, ax)| {
+                let nd = to_value(l, None)?.ndim() as i64;
+                Ok(ax.map(|a| if a < 0 { a + nd } else { a }))
+            })
+            .collect()
+    }
+
+    /// The results of the chunks `_split` made (each this function applied
+    /// to its chunk), joined along their `out_axes` into the result of the
+    /// whole batch.
+    fn _join<'py>(&self, parts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = parts.py();
+        let mut joined_parts = Vec::new();
+        let mut first: Option<(Node, Vec<Option<i64>>)> = None;
+        for part in parts.try_iter()? {
+            let mut leaves = Vec::new();
+            let tree = flatten(&part?, None, &mut leaves)?;
+            let values = leaves
+                .iter()
+                .map(|l| to_value(l, None))
+                .collect::<PyResult<Vec<_>>>()?;
+            match &first {
+                None => {
+                    let out_axes = self.out_axes_for(&tree, py)?;
+                    first = Some((tree, out_axes));
+                }
+                Some((t, _)) => same_structure(t, &tree, py)?,
+            }
+            joined_parts.push(values);
+        }
+        let Some((tree, out_axes)) = first else {
+            return Err(PyValueError::new_err("vmap: no chunk results to join"));
+        };
+        let joined = guard(|| core::join_batches(joined_parts, &out_axes))?;
+        tree.unflatten(py, wrap_values(py, joined)?)
     }
 }
 
-// ------------------------------------------------------------- jacobians ---
-
-#[derive(Clone, Copy, PartialEq)]
-enum JacMode {
-    Rev,
-    Fwd,
-    Hessian,
+/// Every chunk of a vmap must return the structure the first returned.
+fn same_structure(first: &Node, other: &Node, py: Python<'_>) -> PyResult<()> {
+    if nodes_equal(first, other, py)? {
+        return Ok(());
+    }
+    Err(PyValueError::new_err(format!(
+        "vmap: the chunks of the batch returned different structures ({} and {})",
+        describe(first, py)?,
+        describe(other, py)?
+    )))
 }
+
+// ------------------------------------------------------------- jacobians ---
 
 /// The function `jacrev`, `jacfwd` and `hessian` return.
 #[pyclass(name = "JacobianFunction", module = "ferrax", frozen, dict)]
 pub struct JacFn {
     fun: Py<PyAny>,
-    mode: JacMode,
+    mode: core::JacobianMode,
     argnums: Option<Argnums>,
     has_aux: bool,
     chunk: Option<usize>,
 }
 
-impl JacFn {
-    fn name(&self) -> &'static str {
-        match self.mode {
-            JacMode::Rev => "jacrev",
-            JacMode::Fwd => "jacfwd",
-            JacMode::Hessian => "hessian",
-        }
-    }
+/// Where the chunks of a Jacobian are computed: here, or by a Python
+/// callable given the plan (`fx.jacrev(..., executor=)`: the façade ships
+/// each chunk to an executor) and the number of workers it has.
+enum ChunksBy<'a, 'py> {
+    Here,
+    Runner(&'a Bound<'py, PyAny>, usize),
 }
 
-#[pymethods]
 impl JacFn {
-    #[new]
-    #[pyo3(signature = (fun, mode, argnums, has_aux, chunk_size))]
-    fn new(
-        fun: Py<PyAny>,
-        mode: &str,
-        argnums: Option<&Bound<'_, PyAny>>,
-        has_aux: bool,
-        chunk_size: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let mode = match mode {
-            "jacrev" => JacMode::Rev,
-            "jacfwd" => JacMode::Fwd,
-            "hessian" => JacMode::Hessian,
-            m => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown Jacobian mode {m:?}"
-                )))
-            }
-        };
-        let name = match mode {
-            JacMode::Rev => "jacrev",
-            JacMode::Fwd => "jacfwd",
-            JacMode::Hessian => "hessian",
-        };
-        let argnums = argnums
-            .filter(|a| !a.is_none())
-            .map(|a| Argnums::parse(a, name))
-            .transpose()?;
-        let chunk = match chunk_size.filter(|c| !c.is_none()) {
-            None => None,
-            Some(c) => {
-                // not an int (a float, a bool, a string): refused with the core's message
-                let as_int = c
-                    .extract::<i64>()
-                    .ok()
-                    .filter(|_| c.is_instance_of::<pyo3::types::PyInt>())
-                    .filter(|_| !c.is_instance_of::<pyo3::types::PyBool>());
-                let given = c.repr()?.to_string();
-                guard(|| core::check_chunk_size(Some(as_int.unwrap_or(0)), &given, name))?
-            }
-        };
-        Ok(JacFn {
-            fun,
-            mode,
-            argnums,
-            has_aux,
-            chunk,
-        })
-    }
-
-    #[pyo3(signature = (*args, **kwargs))]
-    fn __call__<'py>(
+    /// The differentiated function over the leaves of the arguments at
+    /// `argnums`, those leaves, and whether the result is for one argument.
+    fn prepare<'py>(
         &self,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<(PyFun<'py>, Vec<Value>, bool)> {
         let py = args.py();
-        let name = self.name();
+        let name = self.mode.name();
         let args = positional(args);
         let (positions, single) = match &self.argnums {
             None => ((0..args.len()).collect::<Vec<_>>(), args.len() == 1),
@@ -955,13 +1137,40 @@ impl JacFn {
             Want::SomeArrays,
             name,
         )?;
+        Ok((pf, values, single))
+    }
+
+    fn evaluate<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+        by: ChunksBy<'_, 'py>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = args.py();
+        let (pf, values, single) = self.prepare(args, kwargs)?;
         let wrt: Vec<usize> = (0..values.len()).collect();
         let mut f = |xs: &[Value]| pf.call(xs);
-        let (blocks, aux) = guard(|| match self.mode {
-            JacMode::Rev => core::jacrev(&mut f, &values, &wrt, self.chunk),
-            JacMode::Fwd => core::jacfwd(&mut f, &values, &wrt, self.chunk),
-            JacMode::Hessian => core::hessian(&mut f, &values, &wrt),
-        })?;
+        let (blocks, aux) = match by {
+            ChunksBy::Here => guard(|| match self.mode {
+                core::JacobianMode::Rev => core::jacrev(&mut f, &values, &wrt, self.chunk),
+                core::JacobianMode::Fwd => core::jacfwd(&mut f, &values, &wrt, self.chunk),
+                core::JacobianMode::Hessian => core::hessian(&mut f, &values, &wrt, self.chunk),
+            })?,
+            ChunksBy::Runner(run, workers) => {
+                let mut run_plan = |plan: &[core::BasisChunk]| run_chunks(run, plan).map_err(external);
+                guard(|| {
+                    core::jacobian_by_chunks(
+                        self.mode,
+                        &mut f,
+                        &values,
+                        &wrt,
+                        self.chunk,
+                        workers,
+                        &mut run_plan,
+                    )
+                })?
+            }
+        };
         let returned = pf.returned()?;
         let n_in = values.len();
         // rows over the outputs; each row holds one block per input leaf (a
@@ -970,7 +1179,7 @@ impl JacFn {
             .into_iter()
             .map(|row| pf.args_like(&row, single))
             .collect::<PyResult<Vec<_>>>()?;
-        let rows = if self.mode == JacMode::Hessian {
+        let rows = if self.mode == core::JacobianMode::Hessian {
             let mut out = Vec::new();
             let mut it = rows.into_iter();
             for _ in 0..returned.out.num_leaves() {
@@ -986,6 +1195,139 @@ impl JacFn {
             Ok(with_aux(py, vec![result], Some((returned.aux, aux)))?.into_any())
         } else {
             Ok(result)
+        }
+    }
+}
+
+/// `run(plan)`: the plan as a list of `(leaf, start, count)`, each chunk's
+/// pieces back as a list of tensors.
+fn run_chunks(run: &Bound<'_, PyAny>, plan: &[core::BasisChunk]) -> PyResult<Vec<Vec<Value>>> {
+    let py = run.py();
+    let items = PyList::new(py, plan.iter().map(|c| (c.leaf, c.start, c.count)))?;
+    run.call1((items,))?
+        .try_iter()?
+        .map(|pieces| {
+            pieces?
+                .try_iter()?
+                .map(|t| to_value(&t?, None))
+                .collect::<PyResult<Vec<_>>>()
+        })
+        .collect()
+}
+
+#[pymethods]
+impl JacFn {
+    #[new]
+    #[pyo3(signature = (fun, mode, argnums, has_aux, chunk_size))]
+    fn new(
+        fun: Py<PyAny>,
+        mode: &str,
+        argnums: Option<&Bound<'_, PyAny>>,
+        has_aux: bool,
+        chunk_size: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mode = match mode {
+            "jacrev" => core::JacobianMode::Rev,
+            "jacfwd" => core::JacobianMode::Fwd,
+            "hessian" => core::JacobianMode::Hessian,
+            m => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown Jacobian mode {m:?}"
+                )))
+            }
+        };
+        let name = mode.name();
+        let argnums = argnums
+            .filter(|a| !a.is_none())
+            .map(|a| Argnums::parse(a, name))
+            .transpose()?;
+        let chunk = parse_chunk_size(chunk_size, name)?;
+        Ok(JacFn {
+            fun,
+            mode,
+            argnums,
+            has_aux,
+            chunk,
+        })
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.evaluate(args, kwargs, ChunksBy::Here)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let me = slf.get();
+        let argnums = match &me.argnums {
+            None => py.None().into_bound(py),
+            Some(a) => a.to_object(py)?,
+        };
+        reduce_transformed(
+            slf.as_any(),
+            vec![
+                me.fun.bind(py).clone(),
+                me.mode.name().into_pyobject(py)?.into_any(),
+                argnums,
+                me.has_aux.into_pyobject(py)?.to_owned().into_any(),
+                me.chunk.into_pyobject(py)?.into_any(),
+            ],
+        )
+    }
+
+    /// The Jacobian, its chunks computed by `run`: `run(plan)` gets the
+    /// chunks as `(leaf, start, count)` and returns, in the same order, what
+    /// `_chunk` returns for each. Without `chunk_size`, the basis is split
+    /// for `workers`. The function is evaluated here once (output shapes,
+    /// aux).
+    #[pyo3(signature = (run, workers, *args, **kwargs))]
+    fn _call_by_chunks<'py>(
+        &self,
+        run: &Bound<'py, PyAny>,
+        workers: usize,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.evaluate(args, kwargs, ChunksBy::Runner(run, workers))
+    }
+
+    /// One chunk of the Jacobian (a task of `_call_by_chunks`, run wherever
+    /// the executor runs it): its pieces, a list of tensors.
+    #[pyo3(signature = (chunk, *args, **kwargs))]
+    fn _chunk<'py>(
+        &self,
+        chunk: (usize, usize, usize),
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let py = args.py();
+        let (pf, values, _) = self.prepare(args, kwargs)?;
+        let wrt: Vec<usize> = (0..values.len()).collect();
+        let (leaf, start, count) = chunk;
+        let c = core::BasisChunk { leaf, start, count };
+        let pieces = guard(|| core::jacobian_chunk(self.mode, &mut |xs| pf.call(xs), &values, &wrt, c))?;
+        wrap_values(py, pieces)
+    }
+}
+
+/// `chunk_size` as given: None, or a positive int (anything else refused
+/// with the core's message).
+fn parse_chunk_size(chunk_size: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<usize>> {
+    match chunk_size.filter(|c| !c.is_none()) {
+        None => Ok(None),
+        Some(c) => {
+            // not an int (a float, a bool, a string): refused with the core's message
+            let as_int = c
+                .extract::<i64>()
+                .ok()
+                .filter(|_| c.is_instance_of::<pyo3::types::PyInt>())
+                .filter(|_| !c.is_instance_of::<pyo3::types::PyBool>());
+            let given = c.repr()?.to_string();
+            guard(|| core::check_chunk_size(Some(as_int.unwrap_or(0)), &given, name))
         }
     }
 }

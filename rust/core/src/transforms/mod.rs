@@ -26,7 +26,10 @@ pub use colouring::Colouring;
 pub use custom_jvp::{custom_jvp_call, CustomJvp, CustomJvpFns};
 pub use custom_vjp::{custom_vjp_call, CustomVjp, CustomVjpFns};
 pub use grad::{grad, value_and_grad};
-pub use jacobian::{hessian, jacfwd, jacrev};
+pub use jacobian::{
+    basis_chunks, chunk_for_workers, hessian, jacfwd, jacobian_by_chunks, jacobian_chunk, jacrev,
+    BasisChunk, JacobianMode,
+};
 pub use jvp::jvp;
 pub use linearize::{linear_transpose, linearize};
 pub use sparse::{
@@ -34,7 +37,7 @@ pub use sparse::{
     SparseMode, SparsePlan,
 };
 pub use vjp::{vjp, VjpFn};
-pub use vmap::{batch_size, place_batch_axis, vmap};
+pub use vmap::{batch_chunks, batch_size, batch_slice, join_batches, place_batch_axis, vmap};
 
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Shape};

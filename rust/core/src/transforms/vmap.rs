@@ -3,7 +3,7 @@
 use super::{call_traced, Fun};
 use crate::error::{Error, Result};
 use crate::ops::composite::moveaxis;
-use crate::ops::shape::{broadcast_to, reshape};
+use crate::ops::shape::{broadcast_to, concatenate, reshape, slice};
 use crate::tensor::shape::fmt_shape;
 use crate::trace::{LevelGuard, LevelKind, TracerKind, Value};
 
@@ -158,4 +158,69 @@ pub fn place_batch_axis(
     } else {
         moveaxis(&v, &[0], &[ax as isize])
     }
+}
+
+/// `(start, count)` of each chunk of a batch of `size`: at most `chunk`
+/// elements each (one empty chunk for an empty batch).
+pub fn batch_chunks(size: usize, chunk: Option<usize>) -> Vec<(usize, usize)> {
+    super::basis_chunks(&[size], chunk)
+        .into_iter()
+        .map(|c| (c.start, c.count))
+        .collect()
+}
+
+/// The arguments of the batch elements `start..start + count`: each mapped
+/// argument sliced along its axis (a view), the others as they are.
+pub fn batch_slice(
+    args: &[Value],
+    axes: &[Option<usize>],
+    start: usize,
+    count: usize,
+) -> Result<Vec<Value>> {
+    args.iter()
+        .zip(axes)
+        .map(|(a, ax)| match ax {
+            None => Ok(a.clone()),
+            Some(ax) => {
+                let shape = a.shape();
+                let mut starts = vec![0; shape.len()];
+                let mut lens = shape.to_vec();
+                starts[*ax] = start;
+                lens[*ax] = count;
+                slice(a, &starts, &vec![1; shape.len()], &lens)
+            }
+        })
+        .collect()
+}
+
+/// The outputs of a vmap evaluated in chunks, joined: output `i` of every
+/// chunk (`parts[chunk][i]`, its batch axis already at `out_axes[i]`)
+/// concatenated along that axis; an output with `out_axes` None does not
+/// depend on the batch, and is the first chunk's.
+pub fn join_batches(parts: Vec<Vec<Value>>, out_axes: &[Option<i64>]) -> Result<Vec<Value>> {
+    if parts.is_empty() {
+        return Err(Error::Value("vmap: no chunk to join".into()));
+    }
+    let n = out_axes.len();
+    let mut per_output: Vec<Vec<Value>> = vec![Vec::with_capacity(parts.len()); n];
+    for (c, chunk) in parts.into_iter().enumerate() {
+        if chunk.len() != n {
+            return Err(Error::Value(format!(
+                "vmap: chunk {c} returned {} outputs where the first returned {n}",
+                chunk.len()
+            )));
+        }
+        for (i, v) in chunk.into_iter().enumerate() {
+            per_output[i].push(v);
+        }
+    }
+    per_output
+        .into_iter()
+        .zip(out_axes)
+        .map(|(mut vs, ax)| match ax {
+            None => Ok(vs.swap_remove(0)),
+            Some(_) if vs.len() == 1 => Ok(vs.swap_remove(0)),
+            Some(ax) => concatenate(&vs, *ax as isize),
+        })
+        .collect()
 }
