@@ -797,14 +797,22 @@ fn has_dask_leaf(args: &Bound<'_, PyTuple>) -> PyResult<bool> {
     Ok(false)
 }
 
+/// A vmap call made ready: the mapped function over the leaves of all
+/// positional arguments, those leaves, their normalised mapped axes and the
+/// batch size.
+struct MapCall<'py> {
+    pf: PyFun<'py>,
+    values: Vec<Value>,
+    axes: Vec<Option<usize>>,
+    size: usize,
+}
+
 impl VmapFn {
-    /// The mapped function over the leaves of all positional arguments,
-    /// those leaves, their normalised mapped axes and the batch size.
     fn prepare<'py>(
         &self,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<(PyFun<'py>, Vec<Value>, Vec<Option<usize>>, usize)> {
+    ) -> PyResult<MapCall<'py>> {
         let py = args.py();
         let in_axes = self.in_axes.bind(py);
         let mut axes = Vec::new();
@@ -835,8 +843,13 @@ impl VmapFn {
             Want::Any,
             "vmap",
         )?;
-        let (norm, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
-        Ok((pf, values, norm, size))
+        let (axes, size) = guard(|| core::batch_size(&values, &axes, self.axis_size))?;
+        Ok(MapCall {
+            pf,
+            values,
+            axes,
+            size,
+        })
     }
 
     /// `out_axes` per leaf of the structure the function returned.
@@ -982,7 +995,12 @@ impl VmapFn {
                 .call1((slf, args, kwargs));
         }
         let me = slf.get();
-        let (pf, values, norm, size) = me.prepare(args, kwargs)?;
+        let MapCall {
+            pf,
+            values,
+            axes: norm,
+            size,
+        } = me.prepare(args, kwargs)?;
         let chunks = core::batch_chunks(size, me.chunk);
         if chunks.len() == 1 {
             let (placed, returned, _) = me.map_chunk(&pf, &values, &norm, size)?;
@@ -1017,7 +1035,12 @@ impl VmapFn {
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Vec<(usize, Bound<'py, PyAny>)>> {
         let py = args.py();
-        let (pf, values, norm, size) = self.prepare(args, None)?;
+        let MapCall {
+            pf,
+            values,
+            axes: norm,
+            size,
+        } = self.prepare(args, None)?;
         let chunk = self
             .chunk
             .unwrap_or_else(|| core::chunk_for_workers(size, workers));
@@ -1157,7 +1180,8 @@ impl JacFn {
                 core::JacobianMode::Hessian => core::hessian(&mut f, &values, &wrt, self.chunk),
             })?,
             ChunksBy::Runner(run, workers) => {
-                let mut run_plan = |plan: &[core::BasisChunk]| run_chunks(run, plan).map_err(external);
+                let mut run_plan =
+                    |plan: &[core::BasisChunk]| run_chunks(run, plan).map_err(external);
                 guard(|| {
                     core::jacobian_by_chunks(
                         self.mode,
@@ -1309,7 +1333,8 @@ impl JacFn {
         let wrt: Vec<usize> = (0..values.len()).collect();
         let (leaf, start, count) = chunk;
         let c = core::BasisChunk { leaf, start, count };
-        let pieces = guard(|| core::jacobian_chunk(self.mode, &mut |xs| pf.call(xs), &values, &wrt, c))?;
+        let pieces =
+            guard(|| core::jacobian_chunk(self.mode, &mut |xs| pf.call(xs), &values, &wrt, c))?;
         wrap_values(py, pieces)
     }
 }

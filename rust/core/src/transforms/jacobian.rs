@@ -46,6 +46,10 @@ pub struct BasisChunk {
     pub count: usize,
 }
 
+/// Computes the chunks of a plan, wherever it likes: each chunk's
+/// [`jacobian_chunk`], in plan order (see [`jacobian_by_chunks`]).
+pub type ChunkRunner<'a> = dyn FnMut(&[BasisChunk]) -> Result<Vec<Vec<Value>>> + 'a;
+
 /// The chunks of the bases of leaves of `sizes`, leaf by leaf, at most
 /// `chunk` vectors each (one empty chunk for an empty leaf, so that every
 /// leaf has a block).
@@ -147,10 +151,7 @@ fn push_chunk(
 /// The gradient of `f` as a function of all its arguments: every block of
 /// `jacrev(f)` as one flat list of outputs (the function the Hessian's
 /// forward pass differentiates).
-fn gradient_of<'a, 'f: 'a>(
-    f: &'a mut Fun<'f>,
-    wrt: &'a [usize],
-) -> Box<Fun<'a>> {
+fn gradient_of<'a, 'f: 'a>(f: &'a mut Fun<'f>, wrt: &'a [usize]) -> Box<Fun<'a>> {
     Box::new(move |xs: &[Value]| {
         let (blocks, aux) = jacrev(f, xs, wrt, None)?;
         Ok(Outputs {
@@ -187,13 +188,18 @@ fn assemble_rev(
     plan: &[BasisChunk],
     pieces: Vec<Vec<Value>>,
 ) -> Result<Vec<Vec<Value>>> {
-    let mut per_out: Vec<Vec<Vec<Value>>> = vec![vec![Vec::new(); in_shapes.len()]; out_shapes.len()];
+    let mut per_out: Vec<Vec<Vec<Value>>> =
+        vec![vec![Vec::new(); in_shapes.len()]; out_shapes.len()];
     for (c, ps) in plan.iter().zip(pieces) {
         if ps.len() != in_shapes.len() {
             return Err(mismatch(
                 JacobianMode::Rev,
                 *c,
-                format!("has {} pieces, not one per input ({})", ps.len(), in_shapes.len()),
+                format!(
+                    "has {} pieces, not one per input ({})",
+                    ps.len(),
+                    in_shapes.len()
+                ),
             ));
         }
         for (j, p) in ps.into_iter().enumerate() {
@@ -203,7 +209,11 @@ fn assemble_rev(
                 return Err(mismatch(
                     JacobianMode::Rev,
                     *c,
-                    format!("has a piece of shape {}, not {}", fmt_shape(&p.shape()), fmt_shape(&want)),
+                    format!(
+                        "has a piece of shape {}, not {}",
+                        fmt_shape(&p.shape()),
+                        fmt_shape(&want)
+                    ),
                 ));
             }
             per_out[c.leaf][j].push(p);
@@ -257,7 +267,13 @@ fn assemble_fwd(
     }
     let mut columns = Vec::with_capacity(in_shapes.len());
     for parts in per_in {
-        columns.push(parts.into_iter().map(join).collect::<Result<Vec<_>>>()?.into_iter());
+        columns.push(
+            parts
+                .into_iter()
+                .map(join)
+                .collect::<Result<Vec<_>>>()?
+                .into_iter(),
+        );
     }
     let mut blocks = Vec::with_capacity(n_out);
     for _ in 0..n_out {
@@ -364,7 +380,11 @@ pub fn jacobian_chunk(
         JacobianMode::Fwd | JacobianMode::Hessian => {
             check_inputs(args, wrt)?;
             if c.leaf >= wrt.len() || c.start + c.count > args[wrt[c.leaf]].size() {
-                return Err(mismatch(mode, c, "is not in the differentiated inputs".into()));
+                return Err(mismatch(
+                    mode,
+                    c,
+                    "is not in the differentiated inputs".into(),
+                ));
             }
             if mode == JacobianMode::Fwd {
                 Ok(push_chunk(f, args, wrt, c)?.0)
@@ -389,7 +409,7 @@ pub fn jacobian_by_chunks(
     wrt: &[usize],
     chunk: Option<usize>,
     workers: usize,
-    run: &mut dyn FnMut(&[BasisChunk]) -> Result<Vec<Vec<Value>>>,
+    run: &mut ChunkRunner,
 ) -> Result<(Vec<Vec<Value>>, Vec<Value>)> {
     if mode != JacobianMode::Rev {
         check_inputs(args, wrt)?;
@@ -428,7 +448,10 @@ mod tests {
 
     #[test]
     fn chunks_cover_the_basis() {
-        assert_eq!(basis_chunks(&[5], Some(2)), [c(0, 0, 2), c(0, 2, 2), c(0, 4, 1)]);
+        assert_eq!(
+            basis_chunks(&[5], Some(2)),
+            [c(0, 0, 2), c(0, 2, 2), c(0, 4, 1)]
+        );
         assert_eq!(basis_chunks(&[5], None), [c(0, 0, 5)]);
         assert_eq!(basis_chunks(&[0], Some(3)), [c(0, 0, 0)]);
         assert_eq!(

@@ -28,7 +28,7 @@ pub use custom_vjp::{custom_vjp_call, CustomVjp, CustomVjpFns};
 pub use grad::{grad, value_and_grad};
 pub use jacobian::{
     basis_chunks, chunk_for_workers, hessian, jacfwd, jacobian_by_chunks, jacobian_chunk, jacrev,
-    BasisChunk, JacobianMode,
+    BasisChunk, ChunkRunner, JacobianMode,
 };
 pub use jvp::jvp;
 pub use linearize::{linear_transpose, linearize};
