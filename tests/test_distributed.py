@@ -138,13 +138,17 @@ def test_per_example_gradients_on_cluster(client):
     per_example = fx.vmap(fx.grad(loss), in_axes=(None, 0, 0))
     ex = client.get_executor()
     got = fx.vmap(fx.grad(loss), in_axes=(None, 0, 0), chunk_size=7, executor=ex)(PARAMS, XS, YS)
-    assert_identical(got, fx.vmap(fx.grad(loss), in_axes=(None, 0, 0), chunk_size=7)(PARAMS, XS, YS))
+    assert_identical(
+        got, fx.vmap(fx.grad(loss), in_axes=(None, 0, 0), chunk_size=7)(PARAMS, XS, YS)
+    )
     want = per_example(PARAMS, XS, YS)
     for a, b in zip(tu.tree_leaves(got), tu.tree_leaves(want)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-14, atol=1e-15)
     # the default split: about four chunks per worker
     default = fx.vmap(fx.grad(loss), in_axes=(None, 0, 0), executor=ex)(PARAMS, XS, YS)
-    assert_identical(default, fx.vmap(fx.grad(loss), in_axes=(None, 0, 0), chunk_size=5)(PARAMS, XS, YS))
+    assert_identical(
+        default, fx.vmap(fx.grad(loss), in_axes=(None, 0, 0), chunk_size=5)(PARAMS, XS, YS)
+    )
 
 
 def test_dask_array_vmap_is_lazy_and_per_chunk(client):
@@ -377,3 +381,18 @@ def test_tensors_pickle_as_their_raw_buffer(dtype):
     view = t[::3, 2:9]
     assert len(pickle.dumps(view)) <= len(pickle.dumps(a[::3, 2:9])) + 100
     np.testing.assert_array_equal(np.asarray(pickle.loads(pickle.dumps(view))), a[::3, 2:9])
+
+
+def test_dask_vmap_probes_one_element_when_an_empty_batch_is_refused():
+    calls = []
+
+    def f(row):
+        calls.append(1)
+        if len(calls) == 1:  # the zero-element probe
+            raise ValueError("this function cannot take an empty batch")
+        return fx.sum(row) * 2.0
+
+    x = np.arange(12.0).reshape(4, 3)
+    out = fx.vmap(f)(da.from_array(x, chunks=(2, 3)))
+    assert len(calls) == 2 and out.shape == (4,)
+    np.testing.assert_array_equal(out.compute(scheduler="sync"), x.sum(1) * 2)

@@ -176,6 +176,31 @@ def _vmap_block(payload: bytes, count: int, *blocks: Any) -> Any:
     return leaves[0] if len(leaves) == 1 else tuple(leaves)
 
 
+def _probe(
+    fun: Callable,
+    batch_axes: tuple,
+    out_axes: Any,
+    kwargs: dict,
+    template: list,
+    positions: list[int],
+    arrays: list,
+) -> Any:
+    """The function mapped over a batch of zero elements, for the shapes,
+    dtypes and structure of its output without reading any data; if it
+    cannot take an empty batch, over the first element (one row read)."""
+
+    def mapped(take: Callable[[Any], Any], size: int) -> Any:
+        probe_args = list(template)
+        for i, x in zip(positions, arrays):
+            probe_args[i] = _C.asarray(take(x))
+        return _C.VmapFunction(fun, batch_axes, out_axes, size)(*probe_args, **kwargs)
+
+    try:
+        return mapped(lambda x: np.empty((0, *x.shape[1:]), dtype=x.dtype), 0)
+    except Exception:
+        return mapped(lambda x: np.asarray(x[:1].compute()), 1)
+
+
 def vmap_dask(vf: Any, args: tuple, kwargs: dict | None) -> Any:
     """``vf(*args, **kwargs)`` where some positional arguments are dask
     arrays: a lazy dask array (a pytree of them), one task per chunk of the
@@ -245,12 +270,7 @@ def vmap_dask(vf: Any, args: tuple, kwargs: dict | None) -> Any:
     counts = arrays[0].chunks[0]
     batch_axes = tuple(0 if i in mapped else axes[i] for i in range(n))
 
-    # shapes, dtypes and structure of the output from a batch of zero
-    # elements: no data is read
-    probe_args = list(template)
-    for i, x in zip(positions, arrays):
-        probe_args[i] = _C.asarray(np.empty((0, *x.shape[1:]), dtype=x.dtype))
-    probe = _C.VmapFunction(fun, batch_axes, out_axes, 0)(*probe_args, **kwargs)
+    probe = _probe(fun, batch_axes, out_axes, kwargs, template, positions, arrays)
     leaves, tree = _tu.tree_flatten(probe)
     leaf_axes = vf._leaf_out_axes(probe)
 
