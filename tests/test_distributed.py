@@ -377,6 +377,14 @@ def test_tensors_pickle_as_their_raw_buffer(dtype):
         back = pickle.loads(data)
         assert isinstance(back, fx.Tensor) and back.dtype == t.dtype and back.shape == t.shape
         np.testing.assert_array_equal(np.asarray(back), a)
+    # protocol 5, buffers out of band (as Dask sends them): no copy on either side
+    buffers = []
+    data = pickle.dumps(t, protocol=5, buffer_callback=buffers.append)
+    assert len(data) < 300 and len(buffers) == 1
+    back = pickle.loads(data, buffers=buffers)
+    raw = np.frombuffer(buffers[0].raw(), dtype=np.uint8)
+    assert np.shares_memory(np.asarray(back), raw) or a.dtype == np.bool_
+    np.testing.assert_array_equal(np.asarray(back), a)
     # a strided view pickles its values only
     view = t[::3, 2:9]
     assert len(pickle.dumps(view)) <= len(pickle.dumps(a[::3, 2:9])) + 100

@@ -250,3 +250,50 @@ proptest! {
         prop_assert_eq!(out(&back), v);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    /// `max`/`min` over axis 0 (rows folded into an output row with explicit
+    /// SIMD) against a scalar fold, with NaNs and infinities anywhere, in
+    /// float32 and float64, for widths around every vector length.
+    #[test]
+    fn axis0_extrema_match_a_scalar_fold_with_nans(
+        rows in 1usize..6,
+        cols in 0usize..40,
+        specials in prop::collection::vec((0usize..240, 0u8..3), 0..4),
+    ) {
+        let mut v = data(rows * cols, 9);
+        for &(at, kind) in &specials {
+            if rows * cols > 0 {
+                v[at % (rows * cols)] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][kind as usize];
+            }
+        }
+        for (op, pick) in [(ReduceOp::Max, true), (ReduceOp::Min, false)] {
+            let want: Vec<f64> = (0..cols)
+                .map(|j| {
+                    let col = (0..rows).map(|i| v[i * cols + j]);
+                    if col.clone().any(f64::is_nan) {
+                        f64::NAN
+                    } else if pick {
+                        col.fold(f64::NEG_INFINITY, f64::max)
+                    } else {
+                        col.fold(f64::INFINITY, f64::min)
+                    }
+                })
+                .collect();
+            let x = val(&v, &[rows, cols]);
+            let got = out(&reduce::reduction(op, &x, Some(&[0]), false).unwrap());
+            let same = |a: &f64, b: &f64| a == b || (a.is_nan() && b.is_nan());
+            prop_assert!(got.iter().zip(&want).all(|(a, b)| same(a, b)), "{:?} {:?}", got, want);
+            let v32: Vec<f32> = v.iter().map(|&a| a as f32).collect();
+            let x32 = Value::Concrete(Tensor::from_slice(&v32, &[rows, cols]).unwrap());
+            let got32 = reduce::reduction(op, &x32, Some(&[0]), false).unwrap();
+            let got32 = got32.as_concrete().unwrap().to_vec::<f32>().unwrap();
+            prop_assert!(
+                got32.iter().zip(&want).all(|(a, b)| same(&(*a as f64), &(*b as f32 as f64))),
+                "{:?} {:?}", got32, want
+            );
+        }
+    }
+}

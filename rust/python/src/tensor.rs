@@ -556,7 +556,10 @@ impl PyTensor {
     fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
         slf
     }
-    /// Pickles as its values (a NumPy array: raw buffer, dtype and shape).
+    /// Pickles as its values (a NumPy array: raw buffer, dtype and shape),
+    /// rebuilt by `fx.from_dlpack`, which adopts the array's memory rather
+    /// than copying it (with pickle protocol 5 the buffer travels out of
+    /// band, so a tensor arrives on a worker with no copy at all).
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let me = slf.get();
@@ -568,7 +571,7 @@ impl PyTensor {
             },
         )?;
         let arr = Self::__array__(&plain, None, None)?;
-        let rebuild = py.import("ferrax")?.getattr("asarray")?;
+        let rebuild = py.import("ferrax")?.getattr("from_dlpack")?;
         Ok(PyTuple::new(py, [rebuild, PyTuple::new(py, [arr])?.into_any()])?.into_any())
     }
     /// Not constructible: tensors come from `fx.asarray` and the other creation functions.

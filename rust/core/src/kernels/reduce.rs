@@ -22,6 +22,11 @@ pub trait Fold<T: Element>: Copy + Send + Sync {
     /// The fold of a whole contiguous slice (the hot loop of full and
     /// last-axis reductions).
     fn fold_contiguous(self, x: &[T]) -> T;
+    /// `out[i] = combine(out[i], x[i])`: a contiguous row folded into a
+    /// contiguous output row (the hot loop of `axis=0` reductions).
+    fn fold_into(self, out: &mut [T], x: &[T]) {
+        crate::kernels::simd::arch().dispatch(FoldInto { f: self, out, x });
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -105,6 +110,9 @@ impl<T: Arith> Fold<T> for MaxFold {
     fn fold_contiguous(self, x: &[T]) -> T {
         T::max_of(x)
     }
+    fn fold_into(self, out: &mut [T], x: &[T]) {
+        T::max_into(out, x)
+    }
 }
 impl<T: Arith> Fold<T> for MinFold {
     #[inline(always)]
@@ -121,6 +129,9 @@ impl<T: Arith> Fold<T> for MinFold {
     }
     fn fold_contiguous(self, x: &[T]) -> T {
         T::min_of(x)
+    }
+    fn fold_into(self, out: &mut [T], x: &[T]) {
+        T::min_into(out, x)
     }
 }
 
@@ -263,11 +274,7 @@ pub fn reduce<T: Element, F: Fold<T> + 'static>(
                 };
                 out[oo] = f.combine(out[oo], r);
             } else if ix == 1 && io == 1 {
-                crate::kernels::simd::arch().dispatch(FoldInto {
-                    f,
-                    out: &mut out[oo..oo + len],
-                    x: &data[ox..ox + len],
-                });
+                f.fold_into(&mut out[oo..oo + len], &data[ox..ox + len]);
             } else {
                 for j in 0..len as isize {
                     let k = (oo as isize + j * io) as usize;
