@@ -373,11 +373,20 @@ fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
     if layout.size() < CACHE_MIN_BYTES {
         return false;
     }
+    if layout.size() > CACHE_MAX_BYTES {
+        return false;
+    }
     let Ok(mut c) = CACHE.try_lock() else {
         return false;
     };
-    if c.0 + layout.size() > CACHE_MAX_BYTES || c.1.len() >= CACHE_MAX_ENTRIES {
-        return false;
+    // Full: the oldest blocks make room (a cache that kept its first blocks
+    // forever would stop helping once a workload's sizes change).
+    while c.0 + layout.size() > CACHE_MAX_BYTES || c.1.len() >= CACHE_MAX_ENTRIES {
+        let old = c.1.remove(0);
+        c.0 -= old.1.size();
+        // SAFETY: the cache owned the block alone, and it was allocated by
+        // block::alloc_zeroed with exactly the layout stored beside it.
+        unsafe { block::dealloc(old.0.as_ptr(), old.1) };
     }
     c.0 += layout.size();
     c.1.push(Cached(p, layout));
@@ -487,6 +496,42 @@ mod tests {
             assert!(b.as_slice().iter().all(|&x| x == 0.0), "round {round}");
             assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
             b.as_mut_slice().fill(7.0);
+        }
+    }
+
+    #[test]
+    fn a_full_cache_makes_room_for_new_sizes() {
+        // fill the cache with blocks of one size, then free a block of another:
+        // the oldest are evicted and the new size is kept (and handed out again)
+        let old = Layout::from_size_align(CACHE_MIN_BYTES + 3 * 4096, ALIGN).unwrap();
+        let new = Layout::from_size_align(CACHE_MIN_BYTES + 5 * 4096, ALIGN).unwrap();
+        let keep = |layout: Layout| {
+            let p = NonNull::new(block::alloc_zeroed(layout)).unwrap();
+            // another test may hold the lock for a moment: a refused block is retried
+            for _ in 0..10_000 {
+                if recycle(p, layout) {
+                    return;
+                }
+                std::thread::yield_now();
+            }
+            panic!("the cache refused a block");
+        };
+        for _ in 0..CACHE_MAX_ENTRIES {
+            keep(old);
+        }
+        keep(new);
+        let got = (0..10_000).find_map(|_| {
+            reuse(new, true).or_else(|| {
+                std::thread::yield_now();
+                None
+            })
+        });
+        let p = got.expect("the new size was kept");
+        // SAFETY: the block came from the cache with exactly `new`, and is ours.
+        unsafe { block::dealloc(p.as_ptr(), new) };
+        while let Some(p) = reuse(old, false) {
+            // SAFETY: as above, for the blocks of `old` still cached.
+            unsafe { block::dealloc(p.as_ptr(), old) };
         }
     }
 
