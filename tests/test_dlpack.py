@@ -195,3 +195,32 @@ def test_jax_round_trip_without_copies():
     # a gradient computed by ferrax on JAX's memory
     g = fx.grad(lambda x: fx.sum(x**3))(back)
     np.testing.assert_allclose(np.asarray(g), 3 * np.arange(6.0).reshape(2, 3) ** 2)
+
+
+# ----------------------------------------------------------------- torch ---
+
+
+def test_torch_round_trip_without_copies():
+    # runs where PyTorch is installed (it is not in the test extras: PyPI's
+    # Linux wheel is the CUDA build, several GB)
+    torch = pytest.importorskip("torch")
+    t = fx.arange(8.0) * 3
+    tt = torch.from_dlpack(t)
+    assert tt.data_ptr() == address(t) and tt.dtype == torch.float64
+    np.testing.assert_array_equal(tt.numpy(), np.arange(8.0) * 3)
+    src = torch.arange(6.0, dtype=torch.float64).reshape(2, 3)
+    back = fx.from_dlpack(src)
+    assert address(back) == src.data_ptr()
+    # a transposed (strided) torch view is read in place too
+    bt = fx.from_dlpack(src.t())
+    assert address(bt) == src.data_ptr()
+    np.testing.assert_array_equal(np.asarray(bt), src.numpy().T)
+    f32 = fx.from_dlpack(torch.ones(3, dtype=torch.float32))
+    assert f32.dtype == fx.float32
+    g = fx.grad(lambda x: fx.sum(x**3))(back)
+    np.testing.assert_allclose(np.asarray(g), 3 * src.numpy() ** 2)
+    # the export carries DLPack's read-only flag, but PyTorch has no read-only
+    # tensors and ignores it: an in-place torch op writes through (the sharp
+    # bit docs/sharp-bits.md describes; clone before writing)
+    tt[0] = 5.0
+    assert float(np.asarray(t)[0]) == 5.0
