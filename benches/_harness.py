@@ -45,7 +45,8 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def machine_facts() -> str:
+def cpu_model() -> str:
+    """The CPU's model name with its family and model numbers (from /proc/cpuinfo)."""
     cpu = "unknown"
     ids = {}
     try:
@@ -62,6 +63,11 @@ def machine_facts() -> str:
             cpu += f" (family {ids['cpu family']}, model {ids.get('model', '?')})"
     except OSError:
         pass
+    return cpu
+
+
+def machine_facts() -> str:
+    cpu = cpu_model()
     import ferrax as fx
     import numpy as np
 

@@ -41,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _harness import clean_env_or_reexec, git_rev, peak_rss_mb, timeit  # noqa: E402
+from _harness import clean_env_or_reexec, cpu_model, git_rev, peak_rss_mb, timeit  # noqa: E402
 
 DESCRIPTIONS = {
     "W1": "grad wrt x of sum(tanh(x*w+b)**2), 16 elements",
@@ -407,20 +407,7 @@ def facts() -> dict:
     theirs share the cores with the timed runs)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            ids: dict[str, str] = {}
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key in ("model name", "cpu family", "model") and key not in ids:
-                    ids[key] = value.strip()
-        cpu = ids.get("model name", cpu)
-        if "cpu family" in ids:
-            cpu += f" (family {ids['cpu family']}, model {ids.get('model', '?')})"
-    except OSError:
-        pass
+    cpu = cpu_model()
     import platform
 
     import ferrax as fx
