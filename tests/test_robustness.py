@@ -29,6 +29,19 @@ def test_unaligned_numpy_input_is_copied_correctly():
     np.testing.assert_array_equal(np.asarray(fx.asarray(a)), [1.0, 2.0, 3.0, 4.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+def test_strided_numpy_input_aligned_or_not_is_copied_correctly(dtype):
+    item = np.dtype(dtype).itemsize
+    for shift in (0, 1):  # aligned, then every element one byte off
+        raw = np.zeros(item * 12 + shift, np.uint8)
+        a = raw[shift:].view(dtype).reshape(3, 4)
+        a[:] = np.arange(12).reshape(3, 4)
+        for view in (a[:, ::2], a.T, a[::-1, 1:]):
+            assert view.flags.aligned == (shift == 0)
+            np.testing.assert_array_equal(np.asarray(fx.asarray(view)), view)
+            np.testing.assert_array_equal(np.asarray(fx.asarray(view) * 2), view * 2)
+
+
 @pytest.mark.parametrize(
     "f",
     [

@@ -1,7 +1,9 @@
 //! Outputs built on recycled memory (`Tensor::build_overwrite`) never show the
-//! bytes of the buffer's last owner. Its own test binary (one process, one
-//! test) so that nothing else touches the buffer cache between the poisoning
-//! and the op: the op's output then lands on a poisoned block for certain.
+//! bytes of the buffer's last owner. Its own test binary so that nothing else
+//! touches the buffer caches between the poisoning and the op: the op's output
+//! then lands on a poisoned block for certain. One test uses the shared cache
+//! of large blocks; the other the per-thread lists of small ones (each test
+//! runs on its own thread, so it has its lists to itself).
 
 use ferrax_core::ops::{binary, index, linalg, reduce, shape, unary, CompareOp, ReduceOp};
 use ferrax_core::{DType, Tensor, Value};
@@ -114,4 +116,78 @@ fn stale_bytes_of_recycled_buffers_never_reach_results() {
     let lt = binary::compare(CompareOp::Lt, &x, &val(&[0.0f64], &[])).unwrap();
     let lt = lt.as_concrete().unwrap().to_vec::<bool>().unwrap();
     assert!(lt.iter().zip(&xs).all(|(a, v)| *a == (*v < 0.0)));
+}
+
+/// Poison this thread's small-block list for `n`-element f64 buffers.
+fn poison_small(n: usize) {
+    let blocks: Vec<Tensor> = (0..4)
+        .map(|_| Tensor::from_slice(&vec![f64::from_bits(u64::MAX); n], &[n]).unwrap())
+        .collect();
+    drop(blocks);
+}
+
+#[test]
+fn stale_bytes_of_recycled_small_buffers_never_reach_results() {
+    for n in 1..=40usize {
+        let xs: Vec<f64> = (0..n).map(|i| (i % 7) as f64 * 0.5 - 1.5).collect();
+        let x = val(&xs, &[n]);
+
+        poison_small(n);
+        let e = f64s(&unary::unary(ferrax_core::ops::UnaryOp::Exp, &x).unwrap());
+        assert!(
+            e.iter().zip(&xs).all(|(a, v)| *a == v.exp()),
+            "exp, n = {n}"
+        );
+
+        poison_small(n);
+        let s = f64s(&binary::add(&x, &x).unwrap());
+        assert!(
+            s.iter().zip(&xs).all(|(a, v)| *a == 2.0 * v),
+            "add, n = {n}"
+        );
+
+        // zero-initialised outputs: zeros, and a matmul with an empty inner dimension
+        poison_small(n);
+        let z = Tensor::zeros(DType::F64, &[n])
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap();
+        assert!(z.iter().all(|&v| v == 0.0), "zeros, n = {n}");
+        poison_small(n);
+        let a = val::<f64>(&[], &[n, 0]);
+        let b = val::<f64>(&[], &[0, 1]);
+        let m = f64s(&linalg::matmul(&a, &b).unwrap());
+        assert!(
+            m.len() == n && m.iter().all(|&v| v == 0.0),
+            "matmul, n = {n}"
+        );
+
+        // row sums of an (n, 2) array: n outputs from the reduction's identity
+        let x2 = val(&[xs.clone(), xs.clone()].concat(), &[n, 2]);
+        poison_small(n);
+        let rs = f64s(&reduce::reduction(ReduceOp::Sum, &x2, Some(&[1]), false).unwrap());
+        let flat = [xs.clone(), xs.clone()].concat();
+        assert!(
+            (0..n).all(|i| rs[i] == flat[2 * i] + flat[2 * i + 1]),
+            "sum, n = {n}"
+        );
+
+        // bool outputs on dirty bytes of the same class
+        poison_small(n);
+        let lt = binary::compare(CompareOp::Lt, &x, &val(&[0.0f64], &[])).unwrap();
+        let lt = lt.as_concrete().unwrap().to_vec::<bool>().unwrap();
+        assert!(
+            lt.iter().zip(&xs).all(|(a, v)| *a == (*v < 0.0)),
+            "lt, n = {n}"
+        );
+
+        // float32 outputs
+        poison_small(n);
+        let x32 = shape::convert(&x, DType::F32).unwrap();
+        let x32 = x32.as_concrete().unwrap().to_vec::<f32>().unwrap();
+        assert!(
+            x32.iter().zip(&xs).all(|(a, v)| *a == *v as f32),
+            "f32, n = {n}"
+        );
+    }
 }

@@ -22,22 +22,42 @@ pub fn numpy(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
         .bind(py))
 }
 
+/// NumPy's ALIGNED flag: every element's address is a multiple of its size.
+fn numpy_aligned(arr: &Bound<'_, PyUntypedArray>) -> PyResult<bool> {
+    let py = arr.py();
+    arr.getattr(pyo3::intern!(py, "flags"))?
+        .getattr(pyo3::intern!(py, "aligned"))?
+        .extract()
+}
+
+/// A copy of `arr` if it holds native `T`s at aligned addresses (None otherwise,
+/// for the caller's conversions). Typed slices need aligned elements; for a
+/// C-contiguous array that is the data pointer's alignment alone (its strides
+/// are multiples of the itemsize), which saves asking NumPy for its flags on
+/// the common path.
 fn copy_array<T: Element + numpy::Element>(
     arr: &Bound<'_, PyUntypedArray>,
 ) -> PyResult<Option<Tensor>> {
     let Ok(a) = arr.cast::<PyArrayDyn<T>>() else {
         return Ok(None);
     };
-    let ro = a.readonly();
-    let shape: Vec<usize> = arr.shape().to_vec();
     let c_order = a.is_c_contiguous();
+    let aligned = if c_order {
+        a.data() as usize % std::mem::align_of::<T>() == 0
+    } else {
+        numpy_aligned(arr)?
+    };
+    if !aligned {
+        return Ok(None);
+    }
+    let ro = a.readonly();
     let t = if let (true, Ok(s)) = (c_order, ro.as_slice()) {
-        guard(|| Tensor::from_slice(s, &shape))?
+        guard(|| Tensor::from_slice(s, arr.shape()))?
     } else {
         let view = ro.as_array();
         let n = view.len();
         let buf = guard(|| AlignedBuf::from_iter_exact(n, view.iter().copied()))?;
-        Tensor::from_buf(buf, &shape)
+        Tensor::from_buf(buf, arr.shape())
     };
     Ok(Some(t))
 }
@@ -46,9 +66,21 @@ fn copy_array<T: Element + numpy::Element>(
 /// the way NumPy would widen them (float16 → float32, small ints → int32/int64).
 pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let py = arr.py();
+    // The common case first, with one type check: a native, aligned array of
+    // a dtype ferrax has.
+    let d = arr.dtype();
+    let copied = match (d.kind(), d.itemsize()) {
+        (b'f', 8) => copy_array::<f64>(arr)?,
+        (b'f', 4) => copy_array::<f32>(arr)?,
+        (b'i', 8) => copy_array::<i64>(arr)?,
+        (b'i', 4) => copy_array::<i32>(arr)?,
+        _ => None,
+    };
+    if let Some(t) = copied {
+        return Ok(t);
+    }
     // Typed slices need aligned data: realign (copy) the rare unaligned array first.
-    let aligned: bool = arr.getattr("flags")?.getattr("aligned")?.extract()?;
-    if !aligned {
+    if !numpy_aligned(arr)? {
         let kwargs = pyo3::types::PyDict::new(py);
         kwargs.set_item("requirements", ("A", "C"))?;
         let copy = numpy(py)?.call_method("require", (arr,), Some(&kwargs))?;
@@ -65,21 +97,6 @@ pub fn from_ndarray(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         let buf = guard(|| AlignedBuf::from_iter_exact(n, view.iter().map(|&b| b != 0)))?;
         return Ok(Tensor::from_buf(buf, arr.shape()));
     }
-    let done = match arr.dtype().kind() {
-        b'f' => match copy_array::<f64>(arr)? {
-            Some(t) => Some(t),
-            None => copy_array::<f32>(arr)?,
-        },
-        b'i' => match copy_array::<i64>(arr)? {
-            Some(t) => Some(t),
-            None => copy_array::<i32>(arr)?,
-        },
-        _ => None,
-    };
-    if let Some(t) = done {
-        return Ok(t);
-    }
-    let d = arr.dtype();
     let target = match (d.kind(), d.itemsize()) {
         (b'f', s) if s <= 4 => "float32",
         (b'f', _) => "float64",

@@ -90,6 +90,14 @@ pub fn binary<A: Element, B: Element, R: Element>(
     b: &Tensor,
     f: impl Fn(A, B) -> R + Sync + Send + Copy + 'static,
 ) -> Result<Tensor> {
+    // Small contiguous operands of one shape, where the call's fixed cost is
+    // most of its cost: straight to the kernel (below fusion's size nothing
+    // is deferred, and one shape needs no broadcasting plan).
+    if a.shape() == b.shape() && a.size() < fusion::fusion_min() {
+        if let (Some(sa), Some(sb)) = (a.as_slice::<A>()?, b.as_slice::<B>()?) {
+            return Tensor::build_overwrite::<R>(a.shape(), |out| simd::map2(sa, sb, out, f));
+        }
+    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let a_one = a.size() == 1 || is_one_value(a);
     let b_one = b.size() == 1 || is_one_value(b);

@@ -10,7 +10,7 @@ use crate::ops::{
     Cotangents, Family, Prim,
 };
 use crate::tensor::{DType, Element, Tensor};
-use crate::trace::{bind, Value};
+use crate::trace::{bind, eval_concrete, Value};
 use crate::{type_err, with_dtype};
 
 /// Every arithmetic function of two broadcasting arguments, declared once
@@ -528,6 +528,10 @@ fn apply(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
     let float = op.float_only();
     let same = a.dtype() == b.dtype() && a.dtype() != DType::Bool;
     if same && (!float || a.dtype().is_float()) {
+        if let (Value::Concrete(ta), Value::Concrete(tb)) = (a, b) {
+            // outside every transform: no Values to build for bind
+            return eval_concrete(&Prim::Binary(op), &[ta, tb]);
+        }
         return bind(&Prim::Binary(op), &[a.clone(), b.clone()]);
     }
     let (a, b) = promote(a, b, float)?;

@@ -7,6 +7,7 @@ mod block;
 mod deferred;
 mod dtype;
 pub mod shape;
+mod small_blocks;
 mod storage;
 
 use std::sync::Arc;

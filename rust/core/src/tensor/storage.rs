@@ -10,8 +10,8 @@ use std::alloc::Layout;
 use std::ptr::NonNull;
 
 use crate::error::{Error, Result};
-use crate::tensor::block;
 use crate::tensor::DType;
+use crate::tensor::{block, small_blocks};
 
 /// Cache-line alignment: full-width AVX-512 loads never straddle lines.
 pub const ALIGN: usize = 64;
@@ -207,7 +207,10 @@ impl<T: Element> AlignedBuf<T> {
             .ok()
             .filter(|&b| b <= isize::MAX as usize - ALIGN)
             .ok_or(Error::OutOfMemory(wanted))?;
-        Layout::from_size_align(bytes.max(1), ALIGN).map_err(|_| Error::OutOfMemory(wanted))
+        // whole multiples of ALIGN (what an aligned allocation takes anyway):
+        // buffers of 1 to 16 float32 share one size class of small blocks
+        Layout::from_size_align(bytes.max(1).next_multiple_of(ALIGN), ALIGN)
+            .map_err(|_| Error::OutOfMemory(wanted))
     }
 
     /// A buffer of `len` zeros. Fails with `OutOfMemory` instead of aborting.
@@ -330,7 +333,9 @@ impl<T: Element> Drop for AlignedBuf<T> {
 // allocations come from mmap and pay a page fault per 4 KiB page on first
 // touch, which costs more than the SIMD kernel that fills them; recycling
 // freed buffers of the same size avoids that. A reused block is cleared unless
-// the new owner overwrites it whole anyway (`for_overwrite`).
+// the new owner overwrites it whole anyway (`for_overwrite`). Small blocks
+// have their own per-thread lists (`small_blocks`), for the allocator's
+// per-call cost rather than page faults.
 
 /// Buffers smaller than this go straight back to the allocator.
 const CACHE_MIN_BYTES: usize = 256 << 10;
@@ -348,6 +353,15 @@ static CACHE: std::sync::Mutex<(usize, Vec<Cached>)> = std::sync::Mutex::new((0,
 /// A block of exactly `layout` from the cache, if one is there; cleared to
 /// zero bytes when `clear`, else holding its last owner's (initialised) bytes.
 fn reuse(layout: Layout, clear: bool) -> Option<NonNull<u8>> {
+    if layout.size() <= small_blocks::MAX_BYTES {
+        let p = small_blocks::take(layout)?;
+        if clear {
+            // SAFETY: the block has `layout` (its size class), is exclusively ours
+            // now, and write_bytes stays within its `layout.size()` bytes.
+            unsafe { std::ptr::write_bytes(p.as_ptr(), 0, layout.size()) };
+        }
+        return Some(p);
+    }
     if layout.size() < CACHE_MIN_BYTES {
         return None;
     }
@@ -370,6 +384,9 @@ fn reuse(layout: Layout, clear: bool) -> Option<NonNull<u8>> {
 
 /// Keep a freed block for reuse; false if the caller must deallocate it.
 fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
+    if layout.size() <= small_blocks::MAX_BYTES {
+        return small_blocks::give(p, layout);
+    }
     if layout.size() < CACHE_MIN_BYTES {
         return false;
     }

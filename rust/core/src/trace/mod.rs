@@ -325,6 +325,17 @@ pub fn stop_gradient(v: &Value) -> Result<Value> {
     }
 }
 
+/// `prim` on concrete inputs, outside every transform: what [`bind`] does
+/// when no input is traced, for callers that hold the tensors already (and
+/// would otherwise clone them into `Value`s only to have them unwrapped).
+#[inline]
+pub fn eval_concrete<R: Rule + ?Sized>(prim: &R, inputs: &[&Tensor]) -> Result<Value> {
+    let out = prim.eval(inputs)?;
+    // an interrupted kernel stops early and leaves its result incomplete
+    crate::interrupt::check()?;
+    Ok(Value::Concrete(out))
+}
+
 /// Apply a primitive to values, at the level of the highest tracer among them.
 pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
     let mut top: Option<LevelRef> = None;
@@ -338,10 +349,7 @@ pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
     }
     let Some(level) = top else {
         let ts: SmallVec<[&Tensor; 4]> = inputs.iter().filter_map(Value::as_concrete).collect();
-        let out = prim.eval(&ts)?;
-        // an interrupted kernel stops early and leaves its result incomplete
-        crate::interrupt::check()?;
-        return Ok(Value::Concrete(out));
+        return eval_concrete(prim, &ts);
     };
     let kind = top_kind(level.depth);
     for v in inputs {
