@@ -804,6 +804,26 @@ def test_matmul_broadcast_views():
     assert_close(ta @ tb, a @ b, **LA_TOL[np.dtype(np.float64)])
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_matmul_with_the_identity_is_the_product(dtype, side):
+    # a product with the identity returns the other operand without a GEMM;
+    # the values must be the GEMM's: equal for finite operands, and with an
+    # inf the NaNs a real product makes (inf * 0)
+    a = random_array((48, 40), dtype, -3, 3)
+    eye = np.eye(48 if side == "left" else 40, dtype=dtype)
+    prod = (lambda x, e: e @ x) if side == "left" else (lambda x, e: x @ e)
+    for layout in (a, np.asfortranarray(a)):
+        np.testing.assert_array_equal(np.asarray(prod(fx.asarray(layout), fx.asarray(eye.T))), a)
+    a[3, 5] = np.inf
+    with np.errstate(invalid="ignore"):
+        want = prod(a, eye)
+    got = np.asarray(prod(fx.asarray(a), fx.asarray(eye)))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got).any()
+    np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
+
+
 @pytest.mark.parametrize(
     "d1, d2",
     [(np.int32, np.int32), (np.int64, np.int64), (np.float32, np.float64), (np.int32, np.float32)],

@@ -297,3 +297,60 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(60))]
+
+    /// `a @ I` and `I @ a` (the shortcut that returns `a`) against a scalar
+    /// triple loop: the same values for finite `a`; with an inf or NaN in `a`,
+    /// the NaNs a real product makes (`inf * 0`), in any layout of either
+    /// operand (transposed views), and near-identities (one entry off) are
+    /// multiplied as usual.
+    #[test]
+    fn products_with_the_identity_match_a_scalar_product(
+        m in 1usize..48,
+        k in 32usize..48,
+        identity_left in any::<bool>(),
+        transpose_a in any::<bool>(),
+        transpose_eye in any::<bool>(),
+        special in prop::option::of((0usize..4096, 0u8..3)),
+        perturb in prop::option::of(0usize..4096),
+    ) {
+        let mut v = data(m * k, 11);
+        if let Some((at, kind)) = special {
+            v[at % (m * k)] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][kind as usize];
+        }
+        let mut e = vec![0.0; k * k];
+        for i in 0..k {
+            e[i * k + i] = 1.0;
+        }
+        if let Some(at) = perturb {
+            e[at % (k * k)] += 0.5;
+        }
+        // `a` as (m, k) for a @ I, or (k, m) for I @ a; stored transposed on request
+        let (ar, ac) = if identity_left { (k, m) } else { (m, k) };
+        let a = if transpose_a {
+            let stored: Vec<f64> = (0..ac).flat_map(|j| (0..ar).map(move |i| (i, j))).map(|(i, j)| v[i * ac + j]).collect();
+            shape::transpose(&val(&stored, &[ac, ar]), &[1, 0]).unwrap()
+        } else {
+            val(&v, &[ar, ac])
+        };
+        let eye = if transpose_eye {
+            let et: Vec<f64> = (0..k * k).map(|idx| e[(idx % k) * k + idx / k]).collect();
+            shape::transpose(&val(&et, &[k, k]), &[1, 0]).unwrap()
+        } else {
+            val(&e, &[k, k])
+        };
+        let (l, r, lv, rv, (p, q, s)) = if identity_left {
+            (&eye, &a, &e, &v, (k, k, m))
+        } else {
+            (&a, &eye, &v, &e, (m, k, k))
+        };
+        let want: Vec<f64> = (0..p * s)
+            .map(|idx| (0..q).map(|t| lv[(idx / s) * q + t] * rv[t * s + idx % s]).sum())
+            .collect();
+        let got = out(&ferrax_core::ops::linalg::matmul(l, r).unwrap());
+        let same = |x: &f64, y: &f64| (x - y).abs() <= 1e-12 * (1.0 + y.abs()) || x == y || (x.is_nan() && y.is_nan());
+        prop_assert!(got.iter().zip(&want).all(|(x, y)| same(x, y)), "{:?} {:?}", got, want);
+    }
+}

@@ -31,6 +31,9 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             rb - 2
         );
     }
+    if let Some(t) = identity_product(a, b)? {
+        return Ok(t);
+    }
     let batch = broadcast_shapes(&a.shape()[..ra - 2], &b.shape()[..rb - 2])?;
     let mut out_shape: Shape = batch.clone();
     out_shape.extend([m, n]);
@@ -77,6 +80,92 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             }
             run_batches(out, da, db, &offsets, geo)
         })
+    })
+}
+
+/// `a @ I` or `I @ a` for a 2-D float `a` and an identity matrix: `a`
+/// itself. Forward-mode Jacobians (jacfwd, hessian) push the identity basis
+/// through every linear map, so `W @ x` becomes `W @ I`: a full GEMM (n³
+/// flops) whose answer is `W`. Recognising the identity costs a scan of it
+/// that stops at the first entry out of place (for any other matrix, within
+/// the first few), plus a scan of `a` for non-finite values: with an inf or
+/// NaN in `a`, the product has NaNs where `a` does not (`inf * 0`), so the
+/// GEMM runs as usual. The values are the product's, bit for bit, except that
+/// a negative zero in `a` may come out as a positive zero from the GEMM.
+fn identity_product(a: &Tensor, b: &Tensor) -> Result<Option<Tensor>> {
+    /// Smaller products cost less than the scans.
+    const MIN_FLOPS: usize = 1 << 15;
+    if a.ndim() != 2 || b.ndim() != 2 || !a.dtype().is_float() {
+        return Ok(None);
+    }
+    let (m, k, n) = (a.shape()[0], a.shape()[1], b.shape()[1]);
+    if m * k * n < MIN_FLOPS {
+        return Ok(None);
+    }
+    with_dtype!(a.dtype(), T => {
+        if k == n && is_identity::<T>(b)? && all_finite::<T>(a)? {
+            return Ok(Some(a.clone()));
+        }
+        if m == k && is_identity::<T>(a)? && all_finite::<T>(b)? {
+            return Ok(Some(b.clone()));
+        }
+    });
+    Ok(None)
+}
+
+/// The rows of a 2-D tensor as (storage, first element, column stride).
+fn for_each_row<T: Element>(
+    t: &Tensor,
+    mut row: impl FnMut(usize, &[T], usize, isize) -> bool,
+) -> Result<bool> {
+    let data = t.storage_slice::<T>()?;
+    let (rows, cols) = (t.shape()[0], t.shape()[1]);
+    let (rs, cs) = (t.strides()[0], t.strides()[1]);
+    for i in 0..rows {
+        let start = (t.offset() as isize + i as isize * rs) as usize;
+        if !row(i, data, start, if cols > 0 { cs } else { 1 }) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Whether `t` (2-D, square) holds ones on its diagonal and zeros elsewhere.
+fn is_identity<T: Element>(t: &Tensor) -> Result<bool> {
+    let cols = t.shape()[1];
+    for_each_row::<T>(t, |i, data, start, cs| {
+        let at = |j: usize| data[(start as isize + j as isize * cs) as usize];
+        // the diagonal and its neighbour first: any other matrix fails here
+        if at(i) != T::ONE || (cols > 1 && at((i + 1) % cols) != T::ZERO) {
+            return false;
+        }
+        if cs == 1 {
+            let r = &data[start..start + cols];
+            r[..i]
+                .iter()
+                .chain(&r[i + 1..])
+                .fold(true, |ok, &v| ok & (v == T::ZERO))
+        } else {
+            (0..cols).filter(|&j| j != i).all(|j| at(j) == T::ZERO)
+        }
+    })
+}
+
+/// Whether every element of `t` (2-D) is finite.
+fn all_finite<T: Element>(t: &Tensor) -> Result<bool> {
+    let cols = t.shape()[1];
+    for_each_row::<T>(t, |_, data, start, cs| {
+        if cs == 1 {
+            data[start..start + cols]
+                .iter()
+                .fold(true, |ok, &v| ok & v.to_f64().is_finite())
+        } else {
+            (0..cols).all(|j| {
+                data[(start as isize + j as isize * cs) as usize]
+                    .to_f64()
+                    .is_finite()
+            })
+        }
     })
 }
 
