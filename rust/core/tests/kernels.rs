@@ -354,3 +354,44 @@ proptest! {
         prop_assert!(got.iter().zip(&want).all(|(x, y)| same(x, y)), "{:?} {:?}", got, want);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(60))]
+
+    /// Outer products (`k == 1`, computed without gemm) equal the elementwise
+    /// products bit for bit, in float32 and float64, batched and broadcast,
+    /// with either operand a transposed or reversed view.
+    #[test]
+    fn outer_products_are_exact_products(
+        batch in 0usize..4,
+        m in 0usize..40,
+        n in 0usize..40,
+        view_a in 0u8..2,
+        reverse_b in any::<bool>(),
+    ) {
+        let av = data(batch.max(1) * m, 21);
+        let bv = data(n, 22);
+        let a_shape: Vec<usize> = if batch > 0 { vec![batch, m, 1] } else { vec![m, 1] };
+        let a = if view_a == 1 && batch == 0 {
+            // (1, m) stored, transposed to (m, 1)
+            shape::transpose(&val(&av, &[1, m]), &[1, 0]).unwrap()
+        } else {
+            val(&av, &a_shape)
+        };
+        let b = if reverse_b {
+            let rev: Vec<f64> = bv.iter().rev().copied().collect();
+            ferrax_core::ops::composite::flip(&val(&rev, &[1, n]), Some(&[1])).unwrap()
+        } else {
+            val(&bv, &[1, n])
+        };
+        let rows = batch.max(1) * m;
+        let want: Vec<f64> = (0..rows * n).map(|i| av[i / n.max(1)] * bv[i % n.max(1)]).collect();
+        prop_assert_eq!(out(&ferrax_core::ops::linalg::matmul(&a, &b).unwrap()), want);
+        let a32 = shape::convert(&a, ferrax_core::DType::F32).unwrap();
+        let b32 = shape::convert(&b, ferrax_core::DType::F32).unwrap();
+        let got32 = ferrax_core::ops::linalg::matmul(&a32, &b32).unwrap();
+        let got32 = got32.as_concrete().unwrap().to_vec::<f32>().unwrap();
+        let want32: Vec<f32> = (0..rows * n).map(|i| (av[i / n.max(1)] as f32) * (bv[i % n.max(1)] as f32)).collect();
+        prop_assert_eq!(got32, want32);
+    }
+}

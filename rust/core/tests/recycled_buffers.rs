@@ -8,7 +8,7 @@
 use ferrax_core::ops::{binary, index, linalg, reduce, shape, unary, CompareOp, ReduceOp};
 use ferrax_core::{DType, Tensor, Value};
 
-/// Rows of the test arrays: every output below is >= 256 KiB, the size from
+/// Rows of the test arrays: every output below is >= 256 KiB, above the size from
 /// which freed blocks are recycled.
 const R: usize = 40_000;
 

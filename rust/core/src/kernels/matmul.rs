@@ -374,6 +374,31 @@ fn one_product<T: Element>(
                 }
                 return;
             }
+            if g.k == 1 {
+                // An outer product: one multiply per element and no sums, less
+                // than gemm's own setup costs; per-example gradients make one
+                // per example (x_i ⊗ g_i). The same bits as gemm's: each
+                // element is one correctly rounded product (for float32 the
+                // float64 product of two float32s is exact, then rounded once).
+                let mul = |x: T, y: T| T::from_f64(x.to_f64() * y.to_f64());
+                for (i, row) in out.chunks_mut(out_rs).take(g.m).enumerate() {
+                    let x = da[(oa as isize + i as isize * g.a_rs) as usize];
+                    let row = &mut row[..g.n];
+                    if g.b_cs == 1 && g.n >= 64 {
+                        crate::kernels::simd::map2_scalar_lhs(x, &db[ob..ob + g.n], row, mul);
+                    } else if g.b_cs == 1 {
+                        // short rows: a plain loop, without the SIMD dispatch per row
+                        for (o, &y) in row.iter_mut().zip(&db[ob..ob + g.n]) {
+                            *o = mul(x, y);
+                        }
+                    } else {
+                        for (j, o) in row.iter_mut().enumerate() {
+                            *o = mul(x, db[(ob as isize + j as isize * g.b_cs) as usize]);
+                        }
+                    }
+                }
+                return;
+            }
             // SAFETY: the asserts above checked that every element `gemm` reads,
             // a[oa + i*a_rs + p*a_cs] and b[ob + p*b_rs + j*b_cs] for i<m, p<k, j<n,
             // lies inside `da` / `db`, and that every element it writes,
