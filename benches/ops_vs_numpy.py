@@ -3,13 +3,18 @@
     python benches/ops_vs_numpy.py            # prints a Markdown table
 
 Inputs are float32/float64 from fixed seeds; each ferrax result is checked
-against NumPy's before it is timed.
+against NumPy's before it is timed. Calls under 50 us are timed in batches
+alternating between ferrax and NumPy (medians over 41 rounds), so that both
+see the same state of a shared machine; longer ones one library after the
+other, and NumPy's GEMM in a process of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+import time
 
 from _harness import clean_env_or_reexec, git_rev, machine_facts, timeit
 
@@ -41,12 +46,52 @@ def numpy_gemm_alone(n: int) -> float:
     return float(out.strip())
 
 
+def one_blas_thread():
+    """NumPy's BLAS on one thread for the reference products: OpenBLAS's
+    threads spin for a while after a call, on the cores the next timing uses."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+# Calls faster than this are timed interleaved with NumPy's; slower ones each
+# in one run of their own, hot (interleaving a millisecond-long kernel with
+# NumPy's would time the thread pool's wake-up and cold caches every batch).
+FAST_CALL = 50e-6
+
+
+def interleaved(f, g, rounds: int = 41) -> tuple[float, float]:
+    """Median seconds per call of `f` and of `g`, timed in alternating batches
+    of about a millisecond: a fast call's time drifts by tens of percent over
+    seconds on a shared machine, so two timings taken one after the other
+    would compare two machine states rather than two libraries."""
+    f(), g()
+    t0 = time.perf_counter()
+    f()
+    calls = max(1, int(1e-3 / max(time.perf_counter() - t0, 1e-9)))
+    tf: list[float] = []
+    tg: list[float] = []
+    for _ in range(rounds):
+        for fn, out in ((f, tf), (g, tg)):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            out.append((time.perf_counter() - t0) / calls)
+    return sorted(tf)[rounds // 2], sorted(tg)[rounds // 2]
+
+
 def row(name: str, fx_fn, np_fn, check=None) -> str:
     if check is not None:
         check()
     # large elementwise results are computed lazily: time the values
-    t_fx = timeit(lambda: fx_fn().block_until_ready())
-    t_np = timeit(np_fn)
+    fx_call = lambda: fx_fn().block_until_ready()  # noqa: E731
+    t_fx = timeit(fx_call)
+    if t_fx < FAST_CALL:
+        t_fx, t_np = interleaved(fx_call, np_fn)
+    else:
+        t_np = timeit(np_fn)
     return f"| {name} | {t_np * 1e3:.4f} | {t_fx * 1e3:.4f} | {t_np / t_fx:.2f}x |"
 
 
@@ -113,32 +158,34 @@ def main() -> None:
                     ),
                 )
             )
+    # (tiny results are never deferred: these time the whole call as it is).
+    # Before the GEMMs: NumPy's reference products start OpenBLAS's threads,
+    # which spin for a while after each call and would share the cores.
+    small = fx.asarray(np.ones(4, dtype=np.float32))
+    small_np = np.ones(4, dtype=np.float32)
+    for name, f, g in (
+        ("4-element multiply", lambda: small * small, lambda: small_np * small_np),
+        ("4-element fx.exp", lambda: fx.exp(small), lambda: np.exp(small_np)),
+    ):
+        t, tn = interleaved(f, g)
+        lines.append(
+            f"| {name} (per call) | {tn * 1e6:.3f} us | {t * 1e6:.3f} us | {tn / t:.2f}x |"
+        )
     for n in (64, 256, 1024):
         a = rng.standard_normal((n, n)).astype("float32")
         b = rng.standard_normal((n, n)).astype("float32")
         ta, tb = fx.asarray(a), fx.asarray(b)
         t = timeit(lambda ta=ta, tb=tb: (ta @ tb).block_until_ready())
         tn = numpy_gemm_alone(n)
-        np.testing.assert_allclose(np.asarray(ta @ tb), a @ b, rtol=1e-3, atol=1e-3)
+        with one_blas_thread():
+            want = a @ b
+        np.testing.assert_allclose(np.asarray(ta @ tb), want, rtol=1e-3, atol=1e-3)
         flops = 2 * n**3
         lines.append(
             f"| matmul {n} float32 (NumPy in its own process) | "
             f"{tn * 1e3:.4f} ({flops / tn / 1e9:.0f} GFLOP/s) | "
             f"{t * 1e3:.4f} ({flops / t / 1e9:.0f} GFLOP/s) | {tn / t:.2f}x |"
         )
-    # (tiny results are never deferred: these time the whole call as it is)
-    small = fx.asarray(np.ones(4, dtype=np.float32))
-    small_np = np.ones(4, dtype=np.float32)
-    t = timeit(lambda: small * small, min_time=1.0)
-    tn = timeit(lambda: small_np * small_np, min_time=1.0)
-    lines.append(
-        f"| 4-element multiply (per call) | {tn * 1e6:.3f} us | {t * 1e6:.3f} us | {tn / t:.2f}x |"
-    )
-    t = timeit(lambda: fx.exp(small), min_time=1.0)
-    tn = timeit(lambda: np.exp(small_np), min_time=1.0)
-    lines.append(
-        f"| 4-element fx.exp (per call) | {tn * 1e6:.3f} us | {t * 1e6:.3f} us | {tn / t:.2f}x |"
-    )
     print("\n".join(lines))
     sys.stdout.flush()
 
