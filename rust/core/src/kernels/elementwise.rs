@@ -98,6 +98,27 @@ pub fn binary<A: Element, B: Element, R: Element>(
             return Tensor::build_overwrite::<R>(a.shape(), |out| simd::map2(sa, sb, out, f));
         }
     }
+    // ... and a small contiguous operand with one value (a scalar such as the
+    // `1 - y²` of tanh's derivative) of no more axes, which broadcasting
+    // leaves the other's shape.
+    let scalar_of = |one: &Tensor, other: &Tensor| {
+        one.size() == 1 && one.ndim() <= other.ndim() && other.size() < fusion::fusion_min()
+    };
+    if scalar_of(b, a) {
+        if let Some(sa) = a.as_slice::<A>()? {
+            let vb = b.storage_slice::<B>()?[b.offset()];
+            return Tensor::build_overwrite::<R>(a.shape(), |out| {
+                simd::map2_scalar_rhs(sa, vb, out, f)
+            });
+        }
+    } else if scalar_of(a, b) {
+        if let Some(sb) = b.as_slice::<B>()? {
+            let va = a.storage_slice::<A>()?[a.offset()];
+            return Tensor::build_overwrite::<R>(b.shape(), |out| {
+                simd::map2_scalar_lhs(va, sb, out, f)
+            });
+        }
+    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let a_one = a.size() == 1 || is_one_value(a);
     let b_one = b.size() == 1 || is_one_value(b);
