@@ -113,7 +113,8 @@ fn identity_product(a: &Tensor, b: &Tensor) -> Result<Option<Tensor>> {
     Ok(None)
 }
 
-/// The rows of a 2-D tensor as (storage, first element, column stride).
+/// `row(i, storage, start, column stride)` for each row `i` of a 2-D tensor
+/// (its elements at `start + j * stride`), until one returns false.
 fn for_each_row<T: Element>(
     t: &Tensor,
     mut row: impl FnMut(usize, &[T], usize, isize) -> bool,
