@@ -75,7 +75,7 @@ GROUPS: list[tuple[str, str]] = [
         "convolve correlate interp",
     ),
     ("Pytrees", "tree_flatten tree_unflatten register_pytree_node PyTreeDef"),
-    ("Threads and SIMD", "set_num_threads get_num_threads simd_level"),
+    ("Threads, SIMD and BLAS", "set_num_threads get_num_threads simd_level blas_library"),
 ]
 
 DTYPES = ["float32", "float64", "int32", "int64", "bool_"]

@@ -49,6 +49,7 @@ from ._ferrax import asarray as asarray
 from ._ferrax import atleast_1d as atleast_1d
 from ._ferrax import atleast_2d as atleast_2d
 from ._ferrax import atleast_3d as atleast_3d
+from ._ferrax import blas_library as blas_library
 from ._ferrax import broadcast_to as broadcast_to
 from ._ferrax import ceil as ceil
 from ._ferrax import clip as clip

@@ -50,6 +50,34 @@ fn simd_level() -> &'static str {
     ferrax_core::kernels::simd::simd_level()
 }
 
+/// The OpenBLAS that large float matrix products go to, as its build string
+/// and file (`"OpenBLAS 0.3.31 ... (/path/libscipy_openblas64_.so)"`), or
+/// `None` (the default) when every product uses ferrax's own GEMM.
+///
+/// Set the environment variable `FERRAX_BLAS=openblas` before importing
+/// ferrax to send products of at least 2**24 multiply-adds (256 x 256 x 256)
+/// to the OpenBLAS NumPy loaded, or `FERRAX_BLAS=/path/to/libopenblas.so` for
+/// another one; a value that names no usable OpenBLAS is refused at import.
+/// It is used only while OpenBLAS's thread count equals ferrax's
+/// (`set_num_threads`). Worth it where large products dominate and
+/// `benches/ops_vs_numpy.py` shows ferrax's products behind NumPy's: the two
+/// thread pools contend when products alternate with other ops.
+///
+///     >>> fx.blas_library() is None   # unless FERRAX_BLAS is set
+///     True
+#[pyfunction]
+fn blas_library() -> Option<String> {
+    ferrax_core::kernels::blas::blas().map(|b| format!("{} ({})", b.config, b.path))
+}
+
+/// Let large products use the OpenBLAS `blas_library` names (the default
+/// when `FERRAX_BLAS` named one) or not: tests compare both paths in one
+/// process.
+#[pyfunction]
+fn _set_blas_enabled(on: bool) {
+    ferrax_core::kernels::blas::set_enabled(on)
+}
+
 /// Register the Python-side implementations of repr and the NumPy protocols.
 #[pyfunction]
 fn _register_hooks(
@@ -125,6 +153,9 @@ fn _trace_depth() -> usize {
 fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // a mistyped SIMD cap would silently measure or test the wrong path
     ferrax_core::kernels::simd::requested_cap().map_err(pyo3::exceptions::PyValueError::new_err)?;
+    // found now, while NumPy (imported first by the package) is loaded; a
+    // FERRAX_BLAS naming an unusable library is refused here, not mid-product
+    ferrax_core::kernels::blas::library().map_err(pyo3::exceptions::PyValueError::new_err)?;
     interrupt::install(m.py())?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;
@@ -140,6 +171,8 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(blas_library, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_blas_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_register_hooks, m)?)?;
     m.add_function(wrap_pyfunction!(_trace_depth, m)?)?;
     m.add_function(wrap_pyfunction!(_primal, m)?)?;

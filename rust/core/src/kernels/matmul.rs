@@ -3,6 +3,8 @@
 
 use gemm::Parallelism;
 
+use crate::kernels::blas::{blas, BLAS_FLOPS};
+
 use crate::error::Result;
 use crate::kernels::parallel::{for_each_chunk_mut, num_threads, pool};
 use crate::kernels::strided::RowPlan;
@@ -266,6 +268,9 @@ fn product<T: Element>(
     threads: usize,
 ) {
     let flops = g.m * g.n * g.k;
+    if flops >= BLAS_FLOPS && blas_product(out, out_rs, da, db, oa, ob, g, threads) {
+        return;
+    }
     if flops < PAR_FLOPS || threads == 1 {
         one_product(out, out_rs, da, db, oa, ob, g, Parallelism::None);
     } else if flops < SPLIT_FLOPS && g.m >= ROW_BLOCK * threads && out_rs == g.n {
@@ -345,6 +350,74 @@ const SPLIT_FLOPS: usize = 1 << 26;
 /// (gemm's register tile height for float32 on AVX-512; a multiple of the others).
 const ROW_BLOCK: usize = 16;
 
+/// Bounds: every read of the product stays inside the storages, every write
+/// inside `out` (which the caller checked is not empty: m, n > 0).
+fn assert_in_bounds<T>(
+    out: &[T],
+    out_rs: usize,
+    da: &[T],
+    db: &[T],
+    oa: usize,
+    ob: usize,
+    g: Geometry,
+) {
+    let (alo, ahi) = Geometry::span(g.m, g.k, g.a_rs, g.a_cs);
+    let (blo, bhi) = Geometry::span(g.k, g.n, g.b_rs, g.b_cs);
+    assert!(out_rs >= g.n && out.len() >= (g.m - 1) * out_rs + g.n);
+    assert!(g.k == 0 || (oa as i128 + alo >= 0 && oa as i128 + ahi < da.len() as i128));
+    assert!(g.k == 0 || (ob as i128 + blo >= 0 && ob as i128 + bhi < db.len() as i128));
+}
+
+/// One float product through OpenBLAS (see `blas`) when the process has one
+/// that splits products across as many threads as we were given (so a
+/// product inside a parallel task, given one thread, stays on `gemm`, and a
+/// thread budget set by the user is kept); `false` when it did not run.
+#[allow(clippy::too_many_arguments)]
+fn blas_product<T: Element>(
+    out: &mut [T],
+    out_rs: usize,
+    da: &[T],
+    db: &[T],
+    oa: usize,
+    ob: usize,
+    g: Geometry,
+    threads: usize,
+) -> bool {
+    if !matches!(T::DTYPE, DType::F32 | DType::F64) || g.m == 0 || g.n == 0 || g.k == 0 {
+        return false;
+    }
+    let Some(lib) = blas().filter(|b| b.threads() == threads) else {
+        return false;
+    };
+    assert_in_bounds(out, out_rs, da, db, oa, ob, g);
+    let a = (da[oa..].as_ptr(), g.a_rs, g.a_cs);
+    let b = (db[ob..].as_ptr(), g.b_rs, g.b_cs);
+    let sizes = (g.m, g.n, g.k);
+    let c = (out.as_mut_ptr(), out_rs);
+    // SAFETY: `assert_in_bounds` checked that every element the product reads
+    // (from `a`/`b` at their offsets with their strides, including negative
+    // ones, which `product` refuses anyway) lies inside `da`/`db`, and every
+    // element it writes lies inside `out`, a `&mut` that overlaps neither.
+    // `T::DTYPE` is F32 or F64 (checked above), and `Element` is implemented
+    // once per dtype, so T is f32 or f64 and the pointer casts change nothing.
+    unsafe {
+        match T::DTYPE {
+            DType::F32 => lib.product::<f32>(
+                sizes,
+                (a.0.cast(), a.1, a.2),
+                (b.0.cast(), b.1, b.2),
+                (c.0.cast(), c.1),
+            ),
+            _ => lib.product::<f64>(
+                sizes,
+                (a.0.cast(), a.1, a.2),
+                (b.0.cast(), b.1, b.2),
+                (c.0.cast(), c.1),
+            ),
+        }
+    }
+}
+
 /// One `m×k @ k×n` product into `out`, whose rows are `out_rs` elements apart.
 #[allow(clippy::too_many_arguments)]
 fn one_product<T: Element>(
@@ -360,13 +433,7 @@ fn one_product<T: Element>(
     if g.m == 0 || g.n == 0 {
         return;
     }
-    // Bounds: every read of the product stays inside the storages, every
-    // write inside `out`.
-    let (alo, ahi) = Geometry::span(g.m, g.k, g.a_rs, g.a_cs);
-    let (blo, bhi) = Geometry::span(g.k, g.n, g.b_rs, g.b_cs);
-    assert!(out_rs >= g.n && out.len() >= (g.m - 1) * out_rs + g.n);
-    assert!(g.k == 0 || (oa as i128 + alo >= 0 && oa as i128 + ahi < da.len() as i128));
-    assert!(g.k == 0 || (ob as i128 + blo >= 0 && ob as i128 + bhi < db.len() as i128));
+    assert_in_bounds(out, out_rs, da, db, oa, ob, g);
     match T::DTYPE {
         DType::F32 | DType::F64 => {
             if g.k == 0 {

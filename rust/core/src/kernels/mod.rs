@@ -1,5 +1,6 @@
 //! Loops over slices: the only place numbers are crunched.
 
+pub mod blas;
 pub mod conv;
 pub mod copy;
 pub mod decomp;
