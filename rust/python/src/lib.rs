@@ -52,27 +52,27 @@ fn simd_level() -> &'static str {
 
 /// The OpenBLAS that large float matrix products go to, as its build string
 /// and file (`"OpenBLAS 0.3.31 ... (/path/libscipy_openblas64_.so)"`), or
-/// `None` (the default) when every product uses ferrax's own GEMM.
+/// `None` when every product uses ferrax's own GEMM.
 ///
-/// Set the environment variable `FERRAX_BLAS=openblas` before importing
-/// ferrax to send products of at least 2**24 multiply-adds (256 x 256 x 256)
-/// to the OpenBLAS NumPy loaded, or `FERRAX_BLAS=/path/to/libopenblas.so` for
-/// another one; a value that names no usable OpenBLAS is refused at import.
-/// It is used only while OpenBLAS's thread count equals ferrax's
-/// (`set_num_threads`). Worth it where large products dominate and
-/// `benches/ops_vs_numpy.py` shows ferrax's products behind NumPy's: the two
-/// thread pools contend when products alternate with other ops.
+/// NumPy's wheels ship OpenBLAS and importing NumPy loads it; ferrax finds it
+/// among the loaded libraries (nothing is linked or installed) and sends it
+/// float products of at least 2**27 multiply-adds (512 x 512 x 512), while
+/// OpenBLAS's thread count equals ferrax's (`set_num_threads`). Smaller
+/// products stay on ferrax's own GEMM and thread pool. The environment
+/// variable `FERRAX_BLAS`, read at import, overrides the search: `off` never
+/// uses a BLAS, `openblas` requires the loaded one, and a path loads that
+/// OpenBLAS; a value naming no usable OpenBLAS is refused at import.
 ///
-///     >>> fx.blas_library() is None   # unless FERRAX_BLAS is set
+///     >>> lib = fx.blas_library()   # e.g. 'OpenBLAS 0.3.31 ... (.../libscipy_openblas64_...so)'
+///     >>> lib is None or lib.startswith("OpenBLAS")
 ///     True
 #[pyfunction]
 fn blas_library() -> Option<String> {
     ferrax_core::kernels::blas::blas().map(|b| format!("{} ({})", b.config, b.path))
 }
 
-/// Let large products use the OpenBLAS `blas_library` names (the default
-/// when `FERRAX_BLAS` named one) or not: tests compare both paths in one
-/// process.
+/// Let large products use the OpenBLAS `blas_library` names (the default)
+/// or not: tests compare both paths in one process.
 #[pyfunction]
 fn _set_blas_enabled(on: bool) {
     ferrax_core::kernels::blas::set_enabled(on)

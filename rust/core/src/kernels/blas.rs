@@ -1,20 +1,21 @@
-//! Large float matrix products through an OpenBLAS, when the user asks.
+//! Large float matrix products through the OpenBLAS already in the process.
 //!
 //! NumPy's wheels ship OpenBLAS, and importing NumPy loads it; ferrax imports
 //! NumPy, so on a typical install the library is mapped into our process
-//! already. `FERRAX_BLAS=openblas` sends products of at least [`BLAS_FLOPS`]
-//! multiply-adds to it; everything else, and every process without it, uses
-//! the `gemm` crate on our own thread pool.
+//! already. Products of at least [`BLAS_FLOPS`] multiply-adds go to it;
+//! everything else, and every process without it, uses the `gemm` crate on
+//! our own thread pool.
 //!
-//! Why it is not the default (measured; benches/RESULTS.md has the tables):
-//! on one 2-core Zen 3 machine `gemm` ran a 1024³ float32 product at 0.77x
-//! OpenBLAS's speed on one core, but on another, the same week, at 0.98x,
-//! and at every size from 64³ to 1024³ within a few percent of NumPy. And
-//! the two thread pools contend: after a product, OpenBLAS's workers spin
-//! for a while on the cores our pool needs, so products that alternate with
-//! other ops (an MLP's value_and_grad, its jvp) ran up to 1.5x slower with
-//! OpenBLAS than without. It pays only where large products dominate on a
-//! CPU whose `gemm` lags (`benches/ops_vs_numpy.py` shows which).
+//! Why large products only (measured with `benches/blas.py`; the tables are
+//! in benches/RESULTS.md): on a quiet 2-core Zen 3 the two libraries ran
+//! 128³ to 1024³ within a few percent of each other, but while the machine's
+//! other tenants were busy OpenBLAS ran 512³ to 1024³ products 1.1-1.3x
+//! faster and W9 (four 1024³ products) 1.3-1.7x; on another Zen 3 `gemm`'s
+//! 1024³ float32 ran at 0.77x OpenBLAS's speed on one core. Below that, the
+//! two thread pools contend: after a product OpenBLAS's workers spin for a
+//! while on the cores our pool needs next, so an MLP's value_and_grad (W2),
+//! whose 128x784x256 products alternate with small ops, ran 1.35x slower
+//! with those products on OpenBLAS.
 //!
 //! Nothing is installed or linked: the library is found among the objects
 //! already loaded (`dl_iterate_phdr`) or at the path `FERRAX_BLAS` names, and
@@ -23,18 +24,18 @@
 //! namings OpenBLAS builds use are tried: NumPy 2's `scipy_…64_`, SciPy's
 //! `scipy_…`, NumPy 1's `…64_`, and the plain names of a system library.
 //!
-//! `FERRAX_BLAS`: unset or `off`, never; `openblas`, the OpenBLAS already
-//! loaded (an error at import when there is none); a path, that library (an
-//! error at import when it is not an OpenBLAS). Linux only.
+//! `FERRAX_BLAS`: unset or `auto`, the OpenBLAS already loaded if there is
+//! one; `off`, never; `openblas`, the one loaded (an error at import when
+//! there is none); a path, that library (an error at import when it is not
+//! an OpenBLAS). Linux only: elsewhere products always use `gemm`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-/// Multiply-adds (m n k) from which a product goes to OpenBLAS when enabled:
-/// below this `gemm`, on our pool, was as fast or faster in every shape we
-/// measured (64³ to 256³ and the MLP shapes of the benchmarks, float32 and
-/// float64), and OpenBLAS's threads would only contend with ours.
-pub const BLAS_FLOPS: usize = 1 << 24;
+/// Multiply-adds (m n k) from which a product goes to OpenBLAS: 512³. Each
+/// such product runs for milliseconds, long enough that the spinning of the
+/// pool that ran last costs little (see the module docs).
+pub const BLAS_FLOPS: usize = 1 << 27;
 
 /// The OpenBLAS found for this process, if any.
 pub struct Blas {
@@ -220,12 +221,12 @@ pub fn library() -> Result<Option<&'static Blas>, String> {
         .map_err(Clone::clone)
 }
 
-/// Whether products may use the library `FERRAX_BLAS` named (tests and
-/// benchmarks compare both paths in one process).
+/// Whether products may use the library found (tests compare both paths in
+/// one process).
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
-/// Let products use the OpenBLAS `FERRAX_BLAS` named (`true`, the default
-/// when it named one) or keep them all on `gemm`.
+/// Let large products use the OpenBLAS found (`true`, the default) or keep
+/// them all on `gemm`.
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
@@ -241,10 +242,15 @@ pub fn blas() -> Option<&'static Blas> {
 }
 
 fn find() -> Result<Option<Blas>, String> {
-    let setting = std::env::var("FERRAX_BLAS").unwrap_or_default();
+    from_setting(&std::env::var("FERRAX_BLAS").unwrap_or_default())
+}
+
+/// The library a `FERRAX_BLAS` value asks for (see the module docs).
+fn from_setting(setting: &str) -> Result<Option<Blas>, String> {
     let setting = setting.trim();
     match setting.to_ascii_lowercase().as_str() {
-        "" | "off" => Ok(None),
+        "off" => Ok(None),
+        "" | "auto" => Ok(sys::loaded_openblas()),
         "openblas" => sys::loaded_openblas().map(Some).ok_or_else(|| {
             String::from(
                 "FERRAX_BLAS=openblas: no OpenBLAS is loaded in this process \
@@ -414,5 +420,30 @@ mod tests {
         assert_eq!(layout(3, 4, 0, 1), None); // broadcast rows
         assert_eq!(layout(3, 4, -4, 1), None); // reversed rows
         assert_eq!(layout(3, 4, 8, 2), None); // every other column
+    }
+
+    #[test]
+    fn settings_and_their_errors() {
+        // a Rust test process has not loaded NumPy, hence no OpenBLAS
+        assert!(matches!(from_setting("off"), Ok(None)));
+        assert!(matches!(from_setting(" OFF "), Ok(None)));
+        if sys::loaded_openblas().is_none() {
+            assert!(matches!(from_setting(""), Ok(None)));
+            assert!(matches!(from_setting("auto"), Ok(None)));
+            let e = from_setting("openblas").err().unwrap();
+            assert!(e.contains("no OpenBLAS is loaded"), "{e}");
+        }
+        let e = from_setting("/no/such/libopenblas.so").err().unwrap();
+        assert!(
+            e.starts_with("FERRAX_BLAS=\"/no/such/libopenblas.so\""),
+            "{e}"
+        );
+        #[cfg(target_os = "linux")]
+        {
+            let e = from_setting("libc.so.6").err().unwrap();
+            assert!(e.contains("not an OpenBLAS"), "{e}");
+            let e = from_setting("lib\0c").err().unwrap();
+            assert!(e.contains("NUL"), "{e}");
+        }
     }
 }
