@@ -50,9 +50,8 @@ fn simd_level() -> &'static str {
     ferrax_core::kernels::simd::simd_level()
 }
 
-/// The OpenBLAS that large float matrix products go to, as its build string
-/// and file (`"OpenBLAS 0.3.31 ... (/path/libscipy_openblas64_.so)"`), or
-/// `None` when every product uses ferrax's own GEMM.
+/// The OpenBLAS that large float matrix products go to (its build string and
+/// file), or `None` when every product uses ferrax's own GEMM.
 ///
 /// NumPy's wheels ship OpenBLAS and importing NumPy loads it; ferrax finds it
 /// among the loaded libraries (nothing is linked or installed) and sends it
