@@ -2,6 +2,8 @@
 shows (classifiers, keywords, links), each as pyproject.toml and Cargo.toml declare it."""
 
 import pathlib
+import subprocess
+import sys
 from importlib import metadata
 
 import ferrax
@@ -63,3 +65,21 @@ def test_metadata_links_are_pyprojects_and_absolute():
     assert links == urls
     for url in links.values():
         assert url.startswith("https://"), url
+
+
+def test_the_version_is_read_lazily_and_other_names_still_raise():
+    # importlib.metadata (with email, csv, socket) was over half of import ferrax's time
+    code = (
+        "import sys, numpy\n"
+        "before = set(sys.modules)\n"
+        "import ferrax\n"
+        "print(sorted({'importlib.metadata', 'email'} & (set(sys.modules) - before)))\n"
+        "print(ferrax.__version__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lazy, version = out.stdout.splitlines()
+    assert lazy == "[]"
+    assert version == metadata.version("ferrax")
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        ferrax.no_such_name  # noqa: B018

@@ -14,8 +14,6 @@ computed by the Rust core (``ferrax._ferrax``).
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
-
 import numpy as _np
 
 from . import _numpy_protocol, _repr, lax, linalg, nn, random, scipy, test_util, tree_util
@@ -40,13 +38,27 @@ from ._transforms import (
     vmap,
 )
 
-try:
-    # The installed distribution's version: pyproject's dynamic version, which maturin
-    # takes from Cargo.toml, as the extension's own copy (_core_version) is; that copy
-    # serves only where ferrax runs from a source tree without being installed.
-    __version__ = _metadata.version("ferrax")
-except _metadata.PackageNotFoundError:
-    __version__ = _core_version
+
+def __getattr__(name: str) -> str:
+    """``fx.__version__``, read from the installed distribution on first use.
+
+    The installed distribution's version is pyproject's dynamic version, which
+    maturin takes from Cargo.toml, as the extension's own copy (_core_version) is;
+    that copy serves only where ferrax runs from a source tree without being
+    installed. It is looked up lazily because importlib.metadata (with the email,
+    csv and socket modules it loads) was over half of ``import ferrax``'s own time.
+    """
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            version = metadata.version("ferrax")
+        except metadata.PackageNotFoundError:
+            version = _core_version
+        globals()["__version__"] = version
+        return version
+    raise AttributeError(f"module 'ferrax' has no attribute {name!r}")
+
 
 float32 = _np.dtype("float32")
 float64 = _np.dtype("float64")
