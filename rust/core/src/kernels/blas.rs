@@ -9,8 +9,8 @@
 //! Why large products only (measured with `benches/blas.py`; the tables are
 //! in benches/RESULTS.md): on a quiet 2-core Zen 3 the two libraries ran
 //! 128³ to 1024³ within a few percent of each other, but while the machine's
-//! other tenants were busy OpenBLAS ran 512³ to 1024³ products 1.1-1.3x
-//! faster and W9 (four 1024³ products) 1.3-1.7x; on another Zen 3 `gemm`'s
+//! other tenants were busy OpenBLAS ran 512³ to 1024³ products 1.06-1.43x
+//! faster and W9 (four 1024³ products) 1.15-1.7x; on another Zen 3 `gemm`'s
 //! 1024³ float32 ran at 0.77x OpenBLAS's speed on one core. Below that, the
 //! two thread pools contend: after a product OpenBLAS's workers spin for a
 //! while on the cores our pool needs next, so an MLP's value_and_grad (W2),
