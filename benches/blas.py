@@ -1,9 +1,10 @@
 """Matrix products on ferrax's own GEMM (the `gemm` crate) or on OpenBLAS.
 
-`FERRAX_BLAS=openblas` hands float products of 2**24 multiply-adds or more to
-the OpenBLAS NumPy loaded. This measures whether that pays on this machine:
-single products of each size (NumPy's the reference) and the GEMM-heavy
-workloads of `compare.py` (W2 an MLP's value_and_grad, W5 a Hessian, W8 the
+By default (and with `FERRAX_BLAS=openblas`) float products of 2**27
+multiply-adds (512^3) or more go to the OpenBLAS NumPy loaded; with
+`FERRAX_BLAS=off` every product stays on ferrax's own GEMM. This measures
+whether that pays on this machine: single products of each size (NumPy's the
+reference) and the GEMM-heavy workloads of `compare.py` (W2 an MLP's value_and_grad, W5 a Hessian, W8 the
 MLP's jvp, W9 three 1024^3 products and their gradient). The setting is read
 at import, so every measurement runs in its own process, the two settings
 alternating over rounds; each cell is the median of the rounds' medians.

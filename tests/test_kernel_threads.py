@@ -115,3 +115,28 @@ def test_parallel_matmul_paths_match_numpy(threads):
         )
     finally:
         fx.set_num_threads(before)
+
+
+def test_kernel_threads_go_back_to_sleep_when_the_program_is_idle():
+    """Pool workers stay awake briefly after a parallel op, watching for the
+    next one; once the program stops computing they must sleep, not spin.
+    Over half a second of idleness after a burst of parallel products the
+    process uses a small fraction of the CPU time a spinning worker would."""
+    code = (
+        "import os, time\n"
+        "import numpy as np, ferrax as fx\n"
+        "fx.set_num_threads(2)\n"
+        "a = fx.asarray(np.ones((256, 256), np.float32))\n"
+        "for _ in range(200):\n"
+        "    (a @ a).block_until_ready()\n"
+        "t = os.times()\n"
+        "time.sleep(0.5)\n"
+        "u = os.times()\n"
+        "print((u.user - t.user) + (u.system - t.system))\n"
+    )
+    # one OpenBLAS thread: its own workers spin after NumPy's products, not ours
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert float(out.stdout) < 0.1, out.stdout

@@ -395,3 +395,80 @@ proptest! {
         prop_assert_eq!(got32, want32);
     }
 }
+
+/// A stored `rows x cols` operand in one of four layouts, as a view:
+/// row-major, rows reversed (a negative row stride), transposed (stored
+/// column-major), or a window of a wider matrix (rows further apart than
+/// they are long, at a non-zero offset).
+fn laid_out(v: &[f64], rows: usize, cols: usize, layout: u8) -> Value {
+    match layout {
+        0 => val(v, &[rows, cols]),
+        1 => {
+            let rev: Vec<f64> = v.chunks(cols).rev().flatten().copied().collect();
+            ferrax_core::ops::composite::flip(&val(&rev, &[rows, cols]), Some(&[0])).unwrap()
+        }
+        2 => {
+            let stored: Vec<f64> = (0..rows * cols)
+                .map(|idx| v[(idx % rows) * cols + idx / rows])
+                .collect();
+            shape::transpose(&val(&stored, &[cols, rows]), &[1, 0]).unwrap()
+        }
+        _ => {
+            let wide: Vec<f64> = (0..rows)
+                .flat_map(|i| {
+                    std::iter::once(9.0)
+                        .chain(v[i * cols..(i + 1) * cols].iter().copied())
+                        .chain([7.0, 8.0])
+                })
+                .collect();
+            shape::slice(
+                &val(&wide, &[rows, cols + 3]),
+                &[0, 1],
+                &[1, 1],
+                &[rows, cols],
+            )
+            .unwrap()
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Products large enough to be split across the kernel threads (at least
+    /// 2^21 multiply-adds): as row blocks, with a ragged last block, or by
+    /// gemm itself (few rows, or rows further apart than the output's),
+    /// against a scalar triple loop, in float64 and float32, for every layout
+    /// of either operand.
+    #[test]
+    fn products_split_across_threads_match_a_scalar_product(
+        m in 1usize..80,
+        n in 60usize..420,
+        extra_k in 0usize..30,
+        layout_a in 0u8..4,
+        layout_b in 0u8..4,
+    ) {
+        ferrax_core::kernels::parallel::set_num_threads(2).unwrap();
+        let k = (1usize << 21).div_ceil(m * n) + extra_k;
+        let av = data(m * k, 31);
+        let bv = data(k * n, 32);
+        let a = laid_out(&av, m, k, layout_a);
+        let b = laid_out(&bv, k, n, layout_b);
+        let want: Vec<f64> = (0..m * n)
+            .map(|idx| (0..k).map(|t| av[(idx / n) * k + t] * bv[t * n + idx % n]).sum())
+            .collect();
+        let got = out(&ferrax_core::ops::linalg::matmul(&a, &b).unwrap());
+        // |error| within k ulps of sum |a_it b_tj| (at most 4k here: entries are within 2)
+        let tol64 = 4.0 * k as f64 * k as f64 * f64::EPSILON;
+        prop_assert!(got.iter().zip(&want).all(|(x, y)| (x - y).abs() <= tol64), "float64");
+        let a32 = shape::convert(&a, ferrax_core::DType::F32).unwrap();
+        let b32 = shape::convert(&b, ferrax_core::DType::F32).unwrap();
+        let got32 = ferrax_core::ops::linalg::matmul(&a32, &b32).unwrap();
+        let got32 = got32.as_concrete().unwrap().to_vec::<f32>().unwrap();
+        let tol32 = 4.0 * k as f64 * k as f64 * f32::EPSILON as f64;
+        prop_assert!(
+            got32.iter().zip(&want).all(|(x, y)| (*x as f64 - y).abs() <= tol32),
+            "float32"
+        );
+    }
+}
