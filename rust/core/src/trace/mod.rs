@@ -394,8 +394,8 @@ pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
             }
         }
         Top::Rev => {
-            let mut primals: SmallVec<[Value; 4]> = SmallVec::new();
-            let mut parents: SmallVec<[Option<u32>; 4]> = SmallVec::new();
+            let mut primals: SmallVec<[Value; 2]> = SmallVec::new();
+            let mut parents: SmallVec<[Option<u32>; 2]> = SmallVec::new();
             for v in inputs {
                 match v.at(level) {
                     Some(TracerKind::Rev { primal, node }) => {

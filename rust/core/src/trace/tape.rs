@@ -13,11 +13,14 @@ use crate::trace::Value;
 pub struct Node {
     /// `None` for a leaf (an input of the level).
     pub rule: Option<Box<dyn Rule>>,
-    /// The primal inputs (values of lower levels) the VJP rule needs.
-    pub inputs: SmallVec<[Value; 4]>,
+    /// The primal inputs (values of lower levels) the VJP rule needs. Two
+    /// inline, as most ops have: a node is moved into the tape on every op of
+    /// a reverse trace, and four inline values made it ~700 bytes (memmove
+    /// was 8% of a 16-element gradient).
+    pub inputs: SmallVec<[Value; 2]>,
     pub output: Value,
     /// For each input, its node in this tape, if it is traced at this level.
-    pub parents: SmallVec<[Option<u32>; 4]>,
+    pub parents: SmallVec<[Option<u32>; 2]>,
 }
 
 #[derive(Default)]
