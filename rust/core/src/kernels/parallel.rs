@@ -288,7 +288,13 @@ fn linger() {
 /// linger ends just before it sees the post leaves its share to the caller,
 /// who runs every task no helper claims: slower once, never wrong.
 fn post(shared: &Arc<Shared>, helpers: usize) -> usize {
-    let lingering = LINGERING.load(Ordering::Acquire).min(helpers);
+    // a lingering worker running a task that starts a run of its own (nested
+    // parallelism) is busy as that run's caller: it does not count
+    let busy = IN_LINGER.with(|l| l.get()) as usize;
+    let lingering = LINGERING
+        .load(Ordering::Acquire)
+        .saturating_sub(busy)
+        .min(helpers);
     if lingering == 0 {
         return helpers;
     }
@@ -461,6 +467,25 @@ mod tests {
                     x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
                 }
                 counts[i].fetch_add(1 + (x == 0) as usize, Ordering::Relaxed);
+            });
+            assert!(
+                counts.iter().all(|c| c.load(Ordering::Relaxed) == 1),
+                "round {round}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_runs_inside_tasks_run_every_task_once() {
+        // Tasks that start runs of their own, while workers linger from the
+        // previous round: the inner runs are posted from pool threads too.
+        for round in 0..200usize {
+            let outer = 2 + round % 3;
+            let counts: Vec<AtomicUsize> = (0..outer * 4).map(|_| AtomicUsize::new(0)).collect();
+            run_tasks(outer, |i| {
+                run_tasks(4, |j| {
+                    counts[i * 4 + j].fetch_add(1, Ordering::Relaxed);
+                })
             });
             assert!(
                 counts.iter().all(|c| c.load(Ordering::Relaxed) == 1),
