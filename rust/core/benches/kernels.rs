@@ -1,4 +1,4 @@
-//! The Rust side measured without Python (`cargo bench -p ferrax-core`):
+//! The Rust side measured without Python (`cargo bench -p ferrax-core --features bench`):
 //! elementwise and reduction kernels per dtype, matrix products, the cost of
 //! one `bind` of a tiny op, and the backward pass's cost per tape node.
 //!

@@ -387,13 +387,18 @@ proptest! {
         let rows = batch.max(1) * m;
         let want: Vec<f64> = (0..rows * n).map(|i| av[i / n.max(1)] * bv[i % n.max(1)]).collect();
         prop_assert_eq!(out(&ferrax_core::ops::linalg::matmul(&a, &b).unwrap()), want);
-        let a32 = shape::convert(&a, ferrax_core::DType::F32).unwrap();
-        let b32 = shape::convert(&b, ferrax_core::DType::F32).unwrap();
-        let got32 = ferrax_core::ops::linalg::matmul(&a32, &b32).unwrap();
-        let got32 = got32.as_concrete().unwrap().to_vec::<f32>().unwrap();
+        let got32 = product32(&a, &b);
         let want32: Vec<f32> = (0..rows * n).map(|i| (av[i / n.max(1)] as f32) * (bv[i % n.max(1)] as f32)).collect();
         prop_assert_eq!(got32, want32);
     }
+}
+
+/// `a @ b` with both operands first converted to float32, as a flat vector.
+fn product32(a: &Value, b: &Value) -> Vec<f32> {
+    let a32 = shape::convert(a, ferrax_core::DType::F32).unwrap();
+    let b32 = shape::convert(b, ferrax_core::DType::F32).unwrap();
+    let got = ferrax_core::ops::linalg::matmul(&a32, &b32).unwrap();
+    got.as_concrete().unwrap().to_vec::<f32>().unwrap()
 }
 
 /// A stored `rows x cols` operand in one of four layouts, as a view:
@@ -461,10 +466,7 @@ proptest! {
         // |error| within k ulps of sum |a_it b_tj| (at most 4k here: entries are within 2)
         let tol64 = 4.0 * k as f64 * k as f64 * f64::EPSILON;
         prop_assert!(got.iter().zip(&want).all(|(x, y)| (x - y).abs() <= tol64), "float64");
-        let a32 = shape::convert(&a, ferrax_core::DType::F32).unwrap();
-        let b32 = shape::convert(&b, ferrax_core::DType::F32).unwrap();
-        let got32 = ferrax_core::ops::linalg::matmul(&a32, &b32).unwrap();
-        let got32 = got32.as_concrete().unwrap().to_vec::<f32>().unwrap();
+        let got32 = product32(&a, &b);
         let tol32 = 4.0 * k as f64 * k as f64 * f32::EPSILON as f64;
         prop_assert!(
             got32.iter().zip(&want).all(|(x, y)| (*x as f64 - y).abs() <= tol32),
