@@ -45,6 +45,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def file_rss_mb() -> float | None:
+    """The part of the current RSS backed by files (RssFile: the pages of the
+    interpreter's, the libraries' and the extensions' code and read-only data
+    that were touched), or None where /proc does not say. These pages are clean
+    and shared with every process that maps the same file; the rest of the RSS
+    (RssAnon, RssShmem) is the process's own memory: arrays, heaps, stacks."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssFile:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def cpu_model() -> str:
     """The CPU's model name with its family and model numbers (from /proc/cpuinfo)."""
     cpu = "unknown"

@@ -41,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _harness import clean_env_or_reexec, cpu_model, git_rev, peak_rss_mb, timeit  # noqa: E402
+from _harness import clean_env_or_reexec, cpu_model, file_rss_mb, git_rev, peak_rss_mb, timeit  # noqa: E402
 
 DESCRIPTIONS = {
     "W1": "grad wrt x of sum(tanh(x*w+b)**2), 16 elements",
@@ -398,6 +398,7 @@ def child(name: str, backend: str, reference: float | None, min_time: float) -> 
     if r["agrees"]:
         r["median_ms"] = timeit(fn, min_calls=5, min_time=min_time) * 1e3
     r["rss_mb"] = peak_rss_mb()
+    r["file_rss_mb"] = file_rss_mb()
     print(json.dumps(r))
 
 
@@ -481,6 +482,8 @@ def summarize(runs: list[dict]) -> dict:
         "min_median_ms": min(medians),
         "max_median_ms": max(medians),
         "rss_mb": max(r["rss_mb"] for r in runs),
+        # at the end of the run with the largest peak
+        "file_rss_mb": max(runs, key=lambda r: r["rss_mb"]).get("file_rss_mb"),
         "checksum": runs[0]["checksum"],
         "runs": runs,
     }
@@ -592,7 +595,8 @@ def main() -> None:
             else ["- threads: each library's default"]
         ),
         "",
-        "| id | workload | backend | first call | median | runs' range | peak RSS MB | time / ferrax's | target |",
+        "| id | workload | backend | first call | median | runs' range | peak RSS MB "
+        "(files) | time / ferrax's | target |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     results = []
@@ -617,9 +621,11 @@ def main() -> None:
                 )
             else:
                 ratio = f"{s['median_ms'] / ours:.2f}" if ours and i else ""
+                files = s.get("file_rss_mb")
+                rss = f"{s['rss_mb']:.0f}" + (f" ({files:.0f})" if files is not None else "")
                 rows.append(
                     f"| {name} | {desc} | {b} | {s['first_ms']:.3f} | {s['median_ms']:.4f} | "
-                    f"{s['min_median_ms']:.4f}-{s['max_median_ms']:.4f} | {s['rss_mb']:.0f} | "
+                    f"{s['min_median_ms']:.4f}-{s['max_median_ms']:.4f} | {rss} | "
                     f"{ratio} | {target} |"
                 )
     rows += ["", f"`import ferrax`: {import_time_ms('ferrax'):.0f} ms"]

@@ -155,6 +155,8 @@ fn _ferrax(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // found now, while NumPy (imported first by the package) is loaded; a
     // FERRAX_BLAS naming an unusable library is refused here, not mid-product
     ferrax_core::kernels::blas::library().map_err(pyo3::exceptions::PyValueError::new_err)?;
+    // a mistyped bound on the cache of freed buffers would silently keep memory
+    ferrax_core::tensor::requested_cache_mb().map_err(pyo3::exceptions::PyValueError::new_err)?;
     interrupt::install(m.py())?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<transforms::PyVjpFn>()?;

@@ -17,7 +17,10 @@ use smallvec::SmallVec;
 pub use deferred::{Data, Deferred, Pending};
 pub use dtype::DType;
 pub use shape::{Shape, Strides};
-pub use storage::{AlignedBuf, AnySlice, AnySliceMut, Element, Storage, ALIGN};
+pub use storage::{
+    requested_cache_mb, AlignedBuf, AnySlice, AnySliceMut, Element, Storage, ALIGN,
+    DEFAULT_CACHE_MB,
+};
 
 use crate::error::{Error, Result};
 use crate::{shape_err, type_err};

@@ -343,9 +343,40 @@ impl<T: Element> Drop for AlignedBuf<T> {
 
 /// Buffers smaller than this are not cached here (small ones have their lists).
 const CACHE_MIN_BYTES: usize = small_blocks::MAX_BYTES + ALIGN;
-/// At most this many bytes are held in the cache.
-const CACHE_MAX_BYTES: usize = 256 << 20;
+/// At most this many MiB are held in the cache unless `FERRAX_BUFFER_CACHE_MB` says.
+pub const DEFAULT_CACHE_MB: usize = 256;
 const CACHE_MAX_ENTRIES: usize = 64;
+
+/// The cache's bound in MiB that `FERRAX_BUFFER_CACHE_MB` asks for (a
+/// non-negative integer; 0 turns the cache off), or the default when unset.
+/// A value that is not such a number is an error, reported at import: a
+/// mistyped bound would silently keep the memory it was meant to give back.
+pub fn requested_cache_mb() -> std::result::Result<usize, String> {
+    match std::env::var("FERRAX_BUFFER_CACHE_MB") {
+        Err(_) => Ok(DEFAULT_CACHE_MB),
+        Ok(v) => parse_cache_mb(&v),
+    }
+}
+
+fn parse_cache_mb(v: &str) -> std::result::Result<usize, String> {
+    v.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|mb| mb.checked_mul(1 << 20).is_some())
+        .ok_or_else(|| {
+            format!(
+                "FERRAX_BUFFER_CACHE_MB={v:?} is not a number of MiB (a non-negative \
+                 integer; 0 turns the cache of freed buffers off, the default is \
+                 {DEFAULT_CACHE_MB})"
+            )
+        })
+}
+
+/// At most this many bytes of freed buffers are held (read once).
+fn cache_max_bytes() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| requested_cache_mb().unwrap_or(DEFAULT_CACHE_MB) << 20)
+}
 
 struct Cached(NonNull<u8>, Layout);
 // SAFETY: a cached pointer is owned by the cache alone (no other reference exists
@@ -394,7 +425,8 @@ fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
     if layout.size() < CACHE_MIN_BYTES {
         return false;
     }
-    if layout.size() > CACHE_MAX_BYTES {
+    let max_bytes = cache_max_bytes();
+    if layout.size() > max_bytes {
         return false;
     }
     let Ok(mut c) = CACHE.try_lock() else {
@@ -402,7 +434,7 @@ fn recycle(p: NonNull<u8>, layout: Layout) -> bool {
     };
     // Full: the oldest blocks make room (a cache that kept its first blocks
     // forever would stop helping once a workload's sizes change).
-    while c.0 + layout.size() > CACHE_MAX_BYTES || c.1.len() >= CACHE_MAX_ENTRIES {
+    while c.0 + layout.size() > max_bytes || c.1.len() >= CACHE_MAX_ENTRIES {
         let old = c.1.remove(0);
         c.0 -= old.1.size();
         // SAFETY: the cache owned the block alone, and it was allocated by
@@ -517,6 +549,25 @@ mod tests {
             assert!(b.as_slice().iter().all(|&x| x == 0.0), "round {round}");
             assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
             b.as_mut_slice().fill(7.0);
+        }
+    }
+
+    #[test]
+    fn the_cache_bound_is_a_whole_number_of_mib() {
+        assert_eq!(parse_cache_mb("0"), Ok(0));
+        assert_eq!(parse_cache_mb(" 64 "), Ok(64));
+        assert_eq!(parse_cache_mb("256"), Ok(DEFAULT_CACHE_MB));
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "1e3",
+            "64MB",
+            "lots",
+            "18446744073709551615",
+        ] {
+            let e = parse_cache_mb(bad).unwrap_err();
+            assert!(e.contains("FERRAX_BUFFER_CACHE_MB"), "{bad:?}: {e}");
         }
     }
 
