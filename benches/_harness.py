@@ -61,6 +61,11 @@ def file_rss_mb() -> float | None:
     return None
 
 
+def fmt_rss(peak_mb: float, file_mb: float | None) -> str:
+    """A peak RSS for a table, with its file-backed part in brackets when known."""
+    return f"{peak_mb:.0f}" + (f" ({file_mb:.0f})" if file_mb is not None else "")
+
+
 def cpu_model() -> str:
     """The CPU's model name with its family and model numbers (from /proc/cpuinfo)."""
     cpu = "unknown"

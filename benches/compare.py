@@ -41,7 +41,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _harness import clean_env_or_reexec, cpu_model, file_rss_mb, git_rev, peak_rss_mb, timeit  # noqa: E402
+from _harness import (  # noqa: E402
+    clean_env_or_reexec,
+    cpu_model,
+    file_rss_mb,
+    fmt_rss,
+    git_rev,
+    peak_rss_mb,
+    timeit,
+)
 
 DESCRIPTIONS = {
     "W1": "grad wrt x of sum(tanh(x*w+b)**2), 16 elements",
@@ -621,8 +629,7 @@ def main() -> None:
                 )
             else:
                 ratio = f"{s['median_ms'] / ours:.2f}" if ours and i else ""
-                files = s.get("file_rss_mb")
-                rss = f"{s['rss_mb']:.0f}" + (f" ({files:.0f})" if files is not None else "")
+                rss = fmt_rss(s["rss_mb"], s.get("file_rss_mb"))
                 rows.append(
                     f"| {name} | {desc} | {b} | {s['first_ms']:.3f} | {s['median_ms']:.4f} | "
                     f"{s['min_median_ms']:.4f}-{s['max_median_ms']:.4f} | {rss} | "

@@ -31,7 +31,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _harness import clean_env_or_reexec, file_rss_mb, peak_rss_mb, timeit  # noqa: E402
+from _harness import clean_env_or_reexec, file_rss_mb, fmt_rss, peak_rss_mb, timeit  # noqa: E402
 
 SETTINGS = {
     "copy": {},
@@ -79,8 +79,8 @@ def main() -> None:
         runs: dict[str, list[dict]] = {s: [] for s in SETTINGS}
         for rnd in range(a.rounds):
             order = list(SETTINGS)
-            k = rnd % len(order)
-            for s in order[k:] + order[:k]:
+            first = rnd % len(order)
+            for s in order[first:] + order[:first]:
                 env = {k: v for k, v in os.environ.items() if k != "FERRAX_BUFFER_CACHE_MB"}
                 env.update(SETTINGS[s])
                 out = subprocess.run(
@@ -93,8 +93,7 @@ def main() -> None:
                 runs[s].append(json.loads(out.stdout.strip().splitlines()[-1]))
         for s, rs in runs.items():
             peak = max(rs, key=lambda r: r["rss_mb"])
-            files = peak["file_rss_mb"]
-            rss = f"{peak['rss_mb']:.0f}" + (f" ({files:.0f})" if files is not None else "")
+            rss = fmt_rss(peak["rss_mb"], peak["file_rss_mb"])
             median = statistics.median(r["median_ms"] for r in rs)
             rows.append(f"| {name} | {s} | {median:.3f} | {rss} |")
     print("\n".join(rows))

@@ -17,10 +17,7 @@ use smallvec::SmallVec;
 pub use deferred::{Data, Deferred, Pending};
 pub use dtype::DType;
 pub use shape::{Shape, Strides};
-pub use storage::{
-    requested_cache_mb, AlignedBuf, AnySlice, AnySliceMut, Element, Storage, ALIGN,
-    DEFAULT_CACHE_MB,
-};
+pub use storage::{requested_cache_mb, AlignedBuf, AnySlice, AnySliceMut, Element, Storage, ALIGN};
 
 use crate::error::{Error, Result};
 use crate::{shape_err, type_err};

@@ -344,7 +344,7 @@ impl<T: Element> Drop for AlignedBuf<T> {
 /// Buffers smaller than this are not cached here (small ones have their lists).
 const CACHE_MIN_BYTES: usize = small_blocks::MAX_BYTES + ALIGN;
 /// At most this many MiB are held in the cache unless `FERRAX_BUFFER_CACHE_MB` says.
-pub const DEFAULT_CACHE_MB: usize = 256;
+const DEFAULT_CACHE_MB: usize = 256;
 const CACHE_MAX_ENTRIES: usize = 64;
 
 /// The cache's bound in MiB that `FERRAX_BUFFER_CACHE_MB` asks for (a
