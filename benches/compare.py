@@ -4,8 +4,11 @@
     python benches/compare.py --only W1,W2 --backends ferrax,jax-jit
     python benches/compare.py --rounds 5 --json results.json
 
-Backends: ferrax, jax-eager, jax-jit, torch-func (torch.func) and autograd
-(HIPS autograd). A backend whose package is not installed is skipped with a
+Backends: ferrax, ferrax-numpy, jax-eager, jax-jit, torch-func (torch.func)
+and autograd (HIPS autograd). Each backend gets the inputs as its own array
+type, converted once before timing (ferrax tensors, JAX arrays, torch tensors,
+NumPy arrays for autograd); ferrax-numpy is ferrax handed the NumPy arrays
+themselves, which it copies in every call, as plain NumPy code would. A backend whose package is not installed is skipped with a
 note; a workload a backend cannot express (autograd has no vmap and no
 forward-mode Jacobian) is marked n/a.
 
@@ -44,6 +47,7 @@ sys.path.insert(0, HERE)
 from _harness import (  # noqa: E402
     clean_env_or_reexec,
     cpu_model,
+    env_line,
     file_rss_mb,
     fmt_rss,
     git_rev,
@@ -119,9 +123,16 @@ def inputs(name: str):
     raise KeyError(name)
 
 
-def ferrax_workload(name: str, d: dict):
-    fn = _ferrax_workload(name, d)
+def ferrax_workload(name: str, d: dict, numpy_inputs: bool = False):
+    """ferrax's call of workload `name`. Its inputs are made ferrax tensors once,
+    outside the timed call, as every peer's are (JAX's `jnp.asarray`, torch's
+    `from_numpy`); with `numpy_inputs` they stay NumPy arrays, converted in
+    every call, as in plain NumPy code handed to ferrax."""
     import ferrax as fx
+
+    if not numpy_inputs:
+        d = fx.tree_util.tree_map(fx.asarray, d)
+    fn = _ferrax_workload(name, d)
 
     def blocking():
         # ferrax computes large elementwise results lazily: time the values,
@@ -373,6 +384,7 @@ def agrees(value: float, reference: float) -> bool:
 
 BACKENDS = {
     "ferrax": ferrax_workload,
+    "ferrax-numpy": lambda name, d: ferrax_workload(name, d, numpy_inputs=True),
     "jax-eager": lambda name, d: _jax_workload(name, d, jit=False),
     "jax-jit": lambda name, d: _jax_workload(name, d, jit=True),
     "torch-func": _torch_workload,
@@ -381,6 +393,7 @@ BACKENDS = {
 # the package each backend needs: without it the backend is skipped with a note
 PACKAGES = {
     "ferrax": "ferrax",
+    "ferrax-numpy": "ferrax",
     "jax-eager": "jax",
     "jax-jit": "jax",
     "torch-func": "torch",
@@ -431,6 +444,7 @@ def facts() -> dict:
         "ferrax": fx.__version__,
         "ferrax_simd": fx.simd_level(),
         "ferrax_threads": fx.get_num_threads(),
+        "env": env_line(),
     }
     for pkg in ("jax", "jaxlib", "torch", "autograd"):
         try:
@@ -517,6 +531,7 @@ def facts_lines(m: dict, load_start: str, load_end: str, commit: str) -> list[st
         f"- Python {m['python']}, NumPy {m['numpy']}, ferrax {m['ferrax']} at commit {commit} "
         f"(SIMD {m['ferrax_simd']}, {m['ferrax_threads']} threads)",
         f"- peers: {', '.join(peers) or 'none installed'}",
+        f"- {m['env']}",
         f"- load average (1 / 5 / 15 min): {load_start} at the start, {load_end} at the end",
     ]
 

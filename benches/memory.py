@@ -50,7 +50,7 @@ def child(name: str, setting: str, min_time: float) -> None:
         d = fx.tree_util.tree_map(
             lambda v: fx.from_dlpack(v) if isinstance(v, np.ndarray) else v, d
         )
-    fn = compare.ferrax_workload(name, d)
+    fn = compare.ferrax_workload(name, d, numpy_inputs=True)
     r = {"median_ms": timeit(fn, min_time=min_time) * 1e3}
     r["rss_mb"] = peak_rss_mb()
     r["file_rss_mb"] = file_rss_mb()
