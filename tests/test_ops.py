@@ -824,6 +824,47 @@ def test_matmul_with_the_identity_is_the_product(dtype, side):
     np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("where", [(0, 0), (17, 23), (47, 39)])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_identity_shortcut_sees_every_non_finite_entry(dtype, where, bad):
+    # the scans behind the shortcut are vectorised without an early exit: a
+    # non-finite entry anywhere (first, middle, the last, in a SIMD loop's
+    # tail) must still send the product to the GEMM, for an operand that is a
+    # row-major view at an offset, a column-major (transposed) view, or a
+    # strided view
+    a = random_array((48, 40), dtype, -3, 3)
+    a[where] = bad
+    padded = np.zeros((50, 40), dtype)
+    padded[2:] = a
+    wide = np.zeros((48, 80), dtype)
+    wide[:, ::2] = a
+    views = {
+        "offset": fx.asarray(padded)[2:],
+        "transposed": fx.asarray(np.ascontiguousarray(a.T)).T,
+        "strided": fx.asarray(wide)[:, ::2],
+    }
+    eye = np.eye(40, dtype=dtype)
+    with np.errstate(invalid="ignore"):
+        want = a @ eye
+    for name, view in views.items():
+        got = np.asarray(view @ fx.asarray(eye))
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=name)
+        np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)], err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("where", [(0, 39), (20, 3), (39, 38)])
+def test_a_near_identity_is_multiplied(dtype, where):
+    # one stray entry anywhere in a row (also past a SIMD loop's last full
+    # vector) makes the matrix not the identity: the product is computed
+    a = random_array((48, 40), dtype, -3, 3)
+    near = np.eye(40, dtype=dtype)
+    near[where] = 0.5
+    assert_close(fx.asarray(a) @ fx.asarray(near), a @ near, **LA_TOL[np.dtype(dtype)])
+    assert_close(fx.asarray(near) @ fx.asarray(a.T), near @ a.T, **LA_TOL[np.dtype(dtype)])
+
+
 @pytest.mark.parametrize(
     "d1, d2",
     [(np.int32, np.int32), (np.int64, np.int64), (np.float32, np.float64), (np.int32, np.float32)],

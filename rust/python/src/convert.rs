@@ -150,12 +150,54 @@ fn weak_dtype(kind: char, ctx: Option<DType>) -> DType {
     }
 }
 
+/// An operand read from Python: a tensor's own value, borrowed, or a value
+/// converted from anything else.
+pub enum Operand<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+impl std::ops::Deref for Operand<'_> {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        match self {
+            Operand::Borrowed(v) => v,
+            Operand::Owned(v) => v,
+        }
+    }
+}
+
+impl Operand<'_> {
+    /// The value itself, cloned if it was borrowed.
+    pub fn into_owned(self) -> Value {
+        match self {
+            Operand::Borrowed(v) => v.clone(),
+            Operand::Owned(v) => v,
+        }
+    }
+}
+
+/// [`to_value`] without a copy of a tensor's value: an op reads its operands
+/// and never keeps them, so borrowing saves a clone and a drop of the value
+/// (a 128-byte move and two atomic reference-count updates) on every call.
+pub fn operand<'a>(obj: &'a Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Operand<'a>> {
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        return Ok(Operand::Borrowed(&t.get().v));
+    }
+    non_tensor_value(obj, ctx).map(Operand::Owned)
+}
+
 /// Any array-like to a value. Python scalars are weakly typed: they take the
 /// dtype of `ctx` (the other operand) when the kinds allow, as in NumPy 2.
 pub fn to_value(obj: &Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Value> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         return Ok(t.get().v.clone());
     }
+    non_tensor_value(obj, ctx)
+}
+
+/// [`to_value`] of an object already known not to be a tensor.
+fn non_tensor_value(obj: &Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Value> {
     if let Ok(b) = obj.cast::<PyBool>() {
         let dt = weak_dtype('b', ctx);
         return Ok(Value::Concrete(scalar_tensor(b.is_true() as u8 as f64, dt)));

@@ -7,14 +7,14 @@ use ferrax_core::{DType, Tensor, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::convert::{to_axes, to_concrete_shape, to_dtype, to_shape, to_value};
+use crate::convert::{operand, to_axes, to_concrete_shape, to_dtype, to_shape, to_value, Operand};
 use crate::errors::{guard, to_pyerr};
 use crate::tensor::{compute, wrap, PyTensor};
 
 type R = PyResult<Py<PyTensor>>;
 
-fn v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
-    to_value(x, None)
+fn v<'a>(x: &'a Bound<'_, PyAny>) -> PyResult<Operand<'a>> {
+    operand(x, None)
 }
 
 /// Round half to even, to `decimals` digits (NumPy's `round`); zero derivative.
@@ -42,13 +42,16 @@ fn index_v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
 }
 
 /// Two operands, Python scalars taking the other's dtype.
-fn v2(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Value, Value)> {
+fn v2<'a>(
+    a: &'a Bound<'_, PyAny>,
+    b: &'a Bound<'_, PyAny>,
+) -> PyResult<(Operand<'a>, Operand<'a>)> {
     if crate::convert::is_py_scalar(a) {
-        let bv = to_value(b, None)?;
-        Ok((to_value(a, Some(bv.dtype()))?, bv))
+        let bv = operand(b, None)?;
+        Ok((operand(a, Some(bv.dtype()))?, bv))
     } else {
-        let av = to_value(a, None)?;
-        let bv = to_value(b, Some(av.dtype()))?;
+        let av = operand(a, None)?;
+        let bv = operand(b, Some(av.dtype()))?;
         Ok((av, bv))
     }
 }
@@ -841,7 +844,7 @@ pub fn _scatter_add(py: Python<'_>, g: &Bound<'_, PyAny>, idx: &Bound<'_, PyAny>
 pub fn asarray(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> R {
     let x = v(obj)?;
     match dtype.filter(|d| !d.is_none()) {
-        None => wrap(py, x),
+        None => wrap(py, x.into_owned()),
         Some(d) => {
             let dt = to_dtype(d)?;
             compute(py, x.size(), || shp::convert(&x, dt))
@@ -872,7 +875,7 @@ pub fn full(
     let s = to_concrete_shape(shape)?;
     let fv = v(fill_value)?;
     let dt = dtype_or(dtype, fv.dtype())?;
-    if let Value::Tracer(_) = fv {
+    if let Value::Tracer(_) = &*fv {
         // a traced fill (inside a transform): keep its derivative
         return wrap(
             py,

@@ -16,7 +16,7 @@ use pyo3::pyclass::CompareOp as PyCompareOp;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::convert::{dtype_object, to_axes, to_dtype, to_shape, to_value};
+use crate::convert::{dtype_object, operand, to_axes, to_dtype, to_shape, to_value};
 use crate::errors::guard;
 use crate::interrupt::detached;
 
@@ -121,7 +121,7 @@ fn binop(
     reflected: bool,
     f: fn(&Value, &Value) -> ferrax_core::Result<Value>,
 ) -> PyResult<Py<PyTensor>> {
-    let b = to_value(other, Some(a.dtype()))?;
+    let b = operand(other, Some(a.dtype()))?;
     let size = a.size().max(b.size());
     if reflected {
         compute(py, size, || f(&b, a))
@@ -708,13 +708,13 @@ impl PyTensor {
         binop(py, &self.v, o, true, binary::pow)
     }
     fn __matmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
-        let b = to_value(o, None)?;
+        let b = operand(o, None)?;
         compute(py, self.v.size().max(b.size()), || {
             ops::linalg::matmul(&self.v, &b)
         })
     }
     fn __rmatmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyTensor>> {
-        let a = to_value(o, None)?;
+        let a = operand(o, None)?;
         compute(py, self.v.size().max(a.size()), || {
             ops::linalg::matmul(&a, &self.v)
         })

@@ -7,6 +7,7 @@ use crate::kernels::blas::{blas, BLAS_FLOPS};
 
 use crate::error::Result;
 use crate::kernels::parallel::{for_each_chunk_mut, num_threads, pool};
+use crate::kernels::simd;
 use crate::kernels::strided::RowPlan;
 use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strides, Shape};
 use crate::tensor::{DType, Element, Tensor};
@@ -144,10 +145,8 @@ fn is_identity<T: Element>(t: &Tensor) -> Result<bool> {
         }
         if cs == 1 {
             let r = &data[start..start + cols];
-            r[..i]
-                .iter()
-                .chain(&r[i + 1..])
-                .fold(true, |ok, &v| ok & (v == T::ZERO))
+            let zero = |v: T| v == T::ZERO;
+            simd::all_of(&r[..i], zero) && simd::all_of(&r[i + 1..], zero)
         } else {
             (0..cols).filter(|&j| j != i).all(|j| at(j) == T::ZERO)
         }
@@ -156,12 +155,22 @@ fn is_identity<T: Element>(t: &Tensor) -> Result<bool> {
 
 /// Whether every element of `t` (2-D) is finite.
 fn all_finite<T: Element>(t: &Tensor) -> Result<bool> {
-    let cols = t.shape()[1];
+    let finite = |v: T| v.to_f64().is_finite();
+    let (rows, cols) = (t.shape()[0], t.shape()[1]);
+    let (rs, cs) = (t.strides()[0], t.strides()[1]);
+    // Row- or column-major (a transposed operand, as in every Jacobian of a
+    // product): the elements fill one range of the storage, scanned at once
+    // whatever their order.
+    let row_major = (cols <= 1 || cs == 1) && (rows <= 1 || rs == cols as isize);
+    let col_major = (rows <= 1 || rs == 1) && (cols <= 1 || cs == rows as isize);
+    if row_major || col_major {
+        let data = t.storage_slice::<T>()?;
+        let start = t.offset();
+        return Ok(simd::all_of(&data[start..start + rows * cols], finite));
+    }
     for_each_row::<T>(t, |_, data, start, cs| {
         if cs == 1 {
-            data[start..start + cols]
-                .iter()
-                .fold(true, |ok, &v| ok & v.to_f64().is_finite())
+            simd::all_of(&data[start..start + cols], finite)
         } else {
             (0..cols).all(|j| {
                 data[(start as isize + j as isize * cs) as usize]

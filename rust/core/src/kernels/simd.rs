@@ -127,6 +127,27 @@ pub fn map1<A: Copy, R: Copy>(x: &[A], out: &mut [R], f: impl Fn(A) -> R) {
     arch().dispatch(Map1 { x, out, f })
 }
 
+struct AllOf<'a, A, F> {
+    x: &'a [A],
+    f: F,
+}
+
+impl<A: Copy, F: Fn(A) -> bool> WithSimd for AllOf<'_, A, F> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> bool {
+        // `&`, not `&&`: without an early exit the loop vectorises
+        self.x.iter().fold(true, |ok, &v| ok & (self.f)(v))
+    }
+}
+
+/// Whether `f` holds for every element of `x`, vectorised: the whole slice is
+/// read (no early exit), which for a check that usually passes is the fast way.
+#[inline(always)]
+pub fn all_of<A: Copy>(x: &[A], f: impl Fn(A) -> bool) -> bool {
+    arch().dispatch(AllOf { x, f })
+}
+
 /// Where each operand of a binary loop comes from.
 #[derive(Clone, Copy)]
 enum Operand<'a, T> {
