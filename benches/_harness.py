@@ -21,9 +21,9 @@ def clean_env_or_reexec() -> None:
 
     - without the OpenBLAS variables this machine sets, which halve NumPy's
       GEMM speed;
-    - when `FERRAX_SIMD` caps ferrax below the CPU's widest level, with NumPy,
-      OpenBLAS and XLA capped to the same level (`peer_caps`), so that both
-      sides of a comparison run the same instruction set."""
+    - when `FERRAX_SIMD` caps ferrax below the CPU's widest level, with NumPy
+      and XLA capped to the same level (`peer_caps`), so that both sides of a
+      comparison run the same instruction set."""
     if os.environ.get(_RESTARTED):
         return
     env = {k: v for k, v in os.environ.items() if k not in _OPENBLAS_VARS}

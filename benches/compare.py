@@ -8,9 +8,10 @@ Backends: ferrax, ferrax-numpy, jax-eager, jax-jit, torch-func (torch.func)
 and autograd (HIPS autograd). Each backend gets the inputs as its own array
 type, converted once before timing (ferrax tensors, JAX arrays, torch tensors,
 NumPy arrays for autograd); ferrax-numpy is ferrax handed the NumPy arrays
-themselves, which it copies in every call, as plain NumPy code would. A backend whose package is not installed is skipped with a
-note; a workload a backend cannot express (autograd has no vmap and no
-forward-mode Jacobian) is marked n/a.
+themselves, which it copies in every call, as plain NumPy code would. A
+backend whose package is not installed is skipped with a note; a workload a
+backend cannot express (autograd has no vmap and no forward-mode Jacobian) is
+marked n/a.
 
 Every run is one (workload, backend) in its own subprocess: build the
 function, one first call (timed: for jax-jit that is the compile), then the

@@ -1,6 +1,8 @@
 //! Python objects to core values: tensors, NumPy arrays, scalars (weakly typed),
 //! dtypes, axes and shapes.
 
+use std::borrow::Cow;
+
 use ferrax_core::tensor::{AlignedBuf, Element};
 use ferrax_core::{DType, Tensor, Value};
 use numpy::{
@@ -150,41 +152,14 @@ fn weak_dtype(kind: char, ctx: Option<DType>) -> DType {
     }
 }
 
-/// An operand read from Python: a tensor's own value, borrowed, or a value
-/// converted from anything else.
-pub enum Operand<'a> {
-    Borrowed(&'a Value),
-    Owned(Value),
-}
-
-impl std::ops::Deref for Operand<'_> {
-    type Target = Value;
-    fn deref(&self) -> &Value {
-        match self {
-            Operand::Borrowed(v) => v,
-            Operand::Owned(v) => v,
-        }
-    }
-}
-
-impl Operand<'_> {
-    /// The value itself, cloned if it was borrowed.
-    pub fn into_owned(self) -> Value {
-        match self {
-            Operand::Borrowed(v) => v.clone(),
-            Operand::Owned(v) => v,
-        }
-    }
-}
-
 /// [`to_value`] without a copy of a tensor's value: an op reads its operands
 /// and never keeps them, so borrowing saves a clone and a drop of the value
 /// (a 128-byte move and two atomic reference-count updates) on every call.
-pub fn operand<'a>(obj: &'a Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Operand<'a>> {
+pub fn operand<'a>(obj: &'a Bound<'_, PyAny>, ctx: Option<DType>) -> PyResult<Cow<'a, Value>> {
     if let Ok(t) = obj.cast::<PyTensor>() {
-        return Ok(Operand::Borrowed(&t.get().v));
+        return Ok(Cow::Borrowed(&t.get().v));
     }
-    non_tensor_value(obj, ctx).map(Operand::Owned)
+    non_tensor_value(obj, ctx).map(Cow::Owned)
 }
 
 /// Any array-like to a value. Python scalars are weakly typed: they take the

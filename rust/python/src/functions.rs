@@ -1,19 +1,21 @@
 //! Module-level operations (`fx.exp`, `fx.sum`, ...): argument parsing only;
 //! every number is computed by the core.
 
+use std::borrow::Cow;
+
 use ferrax_core::ops::{self, binary, composite, reduce, shape as shp, unary, CompareOp, ReduceOp};
 use ferrax_core::tensor::shape::{normalize_axis, resolve_reshape};
 use ferrax_core::{DType, Tensor, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::convert::{operand, to_axes, to_concrete_shape, to_dtype, to_shape, to_value, Operand};
+use crate::convert::{operand, to_axes, to_concrete_shape, to_dtype, to_shape, to_value};
 use crate::errors::{guard, to_pyerr};
 use crate::tensor::{compute, wrap, PyTensor};
 
 type R = PyResult<Py<PyTensor>>;
 
-fn v<'a>(x: &'a Bound<'_, PyAny>) -> PyResult<Operand<'a>> {
+fn v<'a>(x: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, Value>> {
     operand(x, None)
 }
 
@@ -45,7 +47,7 @@ fn index_v(x: &Bound<'_, PyAny>) -> PyResult<Value> {
 fn v2<'a>(
     a: &'a Bound<'_, PyAny>,
     b: &'a Bound<'_, PyAny>,
-) -> PyResult<(Operand<'a>, Operand<'a>)> {
+) -> PyResult<(Cow<'a, Value>, Cow<'a, Value>)> {
     if crate::convert::is_py_scalar(a) {
         let bv = operand(b, None)?;
         Ok((operand(a, Some(bv.dtype()))?, bv))
