@@ -156,18 +156,16 @@ fn is_identity<T: Element>(t: &Tensor) -> Result<bool> {
 /// Whether every element of `t` (2-D) is finite.
 fn all_finite<T: Element>(t: &Tensor) -> Result<bool> {
     let finite = |v: T| v.to_f64().is_finite();
-    let (rows, cols) = (t.shape()[0], t.shape()[1]);
-    let (rs, cs) = (t.strides()[0], t.strides()[1]);
     // Row- or column-major (a transposed operand, as in every Jacobian of a
     // product): the elements fill one range of the storage, scanned at once
     // whatever their order.
-    let row_major = (cols <= 1 || cs == 1) && (rows <= 1 || rs == cols as isize);
-    let col_major = (rows <= 1 || rs == 1) && (cols <= 1 || cs == rows as isize);
-    if row_major || col_major {
-        let data = t.storage_slice::<T>()?;
-        let start = t.offset();
-        return Ok(simd::all_of(&data[start..start + rows * cols], finite));
+    if let Some(all) = t.as_slice::<T>()? {
+        return Ok(simd::all_of(all, finite));
     }
+    if let Some(all) = t.permute_view(&[1, 0]).as_slice::<T>()? {
+        return Ok(simd::all_of(all, finite));
+    }
+    let cols = t.shape()[1];
     for_each_row::<T>(t, |_, data, start, cs| {
         if cs == 1 {
             simd::all_of(&data[start..start + cols], finite)
