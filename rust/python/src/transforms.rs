@@ -436,18 +436,19 @@ impl GradFn {
         })?;
         let single = matches!(self.argnums, Argnums::One(_));
         let g = pf.args_like(&grads, single)?;
-        let value = wrap(py, value)?.into_bound(py).into_any();
         let returned = pf.returned()?;
+        // grad discards the value: no Python object is made for it
+        let value = move || Ok::<_, PyErr>(wrap(py, value)?.into_bound(py).into_any());
         let out = if self.has_aux {
             let aux = rebuild_aux(py, returned.aux, aux)?;
             if self.with_value {
-                PyTuple::new(py, [PyTuple::new(py, [value, aux])?.into_any(), g])?
+                PyTuple::new(py, [PyTuple::new(py, [value()?, aux])?.into_any(), g])?
             } else {
                 PyTuple::new(py, [g, aux])?
             }
             .into_any()
         } else if self.with_value {
-            PyTuple::new(py, [value, g])?.into_any()
+            PyTuple::new(py, [value()?, g])?.into_any()
         } else {
             g
         };

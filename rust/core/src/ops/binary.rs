@@ -337,9 +337,18 @@ impl Family for BinaryOp {
         let (da, db) = self.partials(a, b, out, needs[0], needs[1])?;
         let ga = da.apply(needs[0].then_some(ct))?;
         let gb = db.apply(needs[1].then_some(ct))?;
+        // a cotangent already of its operand's shape is passed on, not cloned
+        let fit = |g: Value, like: &Value| {
+            let shape = like.shape();
+            if g.shape() == shape {
+                Ok(g)
+            } else {
+                reduce_to_shape(&g, &shape)
+            }
+        };
         Ok(smallvec::smallvec![
-            ga.map(|g| reduce_to_shape(&g, &a.shape())).transpose()?,
-            gb.map(|g| reduce_to_shape(&g, &b.shape())).transpose()?
+            ga.map(|g| fit(g, a)).transpose()?,
+            gb.map(|g| fit(g, b)).transpose()?
         ])
     }
 
@@ -405,7 +414,10 @@ impl BinaryOp {
         Ok(match self {
             Add => (One, One),
             Sub => (One, MinusOne),
-            Mul => (Times(b.clone()), Times(a.clone())),
+            Mul => (
+                when(want_a, &|| Ok(Times(b.clone())))?,
+                when(want_b, &|| Ok(Times(a.clone())))?,
+            ),
             // d/db (a / b) = -out / b
             Div => (
                 Over(b.clone()),

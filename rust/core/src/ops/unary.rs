@@ -340,6 +340,60 @@ impl UnaryOp {
     }
 }
 
+impl UnaryOp {
+    /// `g * f'(x)` in one elementwise pass (`g` a tangent or a cotangent),
+    /// for the ops whose derivative is a little arithmetic on `x` or on
+    /// `y = f(x)`, when all three are concrete: a first-order pass, whose
+    /// result needs no derivative of its own. The generic rule builds the
+    /// same product from two to four ops, each a dispatch and an output
+    /// buffer, which is most of the cost of a small gradient (`1 - y²` of
+    /// tanh was three). The arithmetic is the generic rule's, operation for
+    /// operation, so both give the same bits. `None`: not such an op, or a
+    /// traced operand; the caller uses the generic rule.
+    fn times_derivative_fused(self, g: &Value, x: &Value, y: &Value) -> Result<Option<Value>> {
+        let (Some(g), Some(x), Some(y)) = (g.as_concrete(), x.as_concrete(), y.as_concrete())
+        else {
+            return Ok(None);
+        };
+        let dt = g.dtype();
+        if !dt.is_float() || x.dtype() != dt || y.dtype() != dt {
+            return Ok(None);
+        }
+        let out = with_float!(dt, T => self.times_derivative_of::<T>(g, x, y)?, else None);
+        Ok(out.map(Value::Concrete))
+    }
+
+    fn times_derivative_of<T: Float>(
+        self,
+        g: &Tensor,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<Option<Tensor>> {
+        use crate::kernels::elementwise::binary;
+        use UnaryOp::*;
+        let (zero, one) = (T::ZERO, T::ONE);
+        let (half, two) = (T::c(0.5), T::c(2.0));
+        Ok(Some(match self {
+            Exp => binary(g, y, |g: T, y: T| g * y)?,
+            Expm1 => binary(g, y, move |g: T, y: T| g * (y + one))?,
+            Log => binary(g, x, move |g: T, x: T| g * (one / x))?,
+            Log1p => binary(g, x, move |g: T, x: T| g * (one / (x + one)))?,
+            Sqrt => binary(g, y, move |g: T, y: T| g * (half / y))?,
+            Square => binary(g, x, move |g: T, x: T| g * (two * x))?,
+            Reciprocal => binary(g, y, |g: T, y: T| g * -(y * y))?,
+            Tanh => binary(g, y, move |g: T, y: T| g * (one - y * y))?,
+            Sigmoid => binary(g, y, move |g: T, y: T| g * (y * (one - y)))?,
+            Relu => binary(g, x, move |g: T, x: T| {
+                g * if x > zero { one } else { zero }
+            })?,
+            Abs => binary(g, x, move |g: T, x: T| {
+                g * if x >= zero { one } else { -one }
+            })?,
+            _ => return Ok(None),
+        }))
+    }
+}
+
 impl Family for UnaryOp {
     fn eval(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let x = inputs[0];
@@ -354,6 +408,9 @@ impl Family for UnaryOp {
 
     fn jvp(&self, p: &[Value], t: &[Option<Value>], out: &Value) -> Result<Option<Value>> {
         let Some(t) = &t[0] else { return Ok(None) };
+        if let Some(g) = self.times_derivative_fused(t, &p[0], out)? {
+            return Ok(Some(g));
+        }
         match self.derivative(&p[0], out)? {
             None => Ok(None),
             Some(d) => Ok(Some(mul(t, &d)?)),
@@ -361,6 +418,9 @@ impl Family for UnaryOp {
     }
 
     fn vjp(&self, p: &[Value], out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
+        if let Some(g) = self.times_derivative_fused(ct, &p[0], out)? {
+            return Ok(smallvec::smallvec![Some(g)]);
+        }
         let d = self.derivative(&p[0], out)?;
         Ok(smallvec::smallvec![match d {
             None => None,

@@ -96,12 +96,27 @@ macro_rules! with_numeric {
     };
 }
 
-#[derive(Clone)]
 pub struct Tensor {
     data: Arc<Data>,
     shape: Shape,
     strides: Strides,
     offset: usize,
+}
+
+impl Clone for Tensor {
+    /// Written out because a derived clone copies the shape and strides one
+    /// element at a time (`SmallVec`'s `Clone` is generic over the item);
+    /// `from_slice` copies them as one block. Every value a trace records
+    /// or a rule reads is cloned, so this is on every op's path.
+    #[inline]
+    fn clone(&self) -> Tensor {
+        Tensor {
+            data: Arc::clone(&self.data),
+            shape: Shape::from_slice(&self.shape),
+            strides: Strides::from_slice(&self.strides),
+            offset: self.offset,
+        }
+    }
 }
 
 impl std::fmt::Debug for Tensor {
