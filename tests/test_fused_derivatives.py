@@ -11,10 +11,9 @@ same transform under `vmap`, whose batched values take the generic rule).
 
 from __future__ import annotations
 
+import ferrax as fx
 import numpy as np
 import pytest
-
-import ferrax as fx
 
 FUSED = {
     "exp": fx.exp,
