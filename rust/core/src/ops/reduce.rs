@@ -52,6 +52,11 @@ fn keep_shape(shape: &[usize], axes: &[usize]) -> Shape {
 
 /// A reduced value broadcast back over the reduced axes of `in_shape`.
 fn expand_back(v: &Value, in_shape: &[usize], axes: &[usize]) -> Result<Value> {
+    // Leading reduced axes (a full reduction among them) are the ones
+    // broadcasting adds back by itself: no reshape to put them back as 1s.
+    if axes.iter().enumerate().all(|(i, &a)| a == i) {
+        return broadcast_to(v, in_shape);
+    }
     broadcast_to(&reshape(v, &keep_shape(in_shape, axes))?, in_shape)
 }
 

@@ -163,13 +163,39 @@ fn check_live(l: LevelRef) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Trace(
-            "a traced value escaped the transform that created it (for example by being stored \
-             in a global or returned through a side channel) and was used after that transform \
-             finished; return it from the function instead"
-                .into(),
-        ))
+        Err(escaped())
     }
+}
+
+fn escaped() -> Error {
+    Error::Trace(
+        "a traced value escaped the transform that created it (for example by being stored in \
+         a global or returned through a side channel) and was used after that transform \
+         finished; return it from the function instead"
+            .into(),
+    )
+}
+
+/// [`check_live`] for every tracer among `inputs`, then the kind of the level
+/// at `depth`, in one access to the thread's stack (`bind` runs this on every
+/// traced op).
+fn live_and_top_kind(inputs: &[Value], depth: u32) -> Result<Top> {
+    STACK.with(|s| {
+        let s = s.borrow();
+        for v in inputs {
+            if let Value::Tracer(t) = v {
+                if s.get(t.level.depth as usize).map(|x| x.id) != Some(t.level.id) {
+                    return Err(escaped());
+                }
+            }
+        }
+        Ok(match &s[depth as usize].kind {
+            LevelKind::Jvp => Top::Jvp,
+            LevelKind::Rev(_) => Top::Rev,
+            LevelKind::Batch { size } => Top::Batch(*size),
+            LevelKind::Sparsity => Top::Sparsity,
+        })
+    })
 }
 
 fn top_kind(depth: u32) -> Top {
@@ -341,7 +367,6 @@ pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
     let mut top: Option<LevelRef> = None;
     for v in inputs {
         if let Value::Tracer(t) = v {
-            check_live(t.level)?;
             if top.is_none_or(|l| t.level.depth > l.depth) {
                 top = Some(t.level);
             }
@@ -351,7 +376,8 @@ pub fn bind<R: Rule + ?Sized>(prim: &R, inputs: &[Value]) -> Result<Value> {
         let ts: SmallVec<[&Tensor; 4]> = inputs.iter().filter_map(Value::as_concrete).collect();
         return eval_concrete(prim, &ts);
     };
-    let kind = top_kind(level.depth);
+    // one look at the level stack for every input's liveness and the top's kind
+    let kind = live_and_top_kind(inputs, level.depth)?;
     for v in inputs {
         let ok = matches!(
             (v.at(level), kind),
