@@ -295,3 +295,75 @@ def test_floor_divide_remainder_match_python_divmod(a, b):
     r = np.asarray(fx.remainder(fx.asarray(a), b))
     for x, qi, ri in zip(a.tolist(), q.tolist(), r.tolist(), strict=True):
         assert (qi, ri) == divmod(x, b), (x, b)
+
+
+@st.composite
+def permuted_pairs(draw):
+    """``(a, b)``: ``a`` a permuted (transposed) view of a random array, ``b``
+    what an elementwise op meets beside it: an array permuted the same way, a
+    row-major one of the same shape, one broadcast against it (fewer axes,
+    axes of length 1), or a one-element array of no more or of more axes."""
+    dtype = draw(float_dtypes)
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=5))
+    perm = draw(st.permutations(list(range(len(shape)))))
+    base = draw(arrays(dtype=dtype, shape=tuple(shape[p] for p in np.argsort(perm))))
+    a = base.transpose(perm)
+    kind = draw(st.sampled_from(["alike", "row-major", "broadcast", "one", "one-more-axes"]))
+    if kind == "alike":
+        b = draw(arrays(dtype=dtype, shape=base.shape)).transpose(perm)
+    elif kind == "row-major":
+        b = draw(arrays(dtype=dtype, shape=a.shape))
+    elif kind == "broadcast":
+        lead = draw(st.integers(0, a.ndim - 1))
+        b_shape = tuple(1 if draw(st.booleans()) else n for n in a.shape[lead:])
+        b = draw(arrays(dtype=dtype, shape=b_shape))
+    elif kind == "one":
+        b = draw(arrays(dtype=dtype, shape=(1,) * draw(st.integers(0, a.ndim))))
+    else:
+        b = draw(arrays(dtype=dtype, shape=(1,) * (a.ndim + 1)))
+    return a, b
+
+
+@SETTINGS
+@given(pair=permuted_pairs(), swap=st.booleans())
+def test_elementwise_on_permuted_views_match_numpy(pair, swap):
+    # a permuted operand runs in its memory order (NumPy's K order) when the
+    # other is laid out alike or has one element, and strided otherwise
+    a, b = pair
+    ta, tb = _same_view(a), _same_view(b)
+    x, y, tx, ty = (b, a, tb, ta) if swap else (a, b, ta, tb)
+    assert_close(tx * ty - ty, x * y - y)
+    assert_close(fx.exp(ta), np.exp(a.astype(np.float64)).astype(a.dtype), kind="transcendental")
+    assert_close(ta + 1.0, a + a.dtype.type(1.0))
+
+
+def _perm_of(a: np.ndarray) -> list[int]:
+    """The axis order in which ``a``'s elements lie in memory (largest stride first)."""
+    return sorted(range(a.ndim), key=lambda i: -a.strides[i])
+
+
+def _same_view(b: np.ndarray):
+    """A ferrax view laid out as ``b`` (a permuted view of a contiguous base)."""
+    perm = _perm_of(b)
+    base = b.transpose(perm).copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
+    view = fx.transpose(fx.asarray(base), tuple(int(i) for i in np.argsort(perm)))
+    assert_close(view, b)
+    return view
+
+
+def test_permuted_results_keep_the_operands_layout():
+    # as NumPy: exp of a transposed matrix, and the sum of two, are
+    # column-major; each an elementwise pass, and above the fusion threshold a
+    # deferred chain through the views
+    for n in (4, 300):
+        a = np.arange(n * n, dtype=np.float64).reshape(n, n) / n**2
+        t = fx.asarray(a)
+        for got, want in (
+            (fx.exp(t.T), np.exp(a.T)),
+            (t.T + t.T, a.T + a.T),
+            (t.T * 2.0, a.T * 2.0),
+            (fx.sin(fx.exp(t.T)) * t.T + 1.0, np.sin(np.exp(a.T)) * a.T + 1.0),
+        ):
+            out = np.asarray(got)
+            assert out.flags.f_contiguous and not out.flags.c_contiguous
+            np.testing.assert_allclose(out, want, rtol=1e-14)

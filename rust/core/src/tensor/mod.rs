@@ -450,6 +450,23 @@ impl Tensor {
         self.with_layout(Shape::from_slice(target), strides, self.offset)
     }
 
+    /// The axis order in which the elements lie densely in memory when it is
+    /// not the logical order (a transposed matrix, any permutation of a
+    /// contiguous array): `self.permute_view(&p)` is then contiguous, and an
+    /// elementwise kernel can run over memory in one pass, as NumPy's `K`
+    /// order does. `None` for contiguous tensors and for layouts with gaps,
+    /// broadcast or reversed axes.
+    pub fn dense_order(&self) -> Option<SmallVec<[usize; 6]>> {
+        if self.ndim() < 2 || self.is_contiguous() {
+            return None;
+        }
+        let mut perm: SmallVec<[usize; 6]> = (0..self.ndim()).collect();
+        // stable: the strides of length-1 axes are arbitrary, and any place
+        // for them is dense
+        perm.sort_by_key(|&i| std::cmp::Reverse(self.strides[i]));
+        self.permute_view(&perm).is_contiguous().then_some(perm)
+    }
+
     /// Permute axes (caller checked `perm` is a permutation).
     pub fn permute_view(&self, perm: &[usize]) -> Tensor {
         let shape = perm.iter().map(|&p| self.shape[p]).collect();
