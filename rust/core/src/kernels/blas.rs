@@ -203,6 +203,7 @@ impl Blas {
         if [m, n, k, lda, ldb, ldc].iter().any(|&d| d > limit) {
             return false;
         }
+        let _flight = fork_guard::enter();
         // SAFETY: `layout` gave each operand's transpose flag and leading
         // dimension from its strides, so CBLAS reads exactly the elements the
         // caller vouched for; the sizes fit the library's integers (above).
@@ -242,7 +243,95 @@ pub fn blas() -> Option<&'static Blas> {
 }
 
 fn find() -> Result<Option<Blas>, String> {
-    from_setting(&std::env::var("FERRAX_BLAS").unwrap_or_default())
+    let found = from_setting(&std::env::var("FERRAX_BLAS").unwrap_or_default());
+    if let Ok(Some(_)) = &found {
+        // after the library registered its own fork handler (at its load)
+        fork_guard::install();
+    }
+    found
+}
+
+/// OpenBLAS shuts its worker threads down in a `fork()` prepare handler,
+/// even while another thread is inside a threaded product: that product then
+/// waits forever for workers that no longer exist, and the process that
+/// forked hangs (tests/test_stress.py forks while a thread multiplies 700x700
+/// matrices; it hung there in most runs). So ferrax's products count
+/// themselves in flight, and a prepare handler of ours, registered after the
+/// library's and so run before it (prepare handlers run in reverse order of
+/// registration), holds new products back and waits for those in flight;
+/// both handlers after the fork let products run again. A product never
+/// waits on a lock the forking thread could hold (it runs without the GIL,
+/// inside the library), so the wait ends. NumPy's own products are not ours
+/// to count.
+#[cfg(unix)]
+mod fork_guard {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+
+    static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    static FORKING: AtomicBool = AtomicBool::new(false);
+
+    /// A product in flight, until dropped.
+    pub struct Flight;
+
+    pub fn enter() -> Flight {
+        loop {
+            while FORKING.load(SeqCst) {
+                std::thread::yield_now();
+            }
+            // SeqCst on both sides: either the forking thread sees this
+            // increment, or this thread sees its flag and steps back.
+            IN_FLIGHT.fetch_add(1, SeqCst);
+            if !FORKING.load(SeqCst) {
+                return Flight;
+            }
+            IN_FLIGHT.fetch_sub(1, SeqCst);
+        }
+    }
+
+    impl Drop for Flight {
+        fn drop(&mut self) {
+            IN_FLIGHT.fetch_sub(1, SeqCst);
+        }
+    }
+
+    extern "C" fn prepare() {
+        FORKING.store(true, SeqCst);
+        while IN_FLIGHT.load(SeqCst) > 0 {
+            std::thread::yield_now();
+        }
+    }
+
+    /// In the parent and in the child (where only atomic stores are allowed,
+    /// and the forking thread, in flight in no product, is the only thread).
+    extern "C" fn done() {
+        FORKING.store(false, SeqCst);
+    }
+
+    extern "C" {
+        fn pthread_atfork(
+            prepare: Option<extern "C" fn()>,
+            parent: Option<extern "C" fn()>,
+            child: Option<extern "C" fn()>,
+        ) -> i32;
+    }
+
+    pub fn install() {
+        // SAFETY: static functions that live for the whole process; the
+        // child handler only stores to an atomic (async-signal-safe). Called
+        // once, from the library's `OnceLock` initialisation.
+        unsafe {
+            pthread_atfork(Some(prepare), Some(done), Some(done));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod fork_guard {
+    pub struct Flight;
+    pub fn enter() -> Flight {
+        Flight
+    }
+    pub fn install() {}
 }
 
 /// The library a `FERRAX_BLAS` value asks for (see the module docs).

@@ -312,8 +312,13 @@ fn product<T: Element>(
 /// runs for seconds, and Ctrl-C must not wait for it.
 const TILE_FLOPS: usize = 1 << 31;
 
-/// Multiply-adds per tile: about 0.1-0.3 s of work on the machines we measured.
-const TILE_WORK: usize = 1 << 29;
+/// Multiply-adds per tile (2048^3): 57 ms in float32 and 115 ms in float64
+/// on the 2-core AVX-512 machine of benches/RESULTS.md, a few tenths of a
+/// second where products run 3x slower, well inside the second Ctrl-C is
+/// given. Smaller tiles cost throughput: at 2^29 (tiles of 512 rows and
+/// columns) a 2048^3 product ran 15% slower than one call of the same
+/// OpenBLAS, which repacked each operand panel once per tile.
+const TILE_WORK: usize = 1 << 33;
 
 /// Smallest tile edge: each tile packs its own panels of both operands, so
 /// tiles are kept large enough that packing stays about a percent of the work.
