@@ -16,14 +16,6 @@ use std::alloc::{self, Layout};
 /// test decides how a block is returned, so it depends on the layout alone.
 pub const MAP_MIN_BYTES: usize = 256 << 10;
 
-/// Mapped blocks of at least this many bytes ask for transparent huge pages
-/// (NumPy does the same from 4 MiB): where the system gives them only on
-/// request (`madvise`, a common default), a matrix product reading 16 MB
-/// operands through 4 KiB pages ran 15% slower than NumPy's on the same
-/// OpenBLAS, for the TLB misses.
-#[cfg(target_os = "linux")]
-const HUGE_MIN_BYTES: usize = 4 << 20;
-
 /// Whether a block of this layout is mapped rather than allocated.
 #[inline]
 fn mapped(layout: Layout) -> bool {
@@ -47,17 +39,11 @@ pub fn alloc_zeroed(layout: Layout) -> *mut u8 {
                 0,
             )
         };
-        if p == libc::MAP_FAILED {
-            return std::ptr::null_mut();
-        }
-        #[cfg(target_os = "linux")]
-        if layout.size() >= HUGE_MIN_BYTES {
-            // SAFETY: `p` is the start of the mapping of `layout.size()` bytes
-            // just made; MADV_HUGEPAGE changes only how the kernel backs it,
-            // never its contents, and its failure (huge pages off) is harmless.
-            unsafe { libc::madvise(p, layout.size(), libc::MADV_HUGEPAGE) };
-        }
-        return p as *mut u8;
+        return if p == libc::MAP_FAILED {
+            std::ptr::null_mut()
+        } else {
+            p as *mut u8
+        };
     }
     // SAFETY: the caller's layout has non-zero size and a power-of-two alignment.
     unsafe { alloc::alloc_zeroed(layout) }
