@@ -307,20 +307,17 @@ mod fork_guard {
         FORKING.store(false, SeqCst);
     }
 
-    extern "C" {
-        fn pthread_atfork(
-            prepare: Option<extern "C" fn()>,
-            parent: Option<extern "C" fn()>,
-            child: Option<extern "C" fn()>,
-        ) -> i32;
-    }
-
     pub fn install() {
+        type Handler = unsafe extern "C" fn();
         // SAFETY: static functions that live for the whole process; the
         // child handler only stores to an atomic (async-signal-safe). Called
         // once, from the library's `OnceLock` initialisation.
         unsafe {
-            pthread_atfork(Some(prepare), Some(done), Some(done));
+            libc::pthread_atfork(
+                Some(prepare as Handler),
+                Some(done as Handler),
+                Some(done as Handler),
+            );
         }
     }
 }

@@ -10,7 +10,9 @@ use crate::kernels::fusion;
 use crate::kernels::parallel::{chunk_len, for_chunks, for_each_chunk_mut, worth_parallel};
 use crate::kernels::simd;
 use crate::kernels::strided::RowPlan;
-use crate::tensor::shape::{broadcast_shapes, broadcast_strides, contiguous_strides};
+use crate::tensor::shape::{
+    broadcast_shapes, broadcast_strides, contiguous_strides, inverse_permutation,
+};
 use crate::tensor::{Element, Tensor};
 
 /// Apply a slice kernel `f(input, output)` to every element of `x`.
@@ -30,7 +32,7 @@ pub fn unary_slices<A: Element, R: Element>(
         // a transposed (permuted) operand: one pass over its memory, and the
         // result in the same layout, as NumPy's K order gives
         let out = unary_slices::<A, R>(&x.permute_view(&perm), f)?;
-        return Ok(out.permute_view(&inverse(&perm)));
+        return Ok(out.permute_view(&inverse_permutation(&perm)));
     }
     if fusion::should_defer(x.size(), &[x]) {
         let kernel: fusion::TileKernel = Arc::new(move |ins, out| {
@@ -143,7 +145,7 @@ fn binary_in<A: Element, B: Element, R: Element>(
             // a transposed (permuted) output-sized operand: run in its memory
             // order, vectorised, the result in its layout (NumPy's K order)
             let out = binary_in::<A, B, R>(&pa, &pb, f, false)?;
-            return Ok(out.permute_view(&inverse(&perm)));
+            return Ok(out.permute_view(&inverse_permutation(&perm)));
         }
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
@@ -222,15 +224,6 @@ fn in_memory_order(a: &Tensor, b: &Tensor) -> Option<(SmallVec<[usize; 6]>, Tens
     };
     let (pa, pb) = (view(a)?, view(b)?);
     Some((perm, pa, pb))
-}
-
-/// The permutation that undoes `perm`.
-fn inverse(perm: &[usize]) -> SmallVec<[usize; 6]> {
-    let mut inv: SmallVec<[usize; 6]> = SmallVec::from_elem(0, perm.len());
-    for (i, &p) in perm.iter().enumerate() {
-        inv[p] = i;
-    }
-    inv
 }
 
 /// A deferred `f(a, b)` (see `fusion`) when the output is large and each

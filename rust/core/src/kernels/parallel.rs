@@ -52,14 +52,6 @@ static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 mod fork {
     use super::{Ordering, FORK_GENERATION};
 
-    extern "C" {
-        fn pthread_atfork(
-            prepare: Option<extern "C" fn()>,
-            parent: Option<extern "C" fn()>,
-            child: Option<extern "C" fn()>,
-        ) -> i32;
-    }
-
     /// Runs in the child right after `fork()`; only async-signal-safe work here.
     extern "C" fn in_child() {
         FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
@@ -73,7 +65,7 @@ mod fork {
         // atomic increment, which is async-signal-safe as a child handler
         // must be. It is called once (from the pool's `OnceLock` init).
         unsafe {
-            pthread_atfork(None, None, Some(in_child));
+            libc::pthread_atfork(None, None, Some(in_child as unsafe extern "C" fn()));
         }
     }
 }

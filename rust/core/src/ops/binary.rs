@@ -337,18 +337,9 @@ impl Family for BinaryOp {
         let (da, db) = self.partials(a, b, out, needs[0], needs[1])?;
         let ga = da.apply(needs[0].then_some(ct))?;
         let gb = db.apply(needs[1].then_some(ct))?;
-        // a cotangent already of its operand's shape is passed on, not cloned
-        let fit = |g: Value, like: &Value| {
-            let shape = like.shape();
-            if g.shape() == shape {
-                Ok(g)
-            } else {
-                reduce_to_shape(&g, &shape)
-            }
-        };
         Ok(smallvec::smallvec![
-            ga.map(|g| fit(g, a)).transpose()?,
-            gb.map(|g| fit(g, b)).transpose()?
+            ga.map(|g| reduce_to_shape(g, &a.shape())).transpose()?,
+            gb.map(|g| reduce_to_shape(g, &b.shape())).transpose()?
         ])
     }
 
@@ -707,12 +698,12 @@ impl Family for Where {
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
         let z = scalar_like(ct, 0.0);
         let ga = if needs[1] {
-            Some(reduce_to_shape(&where_(&p[0], ct, &z)?, &p[1].shape())?)
+            Some(reduce_to_shape(where_(&p[0], ct, &z)?, &p[1].shape())?)
         } else {
             None
         };
         let gb = if needs[2] {
-            Some(reduce_to_shape(&where_(&p[0], &z, ct)?, &p[2].shape())?)
+            Some(reduce_to_shape(where_(&p[0], &z, ct)?, &p[2].shape())?)
         } else {
             None
         };

@@ -321,14 +321,6 @@ fn conv_bind(lhs: &Value, rhs: &Value, c: &Conv) -> Result<Value> {
     bind(&Prim::Conv(c.clone()), &[lhs.clone(), rhs.clone()])
 }
 
-fn inverse(perm: &[usize]) -> Spec {
-    let mut inv: Spec = SmallVec::from_elem(0, perm.len());
-    for (i, &p) in perm.iter().enumerate() {
-        inv[p] = i;
-    }
-    inv
-}
-
 /// JAX's `_reshape_axis_into`: move axis `src` next to axis `dst` (numbered
 /// after `src` is removed) and merge them, `src` the major part.
 fn axis_into(src: usize, dst: usize, x: &Value) -> Result<Value> {
@@ -516,7 +508,7 @@ impl Family for Conv {
         let lhs = inputs[0].permute_view(&self.dn.lhs);
         let rhs = inputs[1].permute_view(&self.dn.rhs);
         let out = conv_kernel(&lhs, &rhs, &self.params)?;
-        Ok(out.permute_view(&inverse(&self.dn.out)))
+        Ok(out.permute_view(&crate::tensor::shape::inverse_permutation(&self.dn.out)))
     }
     fn jvp(&self, p: &[Value], t: &[Option<Value>], _out: &Value) -> Result<Option<Value>> {
         add_opt(

@@ -37,18 +37,12 @@ impl Family for MatMul {
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, needs: &[bool]) -> Result<Cotangents> {
         let ga = if needs[0] {
-            Some(reduce_to_shape(
-                &matmul_nd(ct, &mt(&p[1])?)?,
-                &p[0].shape(),
-            )?)
+            Some(reduce_to_shape(matmul_nd(ct, &mt(&p[1])?)?, &p[0].shape())?)
         } else {
             None
         };
         let gb = if needs[1] {
-            Some(reduce_to_shape(
-                &matmul_nd(&mt(&p[0])?, ct)?,
-                &p[1].shape(),
-            )?)
+            Some(reduce_to_shape(matmul_nd(&mt(&p[0])?, ct)?, &p[1].shape())?)
         } else {
             None
         };

@@ -96,10 +96,7 @@ impl Reduce {
         };
         let mut moved: Shape = kept.iter().map(|&a| shape[a]).collect();
         moved.extend(self.axes.iter().map(|&a| shape[a]));
-        let mut inv: Axes = Axes::from_elem(0, nd);
-        for (i, &p) in perm.iter().enumerate() {
-            inv[p] = i;
-        }
+        let inv = crate::tensor::shape::inverse_permutation(&perm);
         transpose(&reshape(&others, &moved)?, &inv)
     }
 }
@@ -336,10 +333,7 @@ impl Family for Cumsum {
         let nd = x.ndim();
         let mut perm: SmallVec<[usize; 6]> = (0..nd).filter(|&i| i != self.axis).collect();
         perm.push(self.axis);
-        let mut inv: SmallVec<[usize; 6]> = SmallVec::from_elem(0, nd);
-        for (i, &p) in perm.iter().enumerate() {
-            inv[p] = i;
-        }
+        let inv = crate::tensor::shape::inverse_permutation(&perm);
         let xt = x.permute_view(&perm);
         let r = with_numeric!(x.dtype(), T => cumsum_last::<T>(&xt, self.reverse)?,
             else return type_err!("cumsum of bool arrays: convert first"));

@@ -77,7 +77,7 @@ impl Family for BroadcastTo {
     }
     fn vjp(&self, p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
         Ok(smallvec::smallvec![Some(reduce_to_shape(
-            ct,
+            ct.clone(),
             &p[0].shape()
         )?)])
     }
@@ -135,10 +135,7 @@ impl Family for Transpose {
         t[0].as_ref().map(|t| transpose(t, &self.0)).transpose()
     }
     fn vjp(&self, _p: &[Value], _out: &Value, ct: &Value, _needs: &[bool]) -> Result<Cotangents> {
-        let mut inv: SmallVec<[usize; 6]> = SmallVec::from_elem(0, self.0.len());
-        for (i, &p) in self.0.iter().enumerate() {
-            inv[p] = i;
-        }
+        let inv = crate::tensor::shape::inverse_permutation(&self.0);
         Ok(smallvec::smallvec![Some(transpose(ct, &inv)?)])
     }
     fn batch(&self, v: &[Value], _b: &[bool], _size: usize) -> Result<(Value, bool)> {

@@ -154,7 +154,7 @@ impl Family for Special {
                 (false, _) => None,
                 (true, Err(e)) => return Err(e),
                 (true, Ok(None)) => None,
-                (true, Ok(Some(d))) => Some(reduce_to_shape(&mul(ct, &d)?, &p[i].shape())?),
+                (true, Ok(Some(d))) => Some(reduce_to_shape(mul(ct, &d)?, &p[i].shape())?),
             });
         }
         Ok(cts)

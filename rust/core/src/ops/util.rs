@@ -29,11 +29,12 @@ pub fn zeros_like(v: &Value) -> Result<Value> {
     zeros(&v.shape(), v.dtype())
 }
 
-/// Sum a broadcast cotangent back to the shape of the input it came from.
-pub fn reduce_to_shape(g: &Value, target: &[usize]) -> Result<Value> {
+/// Sum a broadcast cotangent back to the shape of the input it came from
+/// (taken by value: one already of that shape is passed on, not copied).
+pub fn reduce_to_shape(g: Value, target: &[usize]) -> Result<Value> {
     let gs = g.shape();
     if gs.as_slice() == target {
-        return Ok(g.clone());
+        return Ok(g);
     }
     let lead = gs.len() - target.len();
     let mut axes: SmallVec<[usize; 6]> = (0..lead).collect();
@@ -43,9 +44,9 @@ pub fn reduce_to_shape(g: &Value, target: &[usize]) -> Result<Value> {
         }
     }
     let s = if axes.is_empty() {
-        g.clone()
+        g
     } else {
-        reduce::sum_axes(g, &axes)?
+        reduce::sum_axes(&g, &axes)?
     };
     shape::reshape(&s, target)
 }

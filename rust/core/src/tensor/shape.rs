@@ -36,6 +36,15 @@ pub fn checked_numel(shape: &[usize]) -> Result<usize> {
 }
 
 /// Row-major strides of a contiguous array.
+/// The permutation that undoes `perm` (`perm` a permutation of `0..n`).
+pub fn inverse_permutation(perm: &[usize]) -> SmallVec<[usize; 6]> {
+    let mut inv: SmallVec<[usize; 6]> = SmallVec::from_elem(0, perm.len());
+    for (i, &p) in perm.iter().enumerate() {
+        inv[p] = i;
+    }
+    inv
+}
+
 pub fn contiguous_strides(shape: &[usize]) -> Strides {
     let mut strides: Strides = SmallVec::from_elem(0, shape.len());
     let mut acc: isize = 1;

@@ -189,22 +189,23 @@ fn live_and_top_kind(inputs: &[Value], depth: u32) -> Result<Top> {
                 }
             }
         }
-        Ok(match &s[depth as usize].kind {
-            LevelKind::Jvp => Top::Jvp,
-            LevelKind::Rev(_) => Top::Rev,
-            LevelKind::Batch { size } => Top::Batch(*size),
-            LevelKind::Sparsity => Top::Sparsity,
-        })
+        Ok(Top::of(&s[depth as usize].kind))
     })
 }
 
 fn top_kind(depth: u32) -> Top {
-    STACK.with(|s| match &s.borrow()[depth as usize].kind {
-        LevelKind::Jvp => Top::Jvp,
-        LevelKind::Rev(_) => Top::Rev,
-        LevelKind::Batch { size } => Top::Batch(*size),
-        LevelKind::Sparsity => Top::Sparsity,
-    })
+    STACK.with(|s| Top::of(&s.borrow()[depth as usize].kind))
+}
+
+impl Top {
+    fn of(kind: &LevelKind) -> Top {
+        match kind {
+            LevelKind::Jvp => Top::Jvp,
+            LevelKind::Rev(_) => Top::Rev,
+            LevelKind::Batch { size } => Top::Batch(*size),
+            LevelKind::Sparsity => Top::Sparsity,
+        }
+    }
 }
 
 /// The batch size of a live batch level.

@@ -127,20 +127,16 @@ impl VjpFn {
             };
             let needs: smallvec::SmallVec<[bool; 4]> =
                 node.parents.iter().map(|p| p.is_some()).collect();
-            // Concrete values carry no derivative to drop: a first-order pass
-            // (the usual case) reads the tape's values without copying them.
-            let concrete = |v: &Value| v.as_concrete().is_some();
-            let cts =
-                if create_graph || (node.inputs.iter().all(concrete) && concrete(&node.output)) {
-                    rule.vjp(&node.inputs, &node.output, &g, &needs)?
-                } else {
-                    let ins: smallvec::SmallVec<[Value; 4]> = node
-                        .inputs
-                        .iter()
-                        .map(stop_gradient)
-                        .collect::<Result<_>>()?;
-                    rule.vjp(&ins, &stop_gradient(&node.output)?, &g, &needs)?
-                };
+            let cts = if create_graph {
+                rule.vjp(&node.inputs, &node.output, &g, &needs)?
+            } else {
+                let ins: smallvec::SmallVec<[Value; 4]> = node
+                    .inputs
+                    .iter()
+                    .map(stop_gradient)
+                    .collect::<Result<_>>()?;
+                rule.vjp(&ins, &stop_gradient(&node.output)?, &g, &needs)?
+            };
             drop(g);
             for (parent, ct) in node.parents.iter().zip(cts) {
                 if let (Some(p), Some(ct)) = (parent, ct) {
