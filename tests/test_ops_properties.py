@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ferrax as fx
 import numpy as np
+import pytest
 from conftest import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -367,3 +368,59 @@ def test_permuted_results_keep_the_operands_layout():
             out = np.asarray(got)
             assert out.flags.f_contiguous and not out.flags.c_contiguous
             np.testing.assert_allclose(out, want, rtol=1e-14)
+
+
+@st.composite
+def narrow_products(draw):
+    """Operands of a product with 2 to 16 output columns (the narrow-output
+    kernels), each row-major, column-major (a transposed view) or strided (a
+    slice with a step), inside a larger array at an offset, sometimes with a
+    batch of left operands against one right operand."""
+    dtype = draw(float_dtypes)
+    m = draw(st.integers(1, 70))
+    k = draw(st.integers(2, 40))
+    n = draw(st.integers(2, 16))
+    batch = draw(st.sampled_from([(), (3,)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def operand(shape, layout):
+        rows, cols = shape[-2:]
+        if layout == "columns":
+            base = rng.standard_normal((*shape[:-2], cols + 1, rows + 2)).astype(dtype)
+            view = np.swapaxes(base[..., 1:, 2:], -1, -2)
+            return view, fx.moveaxis(fx.asarray(base)[..., 1:, 2:], -1, -2)
+        step = 2 if layout == "strided" else 1
+        base = rng.standard_normal((*shape[:-2], rows + 1, cols * step + 3)).astype(dtype)
+        key = (..., slice(1, None), slice(3, None, step))
+        return base[key], fx.asarray(base)[key]
+
+    layouts = st.sampled_from(["rows", "columns", "strided"])
+    a, ta = operand((*batch, m, k), draw(layouts))
+    b, tb = operand((k, n), draw(layouts))
+    return a, ta, b, tb
+
+
+@SETTINGS
+@given(case=narrow_products())
+def test_narrow_products_match_numpy(case):
+    a, ta, b, tb = case
+    expected = (a.astype(np.float64) @ b.astype(np.float64)).astype(a.dtype)
+    k = a.shape[-1]
+    assert_close(ta @ tb, expected, **_tol(a.dtype, k))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_narrow_products_give_each_row_the_same_bits_however_rows_are_grouped(dtype, layout):
+    """A row of a narrow product is computed the same way whether it comes
+    alone (one example), in a block of rows, or in a share of rows run on
+    another thread (1000x256x10 is large enough to be split)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1000, 256)).astype(dtype)
+    w = fx.asarray(rng.standard_normal((256, 10)).astype(dtype))
+    tx = fx.asarray(x) if layout == "rows" else fx.asarray(np.ascontiguousarray(x.T)).T
+    whole = np.asarray(tx @ w)
+    for i in (0, 1, 15, 16, 17, 500, 999):
+        np.testing.assert_array_equal(np.asarray(tx[i : i + 1] @ w), whole[i : i + 1])
+    exact = x.astype(np.float64) @ np.asarray(w).astype(np.float64)
+    np.testing.assert_allclose(whole, exact, **_tol(dtype, 256))

@@ -4,6 +4,7 @@
 use gemm::Parallelism;
 
 use crate::kernels::blas::{blas, BLAS_FLOPS};
+use crate::kernels::narrow_product;
 
 use crate::error::Result;
 use crate::kernels::parallel::{for_each_chunk_mut, num_threads, pool};
@@ -280,13 +281,17 @@ fn product<T: Element>(
     }
     if flops < PAR_FLOPS || threads == 1 {
         one_product(out, out_rs, da, db, oa, ob, g, Parallelism::None);
-    } else if flops < SPLIT_FLOPS && g.m >= ROW_BLOCK * threads && out_rs == g.n {
+    } else if (flops < SPLIT_FLOPS || g.n <= narrow_product::MAX_COLS)
+        && g.m >= ROW_BLOCK * threads
+        && out_rs == g.n
+    {
         // Row blocks as tasks: the calling thread starts at once and pool
         // workers join as they wake (see `parallel`); gemm's own rayon
         // split would park the caller until they do, 30-50 us here, which
         // costs more than the split gains on mid-sized products. Large ones
         // go to gemm, whose split shares the packed right-hand side (10%
-        // faster at 512^3 than row blocks, measured).
+        // faster at 512^3 than row blocks, measured), except narrow ones,
+        // which pack nothing (`narrow_product`).
         let rows = g.m.div_ceil(threads).next_multiple_of(ROW_BLOCK);
         for_each_chunk_mut(&mut out[..g.m * g.n], rows * g.n, |i, block| {
             let r0 = i * rows;
@@ -430,6 +435,36 @@ fn blas_product<T: Element>(
     }
 }
 
+/// A float product with few output columns, through `narrow_product` when
+/// its layout suits (non-negative strides, the left operand's rows or columns
+/// contiguous); `false` when it did not run.
+#[allow(clippy::too_many_arguments)]
+fn narrow_product<T: Element>(
+    out: &mut [T],
+    out_rs: usize,
+    da: &[T],
+    db: &[T],
+    oa: usize,
+    ob: usize,
+    g: Geometry,
+) -> bool {
+    let strides = [g.a_rs, g.a_cs, g.b_rs, g.b_cs].map(usize::try_from);
+    let [Ok(a_rs), Ok(a_cs), Ok(b_rs), Ok(b_cs)] = strides else {
+        return false;
+    };
+    let a = narrow_product::Operand {
+        data: &da[oa..],
+        rs: a_rs,
+        cs: a_cs,
+    };
+    let b = narrow_product::Operand {
+        data: &db[ob..],
+        rs: b_rs,
+        cs: b_cs,
+    };
+    narrow_product::product(out, out_rs, a, b, (g.m, g.n, g.k))
+}
+
 /// One `m×k @ k×n` product into `out`, whose rows are `out_rs` elements apart.
 #[allow(clippy::too_many_arguments)]
 fn one_product<T: Element>(
@@ -477,6 +512,9 @@ fn one_product<T: Element>(
                         }
                     }
                 }
+                return;
+            }
+            if narrow_product(out, out_rs, da, db, oa, ob, g) {
                 return;
             }
             // SAFETY: the asserts above checked that every element `gemm` reads,

@@ -9,6 +9,7 @@ pub mod fusion;
 pub mod gather;
 pub mod math;
 pub mod matmul;
+pub mod narrow_product;
 pub mod parallel;
 pub mod random;
 pub mod reduce;

@@ -52,8 +52,9 @@ pub fn requested_cap() -> Result<Option<usize>, String> {
 /// dispatches to: the widest this CPU has, capped by `FERRAX_SIMD` (read
 /// once, at the first kernel) so that every path can be measured and tested
 /// on one machine. A cap above the CPU's own level leaves it unchanged.
-/// Matrix products (the `gemm` crate, through faer too) detect the CPU
-/// themselves and are not capped.
+/// Matrix products with a narrow output (`narrow_product`) are capped too;
+/// the others (the `gemm` crate, through faer too, and OpenBLAS) detect the
+/// CPU themselves and are not.
 #[inline]
 pub fn arch() -> Arch {
     static ARCH: OnceLock<Arch> = OnceLock::new();

@@ -1,0 +1,569 @@
+//! Float products with a narrow output (2 to [`MAX_COLS`] columns): a
+//! classifier's `h @ W` with ten classes, its weight gradient `h.T @ g`, the
+//! same under `jvp`.
+//!
+//! `gemm` packs both operands into panels shaped for wide outputs. With ten
+//! columns, the packing and the padded register tiles cost more than the
+//! multiply-adds themselves: 11 us for `128x256 @ 256x10` in float32 on
+//! AVX-512, where NumPy's OpenBLAS takes 6-10 us and the arithmetic alone
+//! about 4. Here the output is computed in registers straight from the
+//! operands, in one of two forms, chosen by the left operand's layout:
+//!
+//! - **columns**: its columns are contiguous (a transposed view, as in a
+//!   weight gradient). Vectors run down a column of it, each multiplied by a
+//!   broadcast element of the right operand. No packing, no horizontal sums.
+//! - **rows**: its rows are contiguous. Vectors run along a row of it and a
+//!   column of the right operand (copied into rows first unless already
+//!   contiguous: `n*k` elements, a tenth of the left operand here), then each
+//!   accumulator is summed across its lanes.
+//!
+//! In both forms an output's summation order depends on `k` and the vector
+//! width only, not on `m` or on where its rows start, so splitting rows across
+//! threads, or stacking rows under `vmap`, gives the same bits.
+
+use pulp::bytemuck::{self, Pod};
+use pulp::{Simd, WithSimd};
+
+use crate::kernels::simd;
+use crate::tensor::{AnySlice, AnySliceMut, Element};
+
+/// Widest output this module takes. Wider ones go to `gemm`, whose packed
+/// panels pay for themselves there (at 16 columns gemm is level with these
+/// kernels; at 64 it is 1.5x faster).
+pub(crate) const MAX_COLS: usize = 16;
+
+/// An `m×k` or `k×n` operand: its elements from `data[0]`, rows `rs` and
+/// columns `cs` elements apart (never negative: `matmul` copies such views).
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// `out[i*out_rs + j] = Σ_p a[i, p] b[p, j]` for `i < m`, `j < n`, when a
+/// narrow form applies: floats, `2 <= n <= MAX_COLS`, `k >= 2`, and the left
+/// operand's rows or columns contiguous. `false` (nothing written) otherwise.
+/// Reads and writes are bounds-checked slices; the caller has checked the
+/// operands' extents already, so none fails.
+pub(crate) fn product<T: Element>(
+    out: &mut [T],
+    out_rs: usize,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    (m, n, k): (usize, usize, usize),
+) -> bool {
+    // (A right operand broadcast along k, b.rs == 0, is left to gemm too.)
+    if !(2..=MAX_COLS).contains(&n) || k < 2 || m == 0 || (a.rs != 1 && a.cs != 1) || b.rs == 0 {
+        return false;
+    }
+    let g = Sizes { m, n, k, out_rs };
+    let (ars, acs, brs, bcs) = (a.rs, a.cs, b.rs, b.cs);
+    match (T::any_mut(out), T::any(a.data), T::any(b.data)) {
+        (AnySliceMut::F32(out), AnySlice::F32(ad), AnySlice::F32(bd)) => run(
+            out,
+            Operand {
+                data: ad,
+                rs: ars,
+                cs: acs,
+            },
+            Operand {
+                data: bd,
+                rs: brs,
+                cs: bcs,
+            },
+            g,
+        ),
+        (AnySliceMut::F64(out), AnySlice::F64(ad), AnySlice::F64(bd)) => run(
+            out,
+            Operand {
+                data: ad,
+                rs: ars,
+                cs: acs,
+            },
+            Operand {
+                data: bd,
+                rs: brs,
+                cs: bcs,
+            },
+            g,
+        ),
+        _ => return false,
+    }
+    true
+}
+
+#[derive(Clone, Copy)]
+struct Sizes {
+    m: usize,
+    n: usize,
+    k: usize,
+    out_rs: usize,
+}
+
+fn run<T: Lanes>(out: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>, g: Sizes) {
+    // Both strides are 1 only for a single row (k >= 2), which the rows
+    // form takes whole instead of as a partial vector.
+    if a.rs == 1 && a.cs != 1 {
+        simd::arch().dispatch(Columns { out, a, b, g })
+    } else {
+        // The rows form wants the right operand's columns contiguous.
+        let packed: Vec<T>;
+        let bt = if b.rs == 1 {
+            Operand {
+                data: b.data,
+                rs: b.cs,
+                cs: 1,
+            }
+        } else {
+            // Column by column: sequential writes, and strided reads that
+            // need no bounds check per element (b.rs > 0, checked above).
+            let mut t = vec![T::ZERO; g.n * g.k];
+            for (j, col) in t.chunks_exact_mut(g.k).enumerate() {
+                let src = b.data[j * b.cs..].iter().step_by(b.rs);
+                for (o, &x) in col.iter_mut().zip(src) {
+                    *o = x;
+                }
+            }
+            packed = t;
+            Operand {
+                data: &packed,
+                rs: g.k,
+                cs: 1,
+            }
+        };
+        simd::arch().dispatch(Rows { out, a, bt, g })
+    }
+}
+
+/// Output columns per register block: the fewest blocks of at most `max`
+/// columns, made as even as possible, so that ten columns are two blocks of
+/// five rather than eight and a padded four.
+#[inline(always)]
+fn block_cols(n: usize, max: usize) -> usize {
+    n.div_ceil(n.div_ceil(max))
+}
+
+/// The vector operations the kernels need, for `f32` and `f64` alike.
+trait Lanes: Element + Pod {
+    type V<S: Simd>: Copy + Pod;
+
+    #[inline(always)]
+    fn lanes<S: Simd>() -> usize {
+        std::mem::size_of::<Self::V<S>>() / std::mem::size_of::<Self>()
+    }
+    /// `x` holds exactly one vector's lanes.
+    #[inline(always)]
+    fn load<S: Simd>(x: &[Self]) -> Self::V<S> {
+        bytemuck::pod_read_unaligned(bytemuck::cast_slice(x))
+    }
+    #[inline(always)]
+    fn lane_values<S: Simd>(v: &Self::V<S>) -> &[Self] {
+        bytemuck::cast_slice(std::slice::from_ref(v))
+    }
+    fn splat<S: Simd>(s: S, x: Self) -> Self::V<S>;
+    /// Fewer elements than lanes; the rest read as zero.
+    fn load_partial<S: Simd>(s: S, x: &[Self]) -> Self::V<S>;
+    /// `a * b + c`, fused where the instruction set has it.
+    fn mul_add<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
+    fn sum<S: Simd>(s: S, v: Self::V<S>) -> Self;
+}
+
+macro_rules! lanes {
+    ($t:ty, $v:ident, $splat:ident, $partial:ident, $fma:ident, $sum:ident) => {
+        impl Lanes for $t {
+            type V<S: Simd> = S::$v;
+            #[inline(always)]
+            fn splat<S: Simd>(s: S, x: $t) -> S::$v {
+                s.$splat(x)
+            }
+            #[inline(always)]
+            fn load_partial<S: Simd>(s: S, x: &[$t]) -> S::$v {
+                s.$partial(x)
+            }
+            #[inline(always)]
+            fn mul_add<S: Simd>(s: S, a: S::$v, b: S::$v, c: S::$v) -> S::$v {
+                s.$fma(a, b, c)
+            }
+            #[inline(always)]
+            fn sum<S: Simd>(s: S, v: S::$v) -> $t {
+                s.$sum(v)
+            }
+        }
+    };
+}
+
+lanes!(
+    f32,
+    f32s,
+    splat_f32s,
+    partial_load_f32s,
+    mul_add_e_f32s,
+    reduce_sum_f32s
+);
+lanes!(
+    f64,
+    f64s,
+    splat_f64s,
+    partial_load_f64s,
+    mul_add_e_f64s,
+    reduce_sum_f64s
+);
+
+/// AVX-512 has 32 vector registers, AVX2 16: the register blocks below are
+/// sized for the level dispatched to.
+#[inline(always)]
+fn many_registers<S: Simd>() -> bool {
+    std::mem::size_of::<S::f32s>() >= 64
+}
+
+/// Calls `$f::<.., C>` with the const `C` equal to `$cols` (2 to 5).
+macro_rules! with_block_cols {
+    ($cols:expr, $f:ident::<$($p:ty),*>($($arg:expr),*)) => {
+        match $cols {
+            2 => $f::<$($p,)* 2>($($arg),*),
+            3 => $f::<$($p,)* 3>($($arg),*),
+            4 => $f::<$($p,)* 4>($($arg),*),
+            _ => $f::<$($p,)* 5>($($arg),*),
+        }
+    };
+}
+
+/// The columns form: `out[i.., j] += a[i.., p] * b[p, j]`, vectors down `a`'s
+/// columns, a block of up to four vectors of rows by `C` output columns at a time.
+struct Columns<'a, T> {
+    out: &'a mut [T],
+    a: Operand<'a, T>,
+    b: Operand<'a, T>,
+    g: Sizes,
+}
+
+impl<T: Lanes> WithSimd for Columns<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        let Columns { out, a, b, g } = self;
+        let c = block_cols(g.n, 5);
+        with_block_cols!(c, columns::<S, T>(s, out, a, b, g))
+    }
+}
+
+#[inline(always)]
+fn columns<S: Simd, T: Lanes, const C: usize>(
+    s: S,
+    out: &mut [T],
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    g: Sizes,
+) {
+    let l = T::lanes::<S>();
+    // `b`'s columns in blocks of `C`, each as `k` rows of `C` elements `rs`
+    // apart, block `jb` at `jb * stride`: in place when `b`'s rows are
+    // contiguous and `C` divides `n`, else copied once (columns past the
+    // output's last repeat it; they are computed and dropped, which keeps
+    // the inner loop free of branches).
+    let packed: Vec<T>;
+    let (bb, rs, stride) = if b.cs == 1 && g.n % C == 0 {
+        (b.data, b.rs, C)
+    } else {
+        let blocks = g.n.div_ceil(C);
+        let mut t = Vec::with_capacity(blocks * g.k * C);
+        for j0 in (0..g.n).step_by(C) {
+            for p in 0..g.k {
+                let row = &b.data[p * b.rs..];
+                t.extend((0..C).map(|c| row[(j0 + c).min(g.n - 1) * b.cs]));
+            }
+        }
+        packed = t;
+        (&packed[..], C, g.k * C)
+    };
+    // Row blocks outer, so that a block of `a`'s rows stays in L1 across
+    // the column blocks.
+    let mut i0 = 0;
+    while i0 < g.m {
+        let rows = (g.m - i0).min(4 * l);
+        for (jb, j0) in (0..g.n).step_by(C).enumerate() {
+            let cols = C.min(g.n - j0);
+            let bj = (&bb[jb * stride..], rs);
+            let mut i = i0;
+            while i0 + rows - i >= 2 * l {
+                column_block::<S, T, 2, C>(s, out, a, bj, g, i, 2 * l, j0, cols);
+                i += 2 * l;
+            }
+            if i0 + rows - i >= l {
+                column_block::<S, T, 1, C>(s, out, a, bj, g, i, l, j0, cols);
+                i += l;
+            }
+            if i < i0 + rows {
+                column_block::<S, T, 0, C>(s, out, a, bj, g, i, i0 + rows - i, j0, cols);
+            }
+        }
+        i0 += rows;
+    }
+}
+
+/// Rows `i0..i0 + rows` (`R` whole vectors of them, or, for `R == 0`, fewer
+/// than one) by output columns `j0..j0 + cols`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn column_block<S: Simd, T: Lanes, const R: usize, const C: usize>(
+    s: S,
+    out: &mut [T],
+    a: Operand<'_, T>,
+    (bb, b_rs): (&[T], usize),
+    g: Sizes,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    cols: usize,
+) {
+    let l = T::lanes::<S>();
+    let zero = T::splat(s, T::ZERO);
+    let mut acc = [[zero; C]; 2];
+    for p in 0..g.k {
+        let a_col = &a.data[p * a.cs + i0..][..rows];
+        let b_row: &[T; C] = bb[p * b_rs..][..C].try_into().unwrap();
+        let av: [T::V<S>; 2] = std::array::from_fn(|r| {
+            if R == 0 {
+                T::load_partial(s, a_col)
+            } else if r < R {
+                T::load::<S>(&a_col[r * l..(r + 1) * l])
+            } else {
+                zero
+            }
+        });
+        for c in 0..C {
+            let bv = T::splat(s, b_row[c]);
+            for r in 0..R.max(1) {
+                acc[r][c] = T::mul_add(s, av[r], bv, acc[r][c]);
+            }
+        }
+    }
+    for r in 0..R.max(1) {
+        let vals: [&[T]; C] = std::array::from_fn(|c| T::lane_values::<S>(&acc[r][c]));
+        let live = if R == 0 { rows } else { l };
+        for lane in 0..live {
+            let row = &mut out[(i0 + r * l + lane) * g.out_rs + j0..][..cols];
+            for (c, o) in row.iter_mut().enumerate() {
+                *o = vals[c][lane];
+            }
+        }
+    }
+}
+
+/// The rows form: `out[i, j] = Σ lanes(Σ_q a[i, q..] * bt[j, q..])`, vectors
+/// along `a`'s rows and `bt`'s (the right operand's columns), a block of `R`
+/// rows by `C` columns at a time.
+struct Rows<'a, T> {
+    out: &'a mut [T],
+    a: Operand<'a, T>,
+    bt: Operand<'a, T>,
+    g: Sizes,
+}
+
+impl<T: Lanes> WithSimd for Rows<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        let Rows { out, a, bt, g } = self;
+        if many_registers::<S>() {
+            let c = block_cols(g.n, 5);
+            with_block_cols!(c, rows::<S, T>(s, out, a, bt, g))
+        } else {
+            let c = block_cols(g.n, 4);
+            with_block_cols!(c, rows::<S, T>(s, out, a, bt, g))
+        }
+    }
+}
+
+#[inline(always)]
+fn rows<S: Simd, T: Lanes, const C: usize>(
+    s: S,
+    out: &mut [T],
+    a: Operand<'_, T>,
+    bt: Operand<'_, T>,
+    g: Sizes,
+) {
+    let mut i0 = 0;
+    while i0 + 4 <= g.m && many_registers::<S>() {
+        row_blocks::<S, T, 4, C>(s, out, a, bt, g, i0);
+        i0 += 4;
+    }
+    while i0 + 2 <= g.m {
+        row_blocks::<S, T, 2, C>(s, out, a, bt, g, i0);
+        i0 += 2;
+    }
+    if i0 < g.m {
+        row_blocks::<S, T, 1, C>(s, out, a, bt, g, i0);
+    }
+}
+
+#[inline(always)]
+fn row_blocks<S: Simd, T: Lanes, const R: usize, const C: usize>(
+    s: S,
+    out: &mut [T],
+    a: Operand<'_, T>,
+    bt: Operand<'_, T>,
+    g: Sizes,
+    i0: usize,
+) {
+    for j0 in (0..g.n).step_by(C) {
+        let cols = C.min(g.n - j0);
+        row_block::<S, T, R, C>(s, out, a, bt, g, i0, j0, cols);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn row_block<S: Simd, T: Lanes, const R: usize, const C: usize>(
+    s: S,
+    out: &mut [T],
+    a: Operand<'_, T>,
+    bt: Operand<'_, T>,
+    g: Sizes,
+    i0: usize,
+    j0: usize,
+    cols: usize,
+) {
+    let l = T::lanes::<S>();
+    let k = g.k;
+    let a_rows: [&[T]; R] = std::array::from_fn(|r| &a.data[(i0 + r) * a.rs..][..k]);
+    // Columns past the output's last repeat the last one (dropped at the store).
+    let b_rows: [&[T]; C] =
+        std::array::from_fn(|c| &bt.data[(j0 + c.min(cols - 1)) * bt.rs..][..k]);
+    let zero = T::splat(s, T::ZERO);
+    let mut acc = [[zero; C]; R];
+    let whole = k / l * l;
+    let mut q = 0;
+    while q < whole {
+        let av: [T::V<S>; R] = std::array::from_fn(|r| T::load::<S>(&a_rows[r][q..q + l]));
+        let bv: [T::V<S>; C] = std::array::from_fn(|c| T::load::<S>(&b_rows[c][q..q + l]));
+        for r in 0..R {
+            for c in 0..C {
+                acc[r][c] = T::mul_add(s, av[r], bv[c], acc[r][c]);
+            }
+        }
+        q += l;
+    }
+    if whole < k {
+        let av: [T::V<S>; R] = std::array::from_fn(|r| T::load_partial(s, &a_rows[r][whole..]));
+        let bv: [T::V<S>; C] = std::array::from_fn(|c| T::load_partial(s, &b_rows[c][whole..]));
+        for r in 0..R {
+            for c in 0..C {
+                acc[r][c] = T::mul_add(s, av[r], bv[c], acc[r][c]);
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        let row = &mut out[(i0 + r) * g.out_rs + j0..];
+        for (o, v) in row.iter_mut().zip(acc_r).take(cols) {
+            *o = T::sum(s, *v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small integers times halves: every product and partial sum is exact
+    /// in both dtypes, so any order of summation gives the reference's bits.
+    fn value(i: usize) -> f64 {
+        ((i * 7 + 3) % 11) as f64 * 0.5 - 2.5
+    }
+
+    /// Every form, block shape and tail: `m` across the vector and block
+    /// widths, `n` from 2 to 16, `k` with and without a partial vector, each
+    /// operand row- or column-major, inside a larger buffer at an offset.
+    fn check<T: Element>() {
+        for m in [1, 2, 3, 5, 8, 15, 16, 17, 31, 33, 64, 70] {
+            for n in 2..=MAX_COLS {
+                for k in [2, 3, 9, 16, 17, 40] {
+                    for (a_cols, b_cols) in
+                        [(false, false), (true, false), (false, true), (true, true)]
+                    {
+                        let (pad_a, pad_b) = (5, 3);
+                        let a: Vec<T> = (0..m * k + pad_a).map(|i| T::from_f64(value(i))).collect();
+                        let b: Vec<T> = (0..k * n + pad_b)
+                            .map(|i| T::from_f64(value(i * 3)))
+                            .collect();
+                        let (a_rs, a_cs) = if a_cols { (1, m) } else { (k, 1) };
+                        let (b_rs, b_cs) = if b_cols { (1, k) } else { (n, 1) };
+                        let out_rs = n + 2;
+                        let mut out = vec![T::from_f64(99.0); m * out_rs];
+                        let ran = product(
+                            &mut out,
+                            out_rs,
+                            Operand {
+                                data: &a[pad_a..],
+                                rs: a_rs,
+                                cs: a_cs,
+                            },
+                            Operand {
+                                data: &b[pad_b..],
+                                rs: b_rs,
+                                cs: b_cs,
+                            },
+                            (m, n, k),
+                        );
+                        assert!(ran, "{m}x{k}x{n}");
+                        for i in 0..m {
+                            for j in 0..out_rs {
+                                let want = if j < n {
+                                    (0..k)
+                                        .map(|p| {
+                                            a[pad_a + i * a_rs + p * a_cs].to_f64()
+                                                * b[pad_b + p * b_rs + j * b_cs].to_f64()
+                                        })
+                                        .sum::<f64>()
+                                } else {
+                                    99.0 // outside the output: untouched
+                                };
+                                assert_eq!(
+                                    out[i * out_rs + j].to_f64(),
+                                    want,
+                                    "{m}x{k}x{n} a_cols={a_cols} b_cols={b_cols} at ({i}, {j})"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn matches_the_reference_in_every_form_and_tail() {
+        check::<f32>();
+        check::<f64>();
+    }
+
+    #[test]
+    fn declines_what_it_does_not_compute() {
+        let a = [1.0f64; 64];
+        let mut out = [0.0f64; 64];
+        let op = |rs, cs| Operand {
+            data: &a[..],
+            rs,
+            cs,
+        };
+        // one column, 17 columns, k = 1, neither stride of `a` 1, b broadcast along k
+        for (a_op, b_op, mnk) in [
+            (op(4, 1), op(1, 1), (4, 1, 4)),
+            (op(2, 1), op(17, 1), (2, 17, 2)),
+            (op(1, 1), op(4, 1), (4, 4, 1)),
+            (op(8, 2), op(4, 1), (4, 4, 4)),
+            (op(4, 1), op(0, 1), (4, 4, 4)),
+        ] {
+            assert!(!product(&mut out, mnk.1, a_op, b_op, mnk));
+        }
+        let ints = [1i64; 16];
+        let mut iout = [0i64; 16];
+        let iop = Operand {
+            data: &ints[..],
+            rs: 4,
+            cs: 1,
+        };
+        assert!(!product(&mut iout, 4, iop, iop, (4, 4, 4)));
+    }
+}
