@@ -3,7 +3,8 @@
     python benches/matmul_layouts.py [--max 2048]
 
 Squares from 64 up to `--max`, and the MLP's shapes of the workloads (batch
-128: 128x784x256 and its backward shapes, 128x256x10 and 10x128x256), in
+128: 128x784x256 and its backward shapes, 128x256x10 and its backward
+shapes 256x128x10 and 10x128x256), in
 float32 and float64, each plain (NN), with the left operand transposed (TN,
 a column-major view) and with the right one transposed (NT). Both libraries
 run in this one process, alternating per cell (a minimum over repeats of
@@ -27,6 +28,7 @@ MLP = [
     (128, 256, 784),
     (128, 256, 256),
     (128, 256, 10),
+    (256, 128, 10),
     (10, 128, 256),
 ]
 

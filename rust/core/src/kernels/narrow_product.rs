@@ -2,12 +2,13 @@
 //! classifier's `h @ W` with ten classes, its weight gradient `h.T @ g`, the
 //! same under `jvp`.
 //!
-//! `gemm` packs both operands into panels shaped for wide outputs. With ten
-//! columns, the packing and the padded register tiles cost more than the
-//! multiply-adds themselves: 11 us for `128x256 @ 256x10` in float32 on
-//! AVX-512, where NumPy's OpenBLAS takes 6-10 us and the arithmetic alone
-//! about 4. Here the output is computed in registers straight from the
-//! operands, in one of two forms, chosen by the left operand's layout:
+//! `gemm` packs both operands into panels shaped for wide outputs, and pads
+//! the output to whole register tiles (8 or 16 columns). With ten columns
+//! the packing and the padding cost more than the multiply-adds themselves:
+//! 11 us for `128x256 @ 256x10` in float32 on AVX-512, where NumPy's OpenBLAS
+//! takes 6-10 us. Here the output is computed in registers straight from the
+//! operands (5.4-7.7 us), in one of two forms, chosen by the left operand's
+//! layout:
 //!
 //! - **columns**: its columns are contiguous (a transposed view, as in a
 //!   weight gradient). Vectors run down a column of it, each multiplied by a
@@ -16,6 +17,10 @@
 //!   column of the right operand (copied into rows first unless already
 //!   contiguous: `n*k` elements, a tenth of the left operand here), then each
 //!   accumulator is summed across its lanes.
+//!
+//! [`form`] says which products go here, by measurement; the vector width is
+//! the one `FERRAX_SIMD` caps, so every level's code can be tested on one
+//! machine.
 //!
 //! In both forms an output's summation order depends on `k` and the vector
 //! width only, not on `m` or on where its rows start, so splitting rows across
@@ -27,13 +32,12 @@ use pulp::{Simd, WithSimd};
 use crate::kernels::simd;
 use crate::tensor::{AnySlice, AnySliceMut, Element};
 
-/// Widest output this module takes. Wider ones go to `gemm`, whose packed
-/// panels pay for themselves there (at 16 columns gemm is level with these
-/// kernels; at 64 it is 1.5x faster).
-pub(crate) const MAX_COLS: usize = 16;
+/// Widest output this module takes, with the exceptions in [`form`].
+pub(crate) const MAX_COLS: usize = 10;
 
 /// An `m×k` or `k×n` operand: its elements from `data[0]`, rows `rs` and
-/// columns `cs` elements apart (never negative: `matmul` copies such views).
+/// columns `cs` elements apart (`matmul` sends views with negative strides to
+/// `gemm`).
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'a, T> {
     pub data: &'a [T],
@@ -41,11 +45,43 @@ pub(crate) struct Operand<'a, T> {
     pub cs: usize,
 }
 
-/// `out[i*out_rs + j] = Σ_p a[i, p] b[p, j]` for `i < m`, `j < n`, when a
-/// narrow form applies: floats, `2 <= n <= MAX_COLS`, `k >= 2`, and the left
-/// operand's rows or columns contiguous. `false` (nothing written) otherwise.
-/// Reads and writes are bounds-checked slices; the caller has checked the
-/// operands' extents already, so none fails.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Form {
+    Columns,
+    Rows,
+}
+
+/// Which form computes an `m×k @ k×n` product faster than `gemm`, if one
+/// does. Measured against `gemm` alone over m in 2..1000, k in 4..256 and
+/// every n up to 16, in both dtypes, on AVX-512:
+///
+/// - at 8 and 16 columns gemm's register tiles fit the output exactly and
+///   it is 1.2-7x faster than either form here; at 11-15 columns the two
+///   trade places by shape and dtype, so those stay on gemm too;
+/// - the columns form is faster at every other width (1.0-8x, the most for
+///   the narrowest outputs and shortest sums);
+/// - the rows form pays for copying the right operand and for its
+///   horizontal sums: faster (1.1-6x) up to 6 columns, and at 7-10 only for
+///   sums of 128 terms or more (0.7-0.95x below that at 10 columns).
+fn form(m: usize, n: usize, k: usize, a: (usize, usize), b_rs: usize) -> Option<Form> {
+    if !(2..=MAX_COLS).contains(&n) || n == 8 || k < 2 || m == 0 || b_rs == 0 {
+        // (A right operand broadcast along k, b_rs == 0, is left to gemm too.)
+        return None;
+    }
+    match a {
+        // Both strides are 1 only for a single row (k >= 2), which the rows
+        // form takes whole instead of as a partial vector.
+        (1, cs) if cs != 1 => Some(Form::Columns),
+        (_, 1) if n <= 6 || k >= 128 => Some(Form::Rows),
+        _ => None,
+    }
+}
+
+/// `out[i*out_rs + j] = Σ_p a[i, p] b[p, j]` for `i < m`, `j < n`, when the
+/// operands are floats and [`form`] finds one of this module's forms faster
+/// than `gemm`; `false` (nothing written) otherwise. Reads and writes are
+/// bounds-checked slices; the caller has checked the operands' extents
+/// already, so none fails.
 pub(crate) fn product<T: Element>(
     out: &mut [T],
     out_rs: usize,
@@ -53,10 +89,9 @@ pub(crate) fn product<T: Element>(
     b: Operand<'_, T>,
     (m, n, k): (usize, usize, usize),
 ) -> bool {
-    // (A right operand broadcast along k, b.rs == 0, is left to gemm too.)
-    if !(2..=MAX_COLS).contains(&n) || k < 2 || m == 0 || (a.rs != 1 && a.cs != 1) || b.rs == 0 {
+    let Some(form) = form(m, n, k, (a.rs, a.cs), b.rs) else {
         return false;
-    }
+    };
     let g = Sizes { m, n, k, out_rs };
     let (ars, acs, brs, bcs) = (a.rs, a.cs, b.rs, b.cs);
     match (T::any_mut(out), T::any(a.data), T::any(b.data)) {
@@ -73,6 +108,7 @@ pub(crate) fn product<T: Element>(
                 cs: bcs,
             },
             g,
+            form,
         ),
         (AnySliceMut::F64(out), AnySlice::F64(ad), AnySlice::F64(bd)) => run(
             out,
@@ -87,6 +123,7 @@ pub(crate) fn product<T: Element>(
                 cs: bcs,
             },
             g,
+            form,
         ),
         _ => return false,
     }
@@ -101,10 +138,8 @@ struct Sizes {
     out_rs: usize,
 }
 
-fn run<T: Lanes>(out: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>, g: Sizes) {
-    // Both strides are 1 only for a single row (k >= 2), which the rows
-    // form takes whole instead of as a partial vector.
-    if a.rs == 1 && a.cs != 1 {
+fn run<T: Lanes>(out: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>, g: Sizes, form: Form) {
+    if form == Form::Columns {
         simd::arch().dispatch(Columns { out, a, b, g })
     } else {
         // The rows form wants the right operand's columns contiguous.
@@ -258,25 +293,25 @@ fn columns<S: Simd, T: Lanes, const C: usize>(
 ) {
     let l = T::lanes::<S>();
     // `b`'s columns in blocks of `C`, each as `k` rows of `C` elements `rs`
-    // apart, block `jb` at `jb * stride`: in place when `b`'s rows are
-    // contiguous and `C` divides `n`, else copied once (columns past the
-    // output's last repeat it; they are computed and dropped, which keeps
-    // the inner loop free of branches).
-    let packed: Vec<T>;
-    let (bb, rs, stride) = if b.cs == 1 && g.n % C == 0 {
-        (b.data, b.rs, C)
-    } else {
-        let blocks = g.n.div_ceil(C);
-        let mut t = Vec::with_capacity(blocks * g.k * C);
-        for j0 in (0..g.n).step_by(C) {
+    // apart: in place when they are (`b`'s rows contiguous, a whole block),
+    // else copied, `k * C` elements (columns past the output's last repeat
+    // it; they are computed and dropped, which keeps the inner loop free of
+    // branches).
+    let mut packed: Vec<T> = Vec::new();
+    let mut blocks = [(0usize, 0usize, false); MAX_COLS]; // (offset, rs, copied)
+    for (jb, j0) in (0..g.n).step_by(C).enumerate() {
+        let cols = C.min(g.n - j0);
+        blocks[jb] = if b.cs == 1 && cols == C {
+            (j0, b.rs, false)
+        } else {
+            let offset = packed.len();
             for p in 0..g.k {
                 let row = &b.data[p * b.rs..];
-                t.extend((0..C).map(|c| row[(j0 + c).min(g.n - 1) * b.cs]));
+                packed.extend((0..C).map(|c| row[(j0 + c.min(cols - 1)) * b.cs]));
             }
-        }
-        packed = t;
-        (&packed[..], C, g.k * C)
-    };
+            (offset, C, true)
+        };
+    }
     // Row blocks outer, so that a block of `a`'s rows stays in L1 across
     // the column blocks.
     let mut i0 = 0;
@@ -284,7 +319,15 @@ fn columns<S: Simd, T: Lanes, const C: usize>(
         let rows = (g.m - i0).min(4 * l);
         for (jb, j0) in (0..g.n).step_by(C).enumerate() {
             let cols = C.min(g.n - j0);
-            let bj = (&bb[jb * stride..], rs);
+            let (offset, rs, copied) = blocks[jb];
+            let bj = (
+                if copied {
+                    &packed[offset..]
+                } else {
+                    &b.data[offset..]
+                },
+                rs,
+            );
             let mut i = i0;
             while i0 + rows - i >= 2 * l {
                 column_block::<S, T, 2, C>(s, out, a, bj, g, i, 2 * l, j0, cols);
@@ -323,21 +366,7 @@ fn column_block<S: Simd, T: Lanes, const R: usize, const C: usize>(
     for p in 0..g.k {
         let a_col = &a.data[p * a.cs + i0..][..rows];
         let b_row: &[T; C] = bb[p * b_rs..][..C].try_into().unwrap();
-        let av: [T::V<S>; 2] = std::array::from_fn(|r| {
-            if R == 0 {
-                T::load_partial(s, a_col)
-            } else if r < R {
-                T::load::<S>(&a_col[r * l..(r + 1) * l])
-            } else {
-                zero
-            }
-        });
-        for c in 0..C {
-            let bv = T::splat(s, b_row[c]);
-            for r in 0..R.max(1) {
-                acc[r][c] = T::mul_add(s, av[r], bv, acc[r][c]);
-            }
-        }
+        column_step::<S, T, R, C>(s, &mut acc, a_col, b_row)
     }
     for r in 0..R.max(1) {
         let vals: [&[T]; C] = std::array::from_fn(|c| T::lane_values::<S>(&acc[r][c]));
@@ -347,6 +376,33 @@ fn column_block<S: Simd, T: Lanes, const R: usize, const C: usize>(
             for (c, o) in row.iter_mut().enumerate() {
                 *o = vals[c][lane];
             }
+        }
+    }
+}
+
+/// One term of the sums: `acc[r][c] += a_col[r-th vector] * b_row[c]`.
+#[inline(always)]
+fn column_step<S: Simd, T: Lanes, const R: usize, const C: usize>(
+    s: S,
+    acc: &mut [[T::V<S>; C]; 2],
+    a_col: &[T],
+    b_row: &[T; C],
+) {
+    let l = T::lanes::<S>();
+    let zero = T::splat(s, T::ZERO);
+    let av: [T::V<S>; 2] = std::array::from_fn(|r| {
+        if R == 0 {
+            T::load_partial(s, a_col)
+        } else if r < R {
+            T::load::<S>(&a_col[r * l..(r + 1) * l])
+        } else {
+            zero
+        }
+    });
+    for c in 0..C {
+        let bv = T::splat(s, b_row[c]);
+        for r in 0..R.max(1) {
+            acc[r][c] = T::mul_add(s, av[r], bv, acc[r][c]);
         }
     }
 }
@@ -473,9 +529,10 @@ mod tests {
     }
 
     /// Every form, block shape and tail: `m` across the vector and block
-    /// widths, `n` from 2 to 16, `k` with and without a partial vector, each
-    /// operand row- or column-major, inside a larger buffer at an offset.
-    fn check<T: Element>() {
+    /// widths, every `n` the module takes (also those [`form`] leaves to gemm
+    /// for speed), `k` with and without a partial vector, each operand row- or
+    /// column-major, inside a larger buffer at an offset.
+    fn check<T: Lanes>() {
         for m in [1, 2, 3, 5, 8, 15, 16, 17, 31, 33, 64, 70] {
             for n in 2..=MAX_COLS {
                 for k in [2, 3, 9, 16, 17, 40] {
@@ -491,9 +548,8 @@ mod tests {
                         let (b_rs, b_cs) = if b_cols { (1, k) } else { (n, 1) };
                         let out_rs = n + 2;
                         let mut out = vec![T::from_f64(99.0); m * out_rs];
-                        let ran = product(
+                        run(
                             &mut out,
-                            out_rs,
                             Operand {
                                 data: &a[pad_a..],
                                 rs: a_rs,
@@ -504,9 +560,9 @@ mod tests {
                                 rs: b_rs,
                                 cs: b_cs,
                             },
-                            (m, n, k),
+                            Sizes { m, n, k, out_rs },
+                            if a_cols { Form::Columns } else { Form::Rows },
                         );
-                        assert!(ran, "{m}x{k}x{n}");
                         for i in 0..m {
                             for j in 0..out_rs {
                                 let want = if j < n {
@@ -539,31 +595,52 @@ mod tests {
     }
 
     #[test]
-    fn declines_what_it_does_not_compute() {
-        let a = [1.0f64; 64];
-        let mut out = [0.0f64; 64];
-        let op = |rs, cs| Operand {
-            data: &a[..],
-            rs,
-            cs,
-        };
-        // one column, 17 columns, k = 1, neither stride of `a` 1, b broadcast along k
-        for (a_op, b_op, mnk) in [
-            (op(4, 1), op(1, 1), (4, 1, 4)),
-            (op(2, 1), op(17, 1), (2, 17, 2)),
-            (op(1, 1), op(4, 1), (4, 4, 1)),
-            (op(8, 2), op(4, 1), (4, 4, 4)),
-            (op(4, 1), op(0, 1), (4, 4, 4)),
+    fn takes_the_products_it_computes_faster_than_gemm() {
+        let columns = (1, 64);
+        let rows = (64, 1);
+        assert_eq!(form(128, 10, 256, columns, 10), Some(Form::Columns));
+        assert_eq!(form(128, 10, 4, columns, 10), Some(Form::Columns));
+        assert_eq!(form(128, 10, 256, rows, 10), Some(Form::Rows));
+        assert_eq!(form(128, 6, 4, rows, 6), Some(Form::Rows));
+        // a single contiguous row goes whole to the rows form
+        assert_eq!(form(1, 3, 64, (1, 1), 3), Some(Form::Rows));
+        // to gemm: 8 and 11+ columns, short sums in the rows form beyond 6
+        // columns, one column, k = 1, neither stride of `a` 1, `b` broadcast along k
+        for (m, n, k, a, b_rs) in [
+            (128, 8, 256, columns, 8),
+            (128, 11, 256, columns, 11),
+            (128, 16, 256, rows, 16),
+            (128, 10, 64, rows, 10),
+            (128, 1, 256, columns, 1),
+            (128, 4, 1, columns, 4),
+            (128, 4, 256, (2, 256), 4),
+            (128, 4, 256, columns, 0),
+            (0, 4, 256, columns, 4),
         ] {
-            assert!(!product(&mut out, mnk.1, a_op, b_op, mnk));
+            assert_eq!(form(m, n, k, a, b_rs), None, "{m}x{k}x{n} {a:?}");
         }
+    }
+
+    #[test]
+    fn leaves_integers_and_declined_products_untouched() {
         let ints = [1i64; 16];
-        let mut iout = [0i64; 16];
-        let iop = Operand {
+        let mut out = [7i64; 16];
+        let op = Operand {
             data: &ints[..],
             rs: 4,
             cs: 1,
         };
-        assert!(!product(&mut iout, 4, iop, iop, (4, 4, 4)));
+        assert!(!product(&mut out, 4, op, op, (4, 4, 4)));
+        let floats = [1.0f64; 64];
+        let mut out = [7.0f64; 64];
+        let op = |rs, cs| Operand {
+            data: &floats[..],
+            rs,
+            cs,
+        };
+        assert!(!product(&mut out, 8, op(8, 1), op(8, 1), (8, 8, 8)));
+        assert!(out.iter().all(|&x| x == 7.0) && ints.iter().all(|&x| x == 1));
+        assert!(product(&mut out, 4, op(1, 8), op(4, 1), (8, 4, 8)));
+        assert_eq!(out[..32], [8.0; 32]);
     }
 }
