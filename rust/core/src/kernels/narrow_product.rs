@@ -45,6 +45,17 @@ pub(crate) struct Operand<'a, T> {
     pub cs: usize,
 }
 
+impl<T> Operand<'_, T> {
+    /// The same layout over `data`: the same elements, typed by the dtype match.
+    fn over<'b, U>(&self, data: &'b [U]) -> Operand<'b, U> {
+        Operand {
+            data,
+            rs: self.rs,
+            cs: self.cs,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Form {
     Columns,
@@ -93,38 +104,13 @@ pub(crate) fn product<T: Element>(
         return false;
     };
     let g = Sizes { m, n, k, out_rs };
-    let (ars, acs, brs, bcs) = (a.rs, a.cs, b.rs, b.cs);
     match (T::any_mut(out), T::any(a.data), T::any(b.data)) {
-        (AnySliceMut::F32(out), AnySlice::F32(ad), AnySlice::F32(bd)) => run(
-            out,
-            Operand {
-                data: ad,
-                rs: ars,
-                cs: acs,
-            },
-            Operand {
-                data: bd,
-                rs: brs,
-                cs: bcs,
-            },
-            g,
-            form,
-        ),
-        (AnySliceMut::F64(out), AnySlice::F64(ad), AnySlice::F64(bd)) => run(
-            out,
-            Operand {
-                data: ad,
-                rs: ars,
-                cs: acs,
-            },
-            Operand {
-                data: bd,
-                rs: brs,
-                cs: bcs,
-            },
-            g,
-            form,
-        ),
+        (AnySliceMut::F32(out), AnySlice::F32(ad), AnySlice::F32(bd)) => {
+            run(out, a.over(ad), b.over(bd), g, form)
+        }
+        (AnySliceMut::F64(out), AnySlice::F64(ad), AnySlice::F64(bd)) => {
+            run(out, a.over(ad), b.over(bd), g, form)
+        }
         _ => return false,
     }
     true
@@ -152,7 +138,7 @@ fn run<T: Lanes>(out: &mut [T], a: Operand<'_, T>, b: Operand<'_, T>, g: Sizes, 
             }
         } else {
             // Column by column: sequential writes, and strided reads that
-            // need no bounds check per element (b.rs > 0, checked above).
+            // need no bounds check per element (`form` checked b.rs > 0).
             let mut t = vec![T::ZERO; g.n * g.k];
             for (j, col) in t.chunks_exact_mut(g.k).enumerate() {
                 let src = b.data[j * b.cs..].iter().step_by(b.rs);
