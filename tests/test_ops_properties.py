@@ -190,7 +190,10 @@ def test_argmax_argmin_cumsum_match_numpy(aa):
 
 
 @SETTINGS
-@given(view=strided_views(), name=st.sampled_from(["exp", "neg", "sum", "max", "T", "reshape"]))
+@given(
+    view=strided_views(),
+    name=st.sampled_from(["exp", "neg", "sum", "max", "T", "reshape", "scalar"]),
+)
 def test_strided_views_match_numpy(view, name):
     a, t = view
     assert_close(t, a)
@@ -210,6 +213,9 @@ def test_strided_views_match_numpy(view, name):
         assert_close(t.T + 1.0, a.T + a.dtype.type(1.0))
     elif name == "reshape":
         assert_close(fx.reshape(t, (-1,)), a.reshape(-1))
+    elif name == "scalar":  # the strided operand on either side of one value
+        assert_close(t * 2.0, a * a.dtype.type(2.0))
+        assert_close(3.0 - t, a.dtype.type(3.0) - a)
 
 
 @SETTINGS

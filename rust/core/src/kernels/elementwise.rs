@@ -187,6 +187,23 @@ fn binary_in<A: Element, B: Element, R: Element>(
             (1, 1) => simd::map2(&da[oa..oa + len], &db[ob..ob + len], o, f),
             (1, 0) => simd::map2_scalar_rhs(&da[oa..oa + len], db[ob], o, f),
             (0, 1) => simd::map2_scalar_lhs(da[oa], &db[ob..ob + len], o, f),
+            // A forward-strided operand and one value (`a[:, ::2] * 2`): an
+            // iterator stepping through the storage, with no index arithmetic
+            // or bounds check per element as in the general loop below (0.85x
+            // -> 0.93x NumPy for 1000x1000 float32; for two strided operands
+            // zipped iterators measured slower than that loop).
+            (ia, 0) if ia > 0 => {
+                let y = db[ob];
+                for (r, &x) in o.iter_mut().zip(da[oa..].iter().step_by(ia as usize)) {
+                    *r = f(x, y);
+                }
+            }
+            (0, ib) if ib > 0 => {
+                let x = da[oa];
+                for (r, &y) in o.iter_mut().zip(db[ob..].iter().step_by(ib as usize)) {
+                    *r = f(x, y);
+                }
+            }
             _ => {
                 for (j, r) in o.iter_mut().enumerate() {
                     let ja = (oa as isize + j as isize * ia) as usize;
