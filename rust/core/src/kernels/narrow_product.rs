@@ -251,7 +251,8 @@ macro_rules! with_block_cols {
 }
 
 /// The columns form: `out[i.., j] += a[i.., p] * b[p, j]`, vectors down `a`'s
-/// columns, a block of up to four vectors of rows by `C` output columns at a time.
+/// columns, a block of two vectors of rows (where there are that many) by `C`
+/// output columns at a time.
 struct Columns<'a, T> {
     out: &'a mut [T],
     a: Operand<'a, T>,
